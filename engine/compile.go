@@ -1,0 +1,406 @@
+package engine
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/mapping"
+	"go.yaml.in/yaml/v3"
+)
+
+// compileMarket checks a loaded mapping and compiles it into a market. It
+// reports every problem it finds; the market is nil when any is an error.
+func compileMarket(f *mapping.File) (*market, diag.List) {
+	m := f.Mapping
+	mk := &market{id: m.Marketplace, name: m.Name, file: f, src: m, eventsPos: f.PosOf("/events")}
+	c := &compiler{file: f}
+	mk.compileBasics(c)
+	c.opts = lang.Options{Lib: mk.lib, Vars: mk.varNames}
+	mk.compileEnvs(c)
+	mk.headers = c.headers(m.Headers, "/headers")
+	mk.compileStatuses(c)
+	mk.response = c.response(m.Response, "/response")
+	mk.queries = map[string]*callPlan{}
+	for _, name := range m.Queries.Keys {
+		q := m.Queries.Values[name]
+		mk.queries[name] = mk.compileCall(c, &q, "/queries/"+esc(name))
+	}
+	mk.compileRules(c)
+	mk.compileAuth(c)
+	mk.compileRoutes(c)
+	ds := c.ds.Sort()
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return mk, ds
+}
+
+func esc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
+
+func (mk *market) compileBasics(c *compiler) {
+	m := mk.src
+	loc, err := lang.LoadLocation(m.Timezone)
+	if err != nil || m.Timezone == "" {
+		c.errorf(c.file.PosOf("/timezone"), diag.UnknownTimezone, "unknown time zone %q; use an IANA name such as America/Sao_Paulo", m.Timezone)
+		loc = time.UTC
+	}
+	mk.loc = loc
+	tables := map[string]map[string]string{}
+	for _, name := range m.Tables.Keys {
+		tables[name] = m.Tables.Values[name].Values
+		if tables[name] == nil {
+			tables[name] = map[string]string{}
+		}
+	}
+	mk.lib = &lang.Library{Location: loc, Tables: tables}
+	mk.vars = map[string]mapping.Variable{}
+	mk.varNames = map[string]bool{}
+	for _, name := range m.Variables.Keys {
+		mk.vars[name] = m.Variables.Values[name]
+		mk.varNames[name] = true
+	}
+}
+
+func (mk *market) compileEnvs(c *compiler) {
+	m := mk.src
+	mk.envs = map[string]*envPlan{}
+	for _, name := range m.Environments.Keys {
+		e := m.Environments.Values[name]
+		ptr := "/environments/" + esc(name)
+		ep := &envPlan{name: name, allowed: e.AllowedHosts, pos: c.file.PosOf(ptr)}
+		ep.base = c.template(&e.BaseURL)
+		ep.fromEvent = readsEvent(ep.base)
+		mk.checkEnv(c, ep, ptr)
+		mk.envs[name] = ep
+		mk.envOrder = append(mk.envOrder, name)
+	}
+}
+
+func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string) {
+	if ep.base.kind == tLiteral {
+		if _, err := parseBaseURL(ep.base.str); err != nil {
+			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "%v", err)
+		}
+	}
+	if ep.fromEvent && len(ep.allowed) == 0 {
+		c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "this base URL comes from the event, so the environment must list allowedHosts (e.g. [\"*.kaive.com.br\"]) to keep calls from going to a host the event chooses")
+	}
+	for i, h := range ep.allowed {
+		if !validHostPattern(h) {
+			c.errorf(c.file.PosOf(ptr+"/allowedHosts/"+strconv.Itoa(i)), diag.BadURL, "allowed host %q must be a host name or *.domain (no scheme, port or path)", h)
+		}
+	}
+}
+
+func validHostPattern(h string) bool {
+	h = strings.TrimPrefix(h, "*.")
+	if h == "" || strings.ContainsAny(h, "/:*@ ") {
+		return false
+	}
+	return !strings.HasPrefix(h, ".") && !strings.HasSuffix(h, ".")
+}
+
+// readsEvent reports whether a template reads any event field.
+func readsEvent(t *tmpl) bool {
+	for _, p := range progsOf(t) {
+		for _, r := range p.Reads() {
+			if r.Root == lang.RootEvent {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func progsOf(t *tmpl) []*lang.Program {
+	if t == nil {
+		return nil
+	}
+	var out []*lang.Program
+	if t.prog != nil {
+		out = append(out, t.prog)
+	}
+	for _, p := range t.parts {
+		if p.prog != nil {
+			out = append(out, p.prog)
+		}
+	}
+	for _, f := range t.fields {
+		out = append(out, progsOf(f.value)...)
+	}
+	for _, e := range t.elems {
+		out = append(out, progsOf(e)...)
+	}
+	return append(out, progsOf(t.value)...)
+}
+
+func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
+	var out []header
+	for _, name := range m.Keys {
+		n := m.Values[name]
+		out = append(out, header{name: name, value: c.template(&n)})
+	}
+	return out
+}
+
+func (mk *market) compileStatuses(c *compiler) {
+	m := mk.src
+	mk.statuses = m.Statuses.Values
+	for _, code := range m.Statuses.Keys {
+		if s := m.Statuses.Values[code]; !event.IsStatus(s.Canonical) {
+			c.errorf(c.file.PosOf("/statuses/"+esc(code)+"/canonical"), diag.UnknownCanonicalStatus,
+				"canonical status %q does not exist; use one of %s", s.Canonical, strings.Join(event.Statuses, ", "))
+		}
+	}
+	if m.Transitions.Len() == 0 {
+		return
+	}
+	mk.transitions = map[string]map[string]bool{}
+	for _, from := range m.Transitions.Keys {
+		ptr := "/transitions/" + esc(from)
+		if _, ok := mk.statuses[from]; !ok {
+			pos, _ := c.file.KeyPos(ptr)
+			c.errorf(pos, diag.UnknownStatus, "transitions from %q, which is not in the status table%s", from, mk.statusHint(from))
+		}
+		mk.transitions[from] = map[string]bool{}
+		for i, to := range m.Transitions.Values[from] {
+			if _, ok := mk.statuses[to]; !ok {
+				c.errorf(c.file.PosOf(ptr+"/"+strconv.Itoa(i)), diag.UnknownStatus, "transition to %q, which is not in the status table%s", to, mk.statusHint(to))
+			}
+			mk.transitions[from][to] = true
+		}
+	}
+}
+
+func (mk *market) statusHint(s string) string {
+	best, bestD := "", 3
+	for _, code := range mk.src.Statuses.Keys {
+		if d := levenshtein(s, code); d < bestD {
+			best, bestD = code, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return "; add it under statuses:"
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func (mk *market) compileRules(c *compiler) {
+	m := mk.src
+	mk.rules = map[string]*rule{}
+	for _, typ := range m.Events.Keys {
+		ptr := "/events/" + esc(typ)
+		if !event.IsType(typ) {
+			pos, _ := c.file.KeyPos(ptr)
+			c.errorf(pos, diag.UnknownEventType, "%q is not a canonical event type; use one of %s", typ, strings.Join(event.Types, ", "))
+			continue
+		}
+		r := m.Events.Values[typ]
+		mk.rules[typ] = mk.compileRule(c, typ, &r, ptr)
+	}
+	for _, typ := range event.Types {
+		if _, ok := m.Events.Values[typ]; !ok {
+			c.ds = append(c.ds, diag.Diagnostic{Pos: mk.eventsPos, Severity: diag.Warning, Code: diag.MissingEventType,
+				Message: fmt.Sprintf("event type %s is not answered; add calls, ignore: <why> or unsupported: <why>", typ)})
+		}
+	}
+}
+
+func (mk *market) compileRule(c *compiler, typ string, r *mapping.EventRule, ptr string) *rule {
+	out := &rule{eventType: typ, ignore: r.Ignore, unsupported: r.Unsupported, pos: c.file.PosOf(ptr)}
+	answers := 0
+	for _, has := range []bool{len(r.Calls) > 0, r.Ignore != "", r.Unsupported != ""} {
+		if has {
+			answers++
+		}
+	}
+	if answers != 1 {
+		c.errorf(out.pos, diag.SchemaViolation, "%s must have exactly one of calls, ignore or unsupported (it has %d)", typ, answers)
+	}
+	for i := range r.Guards {
+		out.guards = append(out.guards, mk.compileGuard(c, &r.Guards[i], fmt.Sprintf("%s/guards/%d", ptr, i)))
+	}
+	for i := range r.Calls {
+		out.calls = append(out.calls, mk.compileCall(c, &r.Calls[i], fmt.Sprintf("%s/calls/%d", ptr, i)))
+	}
+	return out
+}
+
+func (mk *market) compileGuard(c *compiler, g *mapping.Guard, ptr string) *guard {
+	out := &guard{code: g.Code, marketplaceCode: g.MarketplaceCode, path: g.Path, pos: c.file.PosOf(ptr + "/require")}
+	if g.Require.Node != nil {
+		out.prog = c.expr(g.Require.Node, lang.Options{Bool: true})
+	}
+	if g.Message.Kind != 0 {
+		out.message = c.template(&g.Message)
+	}
+	if out.path == "" && out.prog != nil {
+		for _, r := range out.prog.Reads() {
+			if r.Root != lang.RootVars {
+				out.path = r.Pointer(0)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *callPlan {
+	out := &callPlan{name: call.Name, method: call.Method, leadsTo: call.LeadsTo, rateLimit: call.RateLimit, pos: c.file.PosOf(ptr)}
+	if call.When != nil {
+		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
+	}
+	out.path = c.pathTemplate(&call.Path)
+	out.query = c.headers(call.Query, ptr+"/query")
+	out.headers = c.headers(call.Headers, ptr+"/headers")
+	if call.Body.Kind != 0 {
+		out.body = c.template(&call.Body)
+	}
+	if call.LeadsTo != "" {
+		out.leadsPos = c.file.PosOf(ptr + "/leadsTo")
+		if _, ok := mk.statuses[call.LeadsTo]; !ok {
+			c.errorf(out.leadsPos, diag.UnknownStatus, "leadsTo %q is not in the status table%s", call.LeadsTo, mk.statusHint(call.LeadsTo))
+		}
+	}
+	out.response = c.response(call.Response, ptr+"/response")
+	out.confirm = mk.compileConfirm(c, call.Confirm, ptr+"/confirm")
+	return out
+}
+
+func (mk *market) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *confirmPlan {
+	if cf == nil {
+		return nil
+	}
+	out := &confirmPlan{query: cf.Query, attempts: cf.Attempts, interval: time.Second}
+	if _, ok := mk.src.Queries.Values[cf.Query]; !ok {
+		c.errorf(c.file.PosOf(ptr+"/query"), diag.UnknownQuery, "confirm names query %q, which is not declared under queries:", cf.Query)
+	}
+	if cf.Interval != "" {
+		d, err := time.ParseDuration(cf.Interval)
+		if err != nil {
+			c.errorf(c.file.PosOf(ptr+"/interval"), diag.SchemaViolation, "interval %q is not a duration such as 2s or 500ms", cf.Interval)
+		}
+		out.interval = d
+	}
+	if cf.Until.Node != nil {
+		rc := *c
+		rc.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.ResponseRules}
+		out.until = rc.expr(cf.Until.Node, lang.Options{Bool: true})
+		c.ds = rc.ds
+	}
+	if out.attempts == 0 {
+		out.attempts = 5
+	}
+	return out
+}
+
+func (c *compiler) response(r *mapping.Response, ptr string) *respPlan {
+	if r == nil {
+		return nil
+	}
+	rc := *c
+	rc.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.ResponseRules}
+	out := &respPlan{}
+	compile := func(e *mapping.Expr, isBool bool) *lang.Program {
+		if e == nil {
+			return nil
+		}
+		return rc.expr(e.Node, lang.Options{Bool: isBool})
+	}
+	out.success = compile(r.Success, true)
+	out.retry = compile(r.Retry, true)
+	out.errorCode = compile(r.ErrorCode, false)
+	out.errorMessage = compile(r.ErrorMessage, false)
+	c.ds = rc.ds
+	return out
+}
+
+// pathTemplate compiles /orders/{order.marketplaceOrderId}/invoice: text
+// outside braces is literal, each {expr} is a percent-encoded value.
+func (c *compiler) pathTemplate(n *yaml.Node) []pathPart {
+	var parts []pathPart
+	s := n.Value
+	if !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "{") {
+		c.errorf(c.file.Pos(n), diag.BadTemplate, "path %q must start with / (it is appended to the base URL)", s)
+	}
+	for i := 0; i < len(s); {
+		open := strings.IndexByte(s[i:], '{')
+		if open < 0 {
+			parts = append(parts, pathPart{text: s[i:]})
+			break
+		}
+		open += i
+		end := closing(s, open+1)
+		if end < 0 {
+			c.errorf(c.file.Pos(n), diag.BadTemplate, "unclosed { in path %q", s)
+			return parts
+		}
+		if open > i {
+			parts = append(parts, pathPart{text: s[i:open]})
+		}
+		prog, ds := lang.Compile(exprSource(c.file, n, open+1, s[open+1:end]), c.opts)
+		c.ds = append(c.ds, ds...)
+		parts = append(parts, pathPart{prog: prog})
+		i = end + 1
+	}
+	return parts
+}
+
+// parseBaseURL accepts an absolute http(s) URL with a host and no query.
+func parseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("base URL %q does not parse: %v", s, err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, fmt.Errorf("base URL %q must start with https:// (or http://)", s)
+	case u.Host == "":
+		return nil, fmt.Errorf("base URL %q has no host", s)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("base URL %q must not have a query or fragment", s)
+	}
+	return u, nil
+}
+
+// hostAllowed matches a host against exact names and *.domain patterns
+// (which match subdomains, not the bare domain). Matching ignores case.
+func hostAllowed(host string, patterns []string) bool {
+	host = strings.ToLower(host)
+	for _, p := range patterns {
+		p = strings.ToLower(p)
+		if suffix, ok := strings.CutPrefix(p, "*."); ok {
+			if strings.HasSuffix(host, "."+suffix) && len(host) > len(suffix)+1 {
+				return true
+			}
+		} else if host == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,22 @@
+// Package engine translates canonical order events into the HTTP calls a
+// marketplace expects, as described by YAML mapping files.
+//
+// The pipeline, one package per stage:
+//
+//	mapping  load YAML with positions, check it against mapping.schema.json
+//	lang     compile and type-check expressions against the canonical event
+//	engine   compile each mapping into an immutable plan; translate events
+//	deliver  send translated calls (auth, retries, rate limits)
+//
+// Load once, translate many times:
+//
+//	eng, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+//	if err != nil {
+//		// err is a diag.List: every problem, each with file:line:col
+//	}
+//	res, err := eng.Translate(eventJSON, engine.TranslateOptions{})
+//	// res.Outcome is "send" (res.Calls) or "ignore" (res.Reason);
+//	// err is an *engine.Error with Kind, Code, Path and Source.
+//
+// An *Engine is immutable after loading and safe for concurrent use.
+package engine

@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/schemas"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Engine holds compiled mappings, one per marketplace. It is immutable after
+// loading and safe for concurrent use by many goroutines.
+type Engine struct {
+	markets  map[string]*market
+	ids      []string
+	findings diag.List
+}
+
+// Option configures loading.
+type Option func(*loadConfig)
+
+type loadConfig struct {
+	displayDir string
+}
+
+// WithDisplayDir names the folder files are shown under in findings and
+// error sources (mappings/skyhub.yaml:12:5).
+func WithDisplayDir(dir string) Option {
+	return func(c *loadConfig) { c.displayDir = dir }
+}
+
+type sourceFile struct {
+	path string
+	src  []byte
+}
+
+var mappingSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	return schemas.Compile(schemas.Mapping)
+})
+
+// Load reads every *.yaml and *.yml file at the top of fsys, checks and
+// compiles them. It returns a diag.List (use errors.As) holding every error
+// found, sorted by position, when any file is broken; warnings are available
+// from Findings.
+func Load(fsys fs.FS, opts ...Option) (*Engine, error) {
+	cfg := loadConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	files, ds := readFS(fsys, cfg.displayDir)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return build(files)
+}
+
+// LoadDir loads the mapping files in a folder of the file system.
+func LoadDir(dir string) (*Engine, error) {
+	return Load(os.DirFS(dir), WithDisplayDir(filepath.ToSlash(dir)))
+}
+
+// LoadPaths loads mapping files and folders given on a command line.
+func LoadPaths(paths ...string) (*Engine, error) {
+	files, ds := readPaths(paths)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return build(files)
+}
+
+// Lint checks the mapping files and folders given and returns every finding,
+// errors and warnings, sorted. It never stops at the first problem.
+func Lint(paths ...string) diag.List {
+	files, ds := readPaths(paths)
+	_, more := compileAll(files)
+	return append(ds, more...).Sort()
+}
+
+// LintFS is Lint for the mapping files of an fs.FS.
+func LintFS(fsys fs.FS, displayDir string) diag.List {
+	files, ds := readFS(fsys, displayDir)
+	_, more := compileAll(files)
+	return append(ds, more...).Sort()
+}
+
+func build(files []sourceFile) (*Engine, error) {
+	e, ds := compileAll(files)
+	if ds.HasErrors() {
+		return nil, ds.Sort()
+	}
+	e.findings = ds.Sort()
+	return e, nil
+}
+
+func compileAll(files []sourceFile) (*Engine, diag.List) {
+	schema, err := mappingSchema()
+	if err != nil {
+		return nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("mapping schema: %v", err)}}
+	}
+	e := &Engine{markets: map[string]*market{}}
+	var ds diag.List
+	for _, sf := range files {
+		f, fds := mapping.Parse(sf.path, sf.src, schema)
+		ds = append(ds, fds...)
+		if f.Mapping == nil {
+			continue
+		}
+		mk, mds := compileMarket(f)
+		ds = append(ds, mds...)
+		if mk != nil {
+			ds = append(ds, e.add(mk)...)
+		}
+	}
+	sort.Strings(e.ids)
+	return e, ds
+}
+
+func (e *Engine) add(mk *market) diag.List {
+	if prev, ok := e.markets[mk.id]; ok {
+		pos := mk.file.PosOf("/marketplace")
+		return diag.List{mk.file.Diag(pos, diag.DuplicateMarketplace, "marketplace %q is already defined in %s; each marketplace has one mapping file", mk.id, prev.file.Path)}
+	}
+	e.markets[mk.id] = mk
+	e.ids = append(e.ids, mk.id)
+	return nil
+}
+
+// Findings returns the warnings found while loading (errors stop loading).
+func (e *Engine) Findings() diag.List { return e.findings }
+
+// Marketplaces returns the ids of the loaded mappings, sorted.
+func (e *Engine) Marketplaces() []string { return append([]string(nil), e.ids...) }
+
+func isMappingFile(name string) bool {
+	base := path.Base(name)
+	if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") {
+		return false
+	}
+	return strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")
+}
+
+func readFS(fsys fs.FS, displayDir string) ([]sourceFile, diag.List) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, diag.List{{Pos: diag.Pos{File: displayDir}, Severity: diag.Error, Code: diag.Unreadable, Message: err.Error()}}
+	}
+	var files []sourceFile
+	var ds diag.List
+	for _, ent := range entries {
+		if ent.IsDir() || !isMappingFile(ent.Name()) {
+			continue
+		}
+		shown := ent.Name()
+		if displayDir != "" && displayDir != "." {
+			shown = path.Join(displayDir, ent.Name())
+		}
+		src, err := fs.ReadFile(fsys, ent.Name())
+		if err != nil {
+			ds = append(ds, diag.Diagnostic{Pos: diag.Pos{File: shown}, Severity: diag.Error, Code: diag.Unreadable, Message: err.Error()})
+			continue
+		}
+		files = append(files, sourceFile{path: shown, src: src})
+	}
+	return files, ds
+}
+
+func readPaths(paths []string) ([]sourceFile, diag.List) {
+	var files []sourceFile
+	var ds diag.List
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			ds = append(ds, diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Code: diag.Unreadable, Message: unreadable(err)})
+			continue
+		}
+		if st.IsDir() {
+			fs, fds := readFS(os.DirFS(p), filepath.ToSlash(filepath.Clean(p)))
+			files, ds = append(files, fs...), append(ds, fds...)
+			continue
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			ds = append(ds, diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Code: diag.Unreadable, Message: unreadable(err)})
+			continue
+		}
+		files = append(files, sourceFile{path: filepath.ToSlash(p), src: src})
+	}
+	return files, ds
+}
+
+func unreadable(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("cannot read %s: %v", pe.Path, pe.Err)
+	}
+	return err.Error()
+}

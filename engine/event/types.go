@@ -1,0 +1,195 @@
+package event
+
+import "github.com/tidwall/gjson"
+
+// SpecVersion is the canonical event contract version this package implements.
+const SpecVersion = "1.0"
+
+// Types lists the canonical event types, in lifecycle order.
+var Types = []string{
+	"order.created", "order.approved", "order.handling", "order.invoiced",
+	"order.ready_to_ship", "order.shipped", "order.delivered", "order.canceled",
+	"order.delivery_failed", "order.shipment_exception",
+}
+
+// Statuses lists the canonical order statuses, in lifecycle order.
+var Statuses = []string{
+	"new", "approved", "handling", "invoiced", "ready_to_ship", "shipped",
+	"delivered", "canceled", "delivery_failed",
+}
+
+// FinalStatuses are the canonical statuses after which nothing changes.
+var FinalStatuses = map[string]bool{"delivered": true, "canceled": true, "delivery_failed": true}
+
+// StatusAfter maps an event type to the canonical status it leaves the order
+// in; order.shipment_exception leaves the status unchanged and maps to "".
+var StatusAfter = map[string]string{
+	"order.created": "new", "order.approved": "approved", "order.handling": "handling",
+	"order.invoiced": "invoiced", "order.ready_to_ship": "ready_to_ship", "order.shipped": "shipped",
+	"order.delivered": "delivered", "order.canceled": "canceled", "order.delivery_failed": "delivery_failed",
+	"order.shipment_exception": "",
+}
+
+// IsType reports whether t is a canonical event type.
+func IsType(t string) bool { _, ok := StatusAfter[t]; return ok }
+
+// IsStatus reports whether s is a canonical status.
+func IsStatus(s string) bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is one canonical order event.
+type Event struct {
+	SpecVersion  string       `expr:"specVersion"`
+	ID           string       `expr:"id"`
+	Type         string       `expr:"type"`
+	OccurredAt   string       `expr:"occurredAt"`
+	Marketplace  string       `expr:"marketplace"`
+	Order        Order        `expr:"order"`
+	Items        []Item       `expr:"items"`
+	Invoice      Invoice      `expr:"invoice"`
+	Shipment     Shipment     `expr:"shipment"`
+	Delivery     Delivery     `expr:"delivery"`
+	Cancellation Cancellation `expr:"cancellation"`
+	Failure      Failure      `expr:"failure"`
+	Exception    Exception    `expr:"exception"`
+	Note         string       `expr:"note"`
+
+	raw gjson.Result
+}
+
+// Raw returns the JSON the event was decoded from.
+func (e *Event) Raw() gjson.Result { return e.raw }
+
+// Order is the order an event concerns.
+type Order struct {
+	ID                 string            `expr:"id"`
+	MarketplaceOrderID string            `expr:"marketplaceOrderId"`
+	Channel            string            `expr:"channel"`
+	Status             string            `expr:"status"`
+	MarketplaceStatus  string            `expr:"marketplaceStatus"`
+	ServicesEndpoint   string            `expr:"servicesEndpoint"`
+	Attributes         map[string]string `expr:"attributes"`
+	Customer           Customer          `expr:"customer"`
+	ShippingAddress    Address           `expr:"shippingAddress"`
+	Shipping           Shipping          `expr:"shipping"`
+	Totals             Totals            `expr:"totals"`
+	PlacedAt           string            `expr:"placedAt"`
+}
+
+// Customer is the buyer of an inbound order.
+type Customer struct {
+	FirstName        string `expr:"firstName"`
+	LastName         string `expr:"lastName"`
+	Email            string `expr:"email"`
+	Phone            string `expr:"phone"`
+	Document         string `expr:"document"`
+	DocumentType     string `expr:"documentType"`
+	CorporateName    string `expr:"corporateName"`
+	StateInscription string `expr:"stateInscription"`
+}
+
+// Address is a shipping address.
+type Address struct {
+	ReceiverName string `expr:"receiverName"`
+	Street       string `expr:"street"`
+	Number       string `expr:"number"`
+	Complement   string `expr:"complement"`
+	Neighborhood string `expr:"neighborhood"`
+	City         string `expr:"city"`
+	State        string `expr:"state"`
+	PostalCode   string `expr:"postalCode"`
+	Country      string `expr:"country"`
+	Reference    string `expr:"reference"`
+}
+
+// Shipping is the shipping option the customer chose.
+type Shipping struct {
+	Service  string `expr:"service"`
+	Price    int    `expr:"price"`
+	Estimate string `expr:"estimate"`
+}
+
+// Totals are an order's totals in cents.
+type Totals struct {
+	Items     int `expr:"items"`
+	Shipping  int `expr:"shipping"`
+	Discounts int `expr:"discounts"`
+	Total     int `expr:"total"`
+}
+
+// Item is one order line the event concerns.
+type Item struct {
+	SKU               string     `expr:"sku"`
+	MarketplaceItemID string     `expr:"marketplaceItemId"`
+	Quantity          int        `expr:"quantity"`
+	Price             int        `expr:"price"`
+	Name              string     `expr:"name"`
+	Discounts         []Discount `expr:"discounts"`
+
+	raw   gjson.Result
+	index int
+}
+
+// Raw returns the JSON the item was decoded from.
+func (it *Item) Raw() gjson.Result { return it.raw }
+
+// Index returns the item's position in the event's items array.
+func (it *Item) Index() int { return it.index }
+
+// Discount is a price adjustment in cents (negative for a discount).
+type Discount struct {
+	Name  string `expr:"name"`
+	Value int    `expr:"value"`
+}
+
+// Invoice is the fiscal document (NF-e).
+type Invoice struct {
+	Key      string `expr:"key"`
+	Number   string `expr:"number"`
+	Series   string `expr:"series"`
+	IssuedAt string `expr:"issuedAt"`
+	Total    int    `expr:"total"`
+	URL      string `expr:"url"`
+	XML      string `expr:"xml"`
+}
+
+// Shipment is carrier and tracking data.
+type Shipment struct {
+	Carrier             string `expr:"carrier"`
+	Service             string `expr:"service"`
+	TrackingCode        string `expr:"trackingCode"`
+	TrackingURL         string `expr:"trackingUrl"`
+	DeliveryType        string `expr:"deliveryType"`
+	ShippedAt           string `expr:"shippedAt"`
+	EstimatedDeliveryAt string `expr:"estimatedDeliveryAt"`
+}
+
+// Delivery confirms that the customer received the order.
+type Delivery struct {
+	DeliveredAt string `expr:"deliveredAt"`
+	ReceivedBy  string `expr:"receivedBy"`
+}
+
+// Cancellation says why an order or items were canceled.
+type Cancellation struct {
+	Reason string `expr:"reason"`
+	Detail string `expr:"detail"`
+}
+
+// Failure says why delivery failed.
+type Failure struct {
+	Reason string `expr:"reason"`
+	Detail string `expr:"detail"`
+}
+
+// Exception is a shipment problem that is not (yet) a failure.
+type Exception struct {
+	OccurredAt string `expr:"occurredAt"`
+	Note       string `expr:"note"`
+}

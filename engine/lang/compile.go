@@ -1,0 +1,329 @@
+package lang
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"github.com/rotahq/rota/engine/diag"
+)
+
+// Limits on expressions, applied to every program.
+const (
+	// MaxNodes is the largest expression (in AST nodes) a mapping may hold.
+	MaxNodes = 400
+	// MemoryBudget bounds what one evaluation may allocate (expr's units).
+	MemoryBudget = 100_000
+)
+
+const presentFunc = "_present"
+
+// Dialect says which environment an expression is compiled against.
+type Dialect int
+
+// Dialects.
+const (
+	// Outbound expressions read the canonical event (guards, conditions, templates).
+	Outbound Dialect = iota
+	// ResponseRules read a marketplace's HTTP response.
+	ResponseRules
+	// AuthRules read secrets and variables (token requests).
+	AuthRules
+	// Inbound expressions read a marketplace payload; names come from Options.Names.
+	Inbound
+)
+
+// Source is an expression and where it sits in a mapping file.
+type Source struct {
+	Text string
+	// Pos is the position of the expression's first character.
+	Pos diag.Pos
+	// Indent is the 1-based column where continuation lines start (block
+	// scalars); 0 means continuation lines start at column 1.
+	Indent int
+	// File is the whole mapping file, for snippets; may be nil.
+	File []byte
+}
+
+// At converts a 1-based line and 0-based column inside the expression into a
+// position in the file.
+func (s Source) At(line, col int) diag.Pos {
+	if line <= 1 {
+		return diag.Pos{File: s.Pos.File, Line: s.Pos.Line, Col: s.Pos.Col + col}
+	}
+	indent := s.Indent
+	if indent == 0 {
+		indent = 1
+	}
+	return diag.Pos{File: s.Pos.File, Line: s.Pos.Line + line - 1, Col: indent + col}
+}
+
+// AtOffset converts a rune offset inside the expression into a position.
+func (s Source) AtOffset(off int) diag.Pos {
+	line, col := 1, 0
+	for i, r := range []rune(s.Text) {
+		if i == off {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 0
+		} else {
+			col++
+		}
+	}
+	return s.At(line, col)
+}
+
+func (s Source) diag(pos diag.Pos, code diag.Code, msg string) diag.Diagnostic {
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: code, Message: msg, Snippet: diag.Snippet(s.File, pos.Line, pos.Col)}
+}
+
+// Options control how an expression is compiled.
+type Options struct {
+	Lib     *Library
+	Dialect Dialect
+	// Bool requires the expression to produce a boolean (guards, conditions).
+	Bool bool
+	// InLoop makes item available (inside $each over items).
+	InLoop bool
+	// Vars are the run-time variables the mapping declares.
+	Vars map[string]bool
+	// Names are the variables in scope for Inbound expressions.
+	Names []string
+}
+
+// Program is a compiled, checked expression. It is immutable and safe for
+// concurrent use.
+type Program struct {
+	prog     *vm.Program
+	src      Source
+	required []reqPath
+	reads    []Path
+	out      reflect.Type
+	chain    *Path
+}
+
+type reqPath struct {
+	path  Path
+	gjson string
+}
+
+// Source returns the expression and its position.
+func (p *Program) Source() Source { return p.src }
+
+// Reads returns every event field the expression reads, in order.
+func (p *Program) Reads() []Path { return p.reads }
+
+// Type is the static type of the result (interface{} when unknown).
+func (p *Program) Type() reflect.Type { return p.out }
+
+// Chain returns the path when the whole expression is a single field read
+// (invoice.key), which the engine copies from the event without evaluating.
+func (p *Program) Chain() (Path, bool) {
+	if p.chain == nil {
+		return Path{}, false
+	}
+	return *p.chain, true
+}
+
+// Compile parses, checks and compiles one expression. Every problem found is
+// returned as a positioned diagnostic; the program is nil when there are any.
+func Compile(src Source, o Options) (*Program, diag.List) {
+	tree, err := parser.Parse(src.Text)
+	if err != nil {
+		return nil, diag.List{exprDiag(src, err, diag.ExprSyntax, o)}
+	}
+	env := envInfo{dialect: o.Dialect, inLoop: o.InLoop, vars: o.Vars}
+	c := &collector{env: env, lets: map[string]bool{}}
+	c.visit(tree.Node, false)
+	if ds := checkReads(src, env, c.reads); len(ds) > 0 {
+		return nil, ds
+	}
+	if ds := checkCalls(src, tree.Node, o); len(ds) > 0 {
+		return nil, ds
+	}
+	prog, err := expr.Compile(src.Text, compileOptions(o)...)
+	if err != nil {
+		return nil, diag.List{exprDiag(src, err, diag.ExprType, o)}
+	}
+	p := &Program{prog: prog, src: src, out: prog.Node().Type()}
+	for _, r := range required(c.reads) {
+		p.required = append(p.required, reqPath{path: r, gjson: r.GJSON()})
+	}
+	for _, r := range c.reads {
+		p.reads = append(p.reads, r.path)
+	}
+	if ch, ok := chainOf(tree.Node, env); ok && !hasOptional(tree.Node) {
+		p.chain = &ch
+	}
+	return p, nil
+}
+
+func checkReads(src Source, env envInfo, reads []read) diag.List {
+	var ds diag.List
+	for _, r := range reads {
+		if msg, ok := env.checkPath(r.path); !ok {
+			code := diag.UnknownField
+			switch r.path.Root {
+			case RootItem:
+				if !env.inLoop {
+					code = diag.ScopeError
+				}
+			case RootVars:
+				code = diag.UnknownVariable
+			}
+			ds = append(ds, src.diag(src.AtOffset(r.offset), code, msg))
+		}
+	}
+	return ds
+}
+
+// checkCalls verifies the arguments the engine must know at load time:
+// lookup() names a declared table, has() tests a field.
+func checkCalls(src Source, root ast.Node, o Options) diag.List {
+	var ds diag.List
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		if call, ok := n.(*ast.CallNode); ok {
+			if d, bad := checkCall(src, call, o); bad {
+				ds = append(ds, d)
+			}
+		}
+		for _, ch := range children(n) {
+			if ch != nil {
+				walk(ch)
+			}
+		}
+	}
+	walk(root)
+	return ds
+}
+
+func checkCall(src Source, call *ast.CallNode, o Options) (diag.Diagnostic, bool) {
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok || len(call.Arguments) == 0 {
+		return diag.Diagnostic{}, false
+	}
+	at := src.AtOffset(call.Location().From)
+	switch id.Value {
+	case "lookup":
+		name, ok := call.Arguments[0].(*ast.StringNode)
+		if !ok {
+			return src.diag(at, diag.UnknownTable, `lookup() takes the table name as a quoted string: lookup("cancelReason", cancellation.reason)`), true
+		}
+		if o.Lib == nil || o.Lib.Tables[name.Value] == nil {
+			return src.diag(at, diag.UnknownTable, fmt.Sprintf("unknown value table %q; declare it under tables:%s", name.Value, suggest(name.Value, tableNames(o.Lib), ""))), true
+		}
+	case "has":
+		if _, ok := chainOf(call.Arguments[0], envInfo{dialect: Outbound, inLoop: true}); !ok && o.Dialect == Outbound {
+			return src.diag(at, diag.BadTemplate, "has() takes a field of the event, such as has(invoice.issuedAt)"), true
+		}
+	}
+	return diag.Diagnostic{}, false
+}
+
+func tableNames(l *Library) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, 0, len(l.Tables))
+	for k := range l.Tables {
+		out = append(out, k)
+	}
+	return out
+}
+
+func compileOptions(o Options) []expr.Option {
+	lib := o.Lib
+	if lib == nil {
+		lib = &Library{}
+	}
+	opts := []expr.Option{envOption(o), expr.MaxNodes(MaxNodes), expr.DisableAllBuiltins()}
+	for _, b := range Builtins {
+		opts = append(opts, expr.EnableBuiltin(b))
+	}
+	opts = append(opts, lib.options()...)
+	if o.Dialect == Outbound {
+		opts = append(opts, expr.Patch(presencePatcher{}))
+	}
+	if o.Bool {
+		opts = append(opts, expr.AsBool())
+	}
+	return opts
+}
+
+func envOption(o Options) expr.Option {
+	switch o.Dialect {
+	case ResponseRules:
+		return expr.Env(Response{})
+	case AuthRules:
+		return expr.Env(AuthEnv{})
+	case Inbound:
+		m := make(map[string]any, len(o.Names))
+		for _, n := range o.Names {
+			m[n] = nil
+		}
+		return expr.Env(m)
+	}
+	return expr.Env(Env{})
+}
+
+func exprDiag(src Source, err error, code diag.Code, o Options) diag.Diagnostic {
+	pos, msg := src.Pos, err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		pos, msg = src.At(fe.Line, fe.Column), fe.Message
+	}
+	if o.Bool && strings.HasPrefix(msg, "expected bool") {
+		code = diag.GuardNotBool
+		msg = "a guard or condition must be true or false, but this expression gives " + strings.TrimPrefix(msg, "expected bool, but got ")
+	}
+	return src.diag(pos, code, msg)
+}
+
+// presencePatcher rewrites has(x.y) into a presence test of x.y in the event
+// JSON, and x.y ?? d into has(x.y) ? x.y : d, so that absent fields are told
+// apart from empty ones.
+type presencePatcher struct{}
+
+func (presencePatcher) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "has" && len(n.Arguments) == 1 {
+			if call := presenceCall(n.Arguments[0]); call != nil {
+				ast.Patch(node, call)
+			}
+		}
+	case *ast.BinaryNode:
+		if n.Operator == "??" {
+			if call := presenceCall(n.Left); call != nil {
+				ast.Patch(node, &ast.ConditionalNode{Ternary: true, Cond: call, Exp1: n.Left, Exp2: n.Right})
+			}
+		}
+	}
+}
+
+func presenceCall(arg ast.Node) ast.Node {
+	p, ok := chainOf(arg, envInfo{dialect: Outbound, inLoop: true})
+	if !ok {
+		return nil
+	}
+	base := "$env"
+	segs := p.Segs
+	switch p.Root {
+	case RootItem:
+		base = "item"
+	case RootVars:
+		segs = append([]string{"vars"}, segs...)
+	}
+	return &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: presentFunc},
+		Arguments: []ast.Node{&ast.IdentifierNode{Value: base}, &ast.StringNode{Value: Path{Segs: segs}.GJSON()}},
+	}
+}

@@ -1,0 +1,27 @@
+package lang
+
+import "github.com/rotahq/rota/engine/event"
+
+// Env is what outbound expressions (guards, conditions, templates) see: the
+// canonical event's fields at the top level (order, items, invoice...), the
+// current item inside a $each over items, and the run-time variables.
+type Env struct {
+	event.Event
+	Item event.Item        `expr:"item"`
+	Vars map[string]string `expr:"vars"`
+}
+
+// Response is what response rules see: the marketplace's HTTP answer.
+type Response struct {
+	Status  int               `expr:"status"`
+	Headers map[string]string `expr:"headers"`
+	// Body is the decoded JSON body, or the body text when it is not JSON.
+	Body any `expr:"body"`
+}
+
+// AuthEnv is what auth templates (token requests) see. Secrets are filled in
+// only when a call is sent, never when it is translated.
+type AuthEnv struct {
+	Secrets map[string]string `expr:"secrets"`
+	Vars    map[string]string `expr:"vars"`
+}

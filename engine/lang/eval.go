@@ -1,0 +1,89 @@
+package lang
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/rotahq/rota/engine/event"
+	"github.com/tidwall/gjson"
+)
+
+// MissingError reports an event field (or variable) an expression needs and
+// the event (or the run) does not have.
+type MissingError struct {
+	Path Path
+	// Pointer is the JSON pointer of the missing value in the event.
+	Pointer string
+}
+
+func (e *MissingError) Error() string {
+	if e.Path.Root == RootVars {
+		return fmt.Sprintf("variable %s is not set", e.Path)
+	}
+	return fmt.Sprintf("the event has no %s (%s)", e.Path, e.Pointer)
+}
+
+var vms = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBudget} }}
+
+// Missing returns the first required field the environment lacks, or nil.
+func (p *Program) Missing(env *Env) *MissingError {
+	for _, r := range p.required {
+		if !presentIn(env, r.path, r.gjson) {
+			return &MissingError{Path: r.path, Pointer: r.path.Pointer(env.Item.Index())}
+		}
+	}
+	return nil
+}
+
+// Run evaluates the program against env. Before evaluating it checks that
+// every field the expression needs is present, and returns a *MissingError
+// naming the first one that is not. Errors raised by domain functions
+// (*TableMissError, *ConvertError) are returned wrapped; use errors.As.
+func (p *Program) Run(env any) (any, error) {
+	if e, ok := env.(*Env); ok {
+		if m := p.Missing(e); m != nil {
+			return nil, m
+		}
+	}
+	m := vms.Get().(*vm.VM)
+	out, err := m.Run(p.prog, env)
+	vms.Put(m)
+	return out, err
+}
+
+func presentIn(env *Env, p Path, gj string) bool {
+	switch p.Root {
+	case RootVars:
+		if len(p.Segs) == 0 {
+			return true
+		}
+		_, ok := env.Vars[p.Segs[0]]
+		return ok
+	case RootItem:
+		return exists(env.Item.Raw().Get(gj))
+	}
+	return exists(env.Event.Raw().Get(gj))
+}
+
+func exists(r gjson.Result) bool { return r.Exists() && r.Type != gjson.Null }
+
+// present is the function has() compiles to: does the path exist in the
+// JSON of the event (or of the current item)?
+func present(params ...any) (any, error) {
+	path := params[1].(string)
+	switch base := params[0].(type) {
+	case *Env:
+		if rest, ok := strings.CutPrefix(path, "vars."); ok {
+			_, found := base.Vars[rest]
+			return found, nil
+		}
+		return exists(base.Event.Raw().Get(path)), nil
+	case event.Item:
+		return exists(base.Raw().Get(path)), nil
+	case *event.Item:
+		return exists(base.Raw().Get(path)), nil
+	}
+	return false, nil
+}

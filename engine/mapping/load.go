@@ -1,0 +1,263 @@
+package mapping
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"go.yaml.in/yaml/v3"
+)
+
+// File is one loaded mapping file.
+type File struct {
+	// Path is the file's name as shown in findings (mappings/skyhub.yaml).
+	Path string
+	// Src is the file's content.
+	Src []byte
+	// Root is the document's top node.
+	Root *yaml.Node
+	// Mapping is the decoded model; nil when the file has errors.
+	Mapping *Mapping
+
+	values map[string]*yaml.Node // JSON pointer → value node
+	keys   map[string]*yaml.Node // JSON pointer → key node of that member
+}
+
+// Pos returns the position of a node in this file.
+func (f *File) Pos(n *yaml.Node) diag.Pos {
+	if n == nil {
+		return diag.Pos{File: f.Path}
+	}
+	return diag.Pos{File: f.Path, Line: n.Line, Col: n.Column}
+}
+
+// PosOf returns the position of the value at a JSON pointer, or of the
+// nearest enclosing value that exists.
+func (f *File) PosOf(ptr string) diag.Pos {
+	for {
+		if n, ok := f.values[ptr]; ok {
+			return f.Pos(n)
+		}
+		i := strings.LastIndexByte(ptr, '/')
+		if i < 0 {
+			return diag.Pos{File: f.Path, Line: 1, Col: 1}
+		}
+		ptr = ptr[:i]
+	}
+}
+
+// KeyPos returns the position of the key of the member at a JSON pointer.
+func (f *File) KeyPos(ptr string) (diag.Pos, bool) {
+	n, ok := f.keys[ptr]
+	if !ok {
+		return diag.Pos{}, false
+	}
+	return f.Pos(n), true
+}
+
+// Diag builds an error finding at pos with a snippet of this file.
+func (f *File) Diag(pos diag.Pos, code diag.Code, format string, args ...any) diag.Diagnostic {
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: code, Message: fmt.Sprintf(format, args...),
+		Snippet: diag.Snippet(f.Src, pos.Line, pos.Col)}
+}
+
+// Parse reads one mapping file, validates it against schema (when not nil)
+// and decodes it. All problems found are returned, sorted; File.Mapping is
+// nil when any of them is an error.
+func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List) {
+	f := &File{Path: path, Src: src, values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return f, diag.List{f.syntaxDiag(err)}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return f, diag.List{f.Diag(diag.Pos{File: path, Line: 1, Col: 1}, diag.SchemaViolation, "the file is empty; a mapping starts with marketplace: <id>")}
+	}
+	f.Root = doc.Content[0]
+	value := f.toJSON(f.Root, "")
+	if schema != nil {
+		if ds := f.validate(schema, value); len(ds) > 0 {
+			return f, ds.Sort()
+		}
+	}
+	var m Mapping
+	if err := f.Root.Decode(&m); err != nil {
+		return f, diag.List{f.decodeDiag(err)}
+	}
+	f.Mapping = &m
+	return f, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+func (f *File) syntaxDiag(err error) diag.Diagnostic {
+	line, msg := 1, err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg = m[2]
+	}
+	col := firstNonSpace(f.Src, line)
+	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: col}, diag.YAMLSyntax, "%s; check the indentation and quoting on this line or the one before", msg)
+}
+
+func firstNonSpace(src []byte, line int) int {
+	lines := bytes.Split(src, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	return len(lines[line-1]) - len(bytes.TrimLeft(lines[line-1], " \t")) + 1
+}
+
+func (f *File) decodeDiag(err error) diag.Diagnostic {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	line := 1
+	if m := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: firstNonSpace(f.Src, line)}, diag.SchemaViolation, "%s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// toJSON converts a node into the value a JSON decoder would produce,
+// recording every value's and key's node under its JSON pointer.
+func (f *File) toJSON(n *yaml.Node, ptr string) any {
+	f.values[ptr] = n
+	switch n.Kind {
+	case yaml.AliasNode:
+		return f.toJSON(n.Alias, ptr)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := ptr + "/" + escape(k.Value)
+			f.keys[p] = k
+			m[k.Value] = f.toJSON(v, p)
+		}
+		return m
+	case yaml.SequenceNode:
+		a := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			a[i] = f.toJSON(c, ptr+"/"+strconv.Itoa(i))
+		}
+		return a
+	}
+	return scalar(n)
+}
+
+func scalar(n *yaml.Node) any {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return n.Value
+	}
+	switch x := v.(type) {
+	case int:
+		return jsonNumber(strconv.Itoa(x))
+	case uint64:
+		return jsonNumber(strconv.FormatUint(x, 10))
+	case int64:
+		return jsonNumber(strconv.FormatInt(x, 10))
+	case float64:
+		return jsonNumber(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	return v
+}
+
+func escape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+func (f *File) validate(schema *jsonschema.Schema, value any) diag.List {
+	err := schema.Validate(value)
+	if err == nil {
+		return nil
+	}
+	var ds diag.List
+	for _, l := range schemaerr.Leaves(err) {
+		ds = append(ds, f.leafDiag(l))
+	}
+	if len(ds) == 0 {
+		ds = append(ds, f.Diag(diag.Pos{File: f.Path, Line: 1, Col: 1}, diag.SchemaViolation, "%v", err))
+	}
+	return ds
+}
+
+func (f *File) leafDiag(l schemaerr.Leaf) diag.Diagnostic {
+	where := pointerWords(l.Pointer)
+	switch l.Keyword {
+	case "additionalProperties":
+		pos, _ := f.KeyPos(l.Pointer)
+		return f.Diag(pos, diag.UnknownKey, "unknown key %q in %s; check its spelling against docs/mapping-format.md", l.Property, pointerWords(parent(l.Pointer)))
+	case "required":
+		return f.Diag(f.PosOf(parent(l.Pointer)), diag.SchemaViolation, "%s needs the key %q", pointerWords(parent(l.Pointer)), l.Property)
+	case "false":
+		pos, ok := f.KeyPos(l.Pointer)
+		if !ok {
+			pos = f.PosOf(l.Pointer)
+		}
+		return f.Diag(pos, diag.SchemaViolation, "%s is not allowed here (%s)", where, l.Message)
+	}
+	return f.Diag(f.PosOf(l.Pointer), diag.SchemaViolation, "%s: %s", where, l.Message)
+}
+
+func parent(ptr string) string {
+	if i := strings.LastIndexByte(ptr, '/'); i >= 0 {
+		return ptr[:i]
+	}
+	return ""
+}
+
+// pointerWords renders a JSON pointer as a YAML path a person reads:
+// /events/order.invoiced/calls/0 → events."order.invoiced".calls[0].
+func pointerWords(ptr string) string {
+	if ptr == "" {
+		return "the mapping"
+	}
+	var b strings.Builder
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch {
+		case isIndex(tok):
+			b.WriteString("[" + tok + "]")
+		case strings.ContainsAny(tok, ". "):
+			sep(&b)
+			b.WriteString(strconv.Quote(tok))
+		default:
+			sep(&b)
+			b.WriteString(tok)
+		}
+	}
+	return b.String()
+}
+
+func sep(b *strings.Builder) {
+	if b.Len() > 0 {
+		b.WriteByte('.')
+	}
+}
+
+func isIndex(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil && s != ""
+}
+
+// SortedKeys returns the keys of m in order.
+func SortedKeys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

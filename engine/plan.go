@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/mapping"
+)
+
+// market is one compiled mapping: everything translate needs, precomputed.
+// It is immutable once built.
+type market struct {
+	id          string
+	name        string
+	file        *mapping.File
+	src         *mapping.Mapping
+	loc         *time.Location
+	lib         *lang.Library
+	vars        map[string]mapping.Variable
+	varNames    map[string]bool
+	envs        map[string]*envPlan
+	envOrder    []string
+	headers     []header
+	statuses    map[string]mapping.Status
+	transitions map[string]map[string]bool // nil: no state machine declared
+	rules       map[string]*rule
+	queries     map[string]*callPlan
+	routes      map[string]*route
+	response    *respPlan
+	eventsPos   diag.Pos
+}
+
+type envPlan struct {
+	name      string
+	base      *tmpl
+	allowed   []string
+	fromEvent bool
+	pos       diag.Pos
+}
+
+type header struct {
+	name  string
+	value *tmpl
+}
+
+type rule struct {
+	eventType   string
+	guards      []*guard
+	calls       []*callPlan
+	ignore      string
+	unsupported string
+	pos         diag.Pos
+}
+
+type guard struct {
+	code            string
+	prog            *lang.Program
+	message         *tmpl
+	marketplaceCode string
+	path            string
+	pos             diag.Pos
+}
+
+type callPlan struct {
+	name      string
+	method    string
+	when      *lang.Program
+	path      []pathPart
+	query     []header
+	headers   []header
+	body      *tmpl
+	leadsTo   string
+	leadsPos  diag.Pos
+	response  *respPlan
+	rateLimit *mapping.RateLimit
+	confirm   *confirmPlan
+	pos       diag.Pos
+}
+
+type pathPart struct {
+	text string
+	prog *lang.Program
+}
+
+type respPlan struct {
+	success, retry, errorCode, errorMessage *lang.Program
+}
+
+type confirmPlan struct {
+	query    string
+	until    *lang.Program
+	attempts int
+	interval time.Duration
+}
+
+type route struct {
+	name        string
+	method      string
+	path        string
+	auth        []header
+	authSecrets map[string]string
+	each        *lang.Program
+	as          string
+	event       *tmpl
+	response    *routeResponse
+	errResp     *routeResponse
+	pos         diag.Pos
+}
+
+type routeResponse struct {
+	status int
+	body   *tmpl
+}

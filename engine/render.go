@@ -1,0 +1,367 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/lang"
+	"github.com/tidwall/gjson"
+)
+
+// renderer executes templates for one translation. It is per-call state:
+// never shared between goroutines.
+type renderer struct {
+	mk    *market
+	env   any       // *lang.Env (outbound) or map[string]any (inbound)
+	oenv  *lang.Env // set when outbound
+	as    string    // inbound loop variable name
+	buf   []byte
+	trace *tracer
+	where []string // output location, kept only while tracing
+}
+
+// renderJSON renders a template to JSON bytes.
+func (r *renderer) renderJSON(t *tmpl) ([]byte, error) {
+	r.buf = r.buf[:0]
+	if err := r.render(t); err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), r.buf...), nil
+}
+
+func (r *renderer) render(t *tmpl) error {
+	switch t.kind {
+	case tLiteral:
+		r.buf = append(r.buf, t.lit...)
+		r.traceValue(t, json.RawMessage(t.lit))
+	case tExpr:
+		return r.renderExpr(t)
+	case tInterp:
+		s, err := r.interpolate(t)
+		if err != nil {
+			return err
+		}
+		r.buf = appendString(r.buf, s)
+		r.traceValue(t, s)
+	case tObject:
+		return r.renderObject(t)
+	case tArray:
+		return r.renderArray(t)
+	case tEach:
+		return r.renderEach(t)
+	}
+	return nil
+}
+
+func (r *renderer) renderExpr(t *tmpl) error {
+	if raw, ok, err := r.rawChain(t.prog); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		r.buf = append(r.buf, raw...)
+		r.traceValue(t, json.RawMessage(raw))
+		return nil
+	}
+	v, err := r.run(t.prog)
+	if err != nil {
+		return err
+	}
+	start := len(r.buf)
+	if r.buf, err = marshalValue(r.buf, v); err != nil {
+		return r.fail(t.prog, CodeBadOutput, fmt.Sprintf("the expression's value cannot be written as JSON: %v", err), err)
+	}
+	r.traceValue(t, json.RawMessage(r.buf[start:]))
+	return nil
+}
+
+// rawChain copies a plain field read (invoice.key) straight from the event
+// JSON, keeping its JSON type and text.
+func (r *renderer) rawChain(p *lang.Program) ([]byte, bool, error) {
+	path, ok := p.Chain()
+	if !ok || r.oenv == nil || path.Root == lang.RootVars {
+		return nil, false, nil
+	}
+	src := r.oenv.Event.Raw()
+	if path.Root == lang.RootItem {
+		src = r.oenv.Item.Raw()
+	}
+	v := src.Get(path.GJSON())
+	if !v.Exists() || v.Type == gjson.Null {
+		return nil, false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.Item.Index())})
+	}
+	return []byte(v.Raw), true, nil
+}
+
+func (r *renderer) renderObject(t *tmpl) error {
+	r.buf = append(r.buf, '{')
+	first := true
+	for i := range t.fields {
+		f := &t.fields[i]
+		mark := len(r.buf)
+		if !first {
+			r.buf = append(r.buf, ',')
+		}
+		r.buf = append(r.buf, f.key...)
+		r.push(f.name)
+		err := r.render(f.value)
+		r.pop()
+		if err != nil {
+			if f.optional && isMissing(err) {
+				r.buf = r.buf[:mark]
+				r.traceOmitted(f)
+				continue
+			}
+			return err
+		}
+		first = false
+	}
+	r.buf = append(r.buf, '}')
+	return nil
+}
+
+func isMissing(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeMissingField
+}
+
+func (r *renderer) renderArray(t *tmpl) error {
+	r.buf = append(r.buf, '[')
+	for i, e := range t.elems {
+		if i > 0 {
+			r.buf = append(r.buf, ',')
+		}
+		r.push(strconv.Itoa(i))
+		err := r.render(e)
+		r.pop()
+		if err != nil {
+			return err
+		}
+	}
+	r.buf = append(r.buf, ']')
+	return nil
+}
+
+func (r *renderer) renderEach(t *tmpl) error {
+	v, err := r.run(t.prog)
+	if err != nil {
+		return err
+	}
+	r.buf = append(r.buf, '[')
+	if r.oenv != nil {
+		err = r.eachItem(t, v)
+	} else {
+		err = r.eachValue(t, v)
+	}
+	r.buf = append(r.buf, ']')
+	return err
+}
+
+func (r *renderer) eachItem(t *tmpl, v any) error {
+	items, _ := v.([]event.Item)
+	saved := r.oenv.Item
+	defer func() { r.oenv.Item = saved }()
+	for i := range items {
+		if i > 0 {
+			r.buf = append(r.buf, ',')
+		}
+		r.oenv.Item = items[i]
+		r.push(strconv.Itoa(i))
+		err := r.render(t.value)
+		r.pop()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *renderer) eachValue(t *tmpl, v any) error {
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		return r.fail(t.prog, CodeBadOutput, fmt.Sprintf("$each must give a list, got %T", v), nil)
+	}
+	m := r.env.(map[string]any)
+	saved := m["item"]
+	defer func() { m["item"] = saved }()
+	for i, e := range list {
+		if i > 0 {
+			r.buf = append(r.buf, ',')
+		}
+		m["item"] = e
+		r.push(strconv.Itoa(i))
+		err := r.render(t.value)
+		r.pop()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderString renders a template that must give text: a path, a header,
+// a message. Literal scalars of any YAML type read as their text.
+func (r *renderer) renderString(t *tmpl) (string, error) {
+	switch t.kind {
+	case tLiteral:
+		return t.str, nil
+	case tInterp:
+		return r.interpolate(t)
+	case tExpr:
+		v, err := r.run(t.prog)
+		if err != nil {
+			return "", err
+		}
+		return r.text(t.prog, v)
+	}
+	return "", fmt.Errorf("%s: expected text", t.pos)
+}
+
+func (r *renderer) interpolate(t *tmpl) (string, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := r.run(p.prog)
+		if err != nil {
+			return "", err
+		}
+		s, err := r.text(p.prog, v)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(s)
+	}
+	return b.String(), nil
+}
+
+func (r *renderer) text(p *lang.Program, v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int, int64, bool:
+		return fmt.Sprint(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case nil:
+		return "", r.fail(p, CodeBadOutput, "the expression gave no value (nil) where text is needed", nil)
+	}
+	return "", r.fail(p, CodeBadOutput, fmt.Sprintf("the expression gave a %T where text is needed", v), nil)
+}
+
+// run evaluates a program and converts its failure into an *Error that
+// names the event field and the mapping position.
+func (r *renderer) run(p *lang.Program) (any, error) {
+	v, err := p.Run(r.env)
+	if err != nil {
+		return nil, r.convert(p, err)
+	}
+	return v, nil
+}
+
+func (r *renderer) runBool(p *lang.Program) (bool, error) {
+	v, err := r.run(p)
+	if err != nil {
+		return false, err
+	}
+	b, _ := v.(bool)
+	return b, nil
+}
+
+func (r *renderer) convert(p *lang.Program, err error) error {
+	src := p.Source().Pos.String()
+	var miss *lang.MissingError
+	var table *lang.TableMissError
+	var conv *lang.ConvertError
+	switch {
+	case errors.As(err, &miss) && miss.Path.Root == lang.RootVars:
+		return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: src, Err: err,
+			Message: fmt.Sprintf("variable %s is not set; pass --var %s=VALUE or set %s", miss.Path.Segs[0], miss.Path.Segs[0], varEnvName(r.mk.id, miss.Path.Segs[0]))}
+	case errors.As(err, &miss):
+		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: miss.Pointer, Source: src, Err: err,
+			Message: fmt.Sprintf("the %s mapping needs %s, which the event lacks", r.mk.id, miss.Path)}
+	case errors.As(err, &table):
+		return &Error{Kind: KindRejected, Code: CodeNoTableEntry, Path: r.firstPointer(p), Source: src, Err: err,
+			Message: fmt.Sprintf("%s does not accept %q: value table %s has no entry for it (it has: %s)", r.mk.name, table.Key, table.Table, strings.Join(sortedKeys(r.mk.lib.Tables[table.Table]), ", "))}
+	case errors.As(err, &conv):
+		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Path: r.firstPointer(p), Source: src, Err: err, Message: conv.Error()}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Kind: KindMapping, Code: CodeExpressionFailed, Source: src, Err: err,
+		Message: fmt.Sprintf("expression %q failed: %s", p.Source().Text, firstLine(err.Error()))}
+}
+
+func (r *renderer) fail(p *lang.Program, code, msg string, cause error) error {
+	return &Error{Kind: KindMapping, Code: code, Message: msg, Source: p.Source().Pos.String(), Err: cause}
+}
+
+func (r *renderer) firstPointer(p *lang.Program) string {
+	idx := 0
+	if r.oenv != nil {
+		idx = r.oenv.Item.Index()
+	}
+	for _, rd := range p.Reads() {
+		if rd.Root != lang.RootVars {
+			return rd.Pointer(idx)
+		}
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func (r *renderer) push(s string) {
+	if r.trace != nil {
+		r.where = append(r.where, s)
+	}
+}
+
+func (r *renderer) pop() {
+	if r.trace != nil {
+		r.where = r.where[:len(r.where)-1]
+	}
+}
+
+func (r *renderer) traceValue(t *tmpl, v any) {
+	if r.trace == nil {
+		return
+	}
+	r.trace.field(r.where, t, v)
+}
+
+func (r *renderer) traceOmitted(f *field) {
+	if r.trace == nil {
+		return
+	}
+	r.trace.omitted(append(r.where, f.name), f.pos)
+}
+
+func varEnvName(market, name string) string {
+	up := func(s string) string { return strings.ToUpper(strings.NewReplacer("-", "_").Replace(s)) }
+	return "ROTA_VAR_" + up(market) + "_" + up(name)
+}
+
+var _ = diag.Pos{}

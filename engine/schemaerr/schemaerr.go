@@ -1,0 +1,103 @@
+// Package schemaerr flattens jsonschema validation errors into leaf findings
+// that point at the exact offending value: a missing property points at where
+// the property should be, an unexpected one at the property itself.
+package schemaerr
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Leaf is one reason a document failed its schema.
+type Leaf struct {
+	// Pointer is the JSON pointer of the offending value (for a missing or
+	// unexpected property, of that property).
+	Pointer string
+	// Keyword is the schema keyword that failed: required, additionalProperties, type, format...
+	Keyword string
+	// Message is the validator's message.
+	Message string
+	// Property is the property a required or additionalProperties failure names.
+	Property string
+}
+
+// Leaves returns the leaf failures of err, one per offending property, sorted
+// by pointer then keyword. It returns nil when err is not a
+// *jsonschema.ValidationError.
+func Leaves(err error) []Leaf {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil
+	}
+	var out []Leaf
+	collect(ve, &out)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Pointer != out[j].Pointer {
+			return out[i].Pointer < out[j].Pointer
+		}
+		return out[i].Keyword < out[j].Keyword
+	})
+	return dedupe(out)
+}
+
+func collect(ve *jsonschema.ValidationError, out *[]Leaf) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			collect(c, out)
+		}
+		return
+	}
+	kw := keyword(ve.KeywordLocation)
+	names := quotedNames(ve.Message)
+	if (kw == "required" || kw == "additionalProperties") && len(names) > 0 {
+		for _, n := range names {
+			*out = append(*out, Leaf{Pointer: ve.InstanceLocation + "/" + escape(n), Keyword: kw, Message: ve.Message, Property: n})
+		}
+		return
+	}
+	*out = append(*out, Leaf{Pointer: ve.InstanceLocation, Keyword: kw, Message: ve.Message})
+}
+
+func keyword(loc string) string {
+	if i := strings.LastIndexByte(loc, '/'); i >= 0 {
+		return loc[i+1:]
+	}
+	return loc
+}
+
+// quotedNames extracts 'a', 'b' names from messages such as
+// "missing properties: 'a', 'b'".
+func quotedNames(msg string) []string {
+	var names []string
+	for {
+		i := strings.IndexByte(msg, '\'')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(msg[i+1:], '\'')
+		if j < 0 {
+			return names
+		}
+		names = append(names, msg[i+1:i+1+j])
+		msg = msg[i+j+2:]
+	}
+}
+
+func dedupe(in []Leaf) []Leaf {
+	out := in[:0]
+	for i, l := range in {
+		if i > 0 && l == in[i-1] {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// escape encodes a property name as a JSON pointer token (RFC 6901).
+func escape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}

@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/mapping"
+	"go.yaml.in/yaml/v3"
+)
+
+// exprSource locates the text at byte offset off of a scalar node's value in
+// the file, so that expression errors point inside the YAML.
+func exprSource(f *mapping.File, n *yaml.Node, off int, text string) lang.Source {
+	src := lang.Source{Text: text, File: f.Src}
+	line, col := offsetLineCol(n.Value, off)
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		indent := blockIndent(f.Src, n.Line+1)
+		src.Pos = diag.Pos{File: f.Path, Line: n.Line + line, Col: indent + col}
+		src.Indent = indent
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		src.Pos = diag.Pos{File: f.Path, Line: n.Line + line - 1, Col: n.Column + 1 + col}
+	default:
+		src.Pos = diag.Pos{File: f.Path, Line: n.Line + line - 1, Col: n.Column + col}
+	}
+	if line > 1 && n.Style != yaml.LiteralStyle && n.Style != yaml.FoldedStyle {
+		src.Pos.Col = blockIndent(f.Src, src.Pos.Line) + col
+	}
+	return src
+}
+
+// offsetLineCol returns the 1-based line and 0-based rune column of byte
+// offset off in s.
+func offsetLineCol(s string, off int) (int, int) {
+	if off > len(s) {
+		off = len(s)
+	}
+	before := s[:off]
+	line := strings.Count(before, "\n") + 1
+	if i := strings.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return line, len([]rune(before))
+}
+
+// blockIndent is the 1-based column of the first non-blank character of a
+// 1-based line.
+func blockIndent(src []byte, line int) int {
+	lines := strings.Split(string(src), "\n")
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	l := lines[line-1]
+	return len(l) - len(strings.TrimLeft(l, " \t")) + 1
+}

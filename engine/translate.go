@@ -1,0 +1,442 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/lang"
+	"github.com/tidwall/gjson"
+)
+
+// Outcome says what translation decided.
+type Outcome string
+
+// Outcomes of a translation.
+const (
+	OutcomeSend   Outcome = "send"
+	OutcomeIgnore Outcome = "ignore"
+)
+
+// TranslateOptions tune one translation. The zero value validates the event
+// and targets the production environment.
+type TranslateOptions struct {
+	// Marketplace overrides the event's marketplace field.
+	Marketplace string
+	// Environment names the mapping environment (default production, or the
+	// mapping's only environment).
+	Environment string
+	// Vars are the run-time variables the mapping declares.
+	Vars map[string]string
+	// BaseURL, when set, replaces the environment's base URL (to point calls
+	// at a simulator). It is the operator's choice, so allowedHosts do not apply.
+	BaseURL string
+	// SkipValidation skips the canonical schema check for callers that have
+	// validated the event already. Missing fields are still reported.
+	SkipValidation bool
+}
+
+// Result is what an event translates into.
+type Result struct {
+	Marketplace string  `json:"marketplace"`
+	EventID     string  `json:"eventId"`
+	EventType   string  `json:"eventType"`
+	Outcome     Outcome `json:"outcome"`
+	// Reason says why the outcome is ignore.
+	Reason string `json:"reason,omitempty"`
+	// Calls are the requests to make, in order.
+	Calls []Call `json:"calls"`
+}
+
+// Call is one outbound request, without credentials: auth headers and
+// signatures are added when it is sent.
+type Call struct {
+	Name    string            `json:"name"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	// Body is the JSON body itself (absent for calls without one).
+	Body json.RawMessage `json:"body,omitempty"`
+	// MarketplaceStatus is the marketplace status a successful call leads to.
+	MarketplaceStatus string `json:"marketplaceStatus,omitempty"`
+
+	plan   *callPlan
+	market *market
+}
+
+// Translate turns one canonical event (JSON) into the calls its marketplace
+// expects, or an *Error saying why not. It is safe for concurrent use.
+func (e *Engine) Translate(raw []byte, o TranslateOptions) (*Result, error) {
+	res, _, err := e.translate(raw, o, nil)
+	return res, err
+}
+
+func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result, *market, error) {
+	ev, err := e.decode(raw, o.SkipValidation)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := ev.Marketplace
+	if o.Marketplace != "" {
+		id = o.Marketplace
+	}
+	mk, err := e.market(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := mk.translate(ev, o, tr)
+	return res, mk, err
+}
+
+func (e *Engine) decode(raw []byte, skip bool) (*event.Event, error) {
+	if !skip {
+		if err := ValidateEvent(raw); err != nil {
+			return nil, err
+		}
+	} else if !gjson.ValidBytes(raw) {
+		_, err := decodeJSON(raw)
+		return nil, err
+	}
+	ev, ok := event.Decode(raw)
+	if !ok {
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
+	}
+	return ev, nil
+}
+
+func (e *Engine) market(id string) (*market, error) {
+	mk, ok := e.markets[id]
+	if !ok {
+		return nil, &Error{Kind: KindUnknownMarketplace, Code: CodeUnknownMarketplace, Path: "/marketplace",
+			Message: fmt.Sprintf("no mapping for marketplace %q; loaded: %s", id, strings.Join(e.ids, ", "))}
+	}
+	return mk, nil
+}
+
+func (mk *market) translate(ev *event.Event, o TranslateOptions, tr *tracer) (*Result, error) {
+	res := &Result{Marketplace: mk.id, EventID: ev.ID, EventType: ev.Type, Calls: []Call{}}
+	ru, err := mk.rule(ev.Type, tr)
+	if err != nil || ru.ignore != "" {
+		if ru != nil {
+			res.Outcome, res.Reason = OutcomeIgnore, ru.ignore
+		}
+		return res, err
+	}
+	vars, err := mk.resolveVars(o.Vars)
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{mk: mk, trace: tr}
+	r.oenv = &lang.Env{Event: *ev, Vars: vars}
+	r.env = r.oenv
+	if err := mk.checkGuards(r, ru); err != nil {
+		return nil, err
+	}
+	base, err := mk.baseURL(r, o)
+	if err != nil {
+		return nil, err
+	}
+	res.Outcome = OutcomeSend
+	res.Calls, err = mk.buildCalls(r, ru, base)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
+	ru, ok := mk.rules[typ]
+	if !ok {
+		return nil, &Error{Kind: KindUnsupported, Code: CodeNotMapped, Path: "/type", Source: mk.eventsPos.String(),
+			Message: fmt.Sprintf("the %s mapping does not answer %s; add it under events: with calls, ignore or unsupported", mk.id, typ)}
+	}
+	tr.rule(ru)
+	if ru.unsupported != "" {
+		return nil, &Error{Kind: KindUnsupported, Code: CodeUnsupported, Path: "/type", Source: ru.pos.String(), Message: ru.unsupported}
+	}
+	return ru, nil
+}
+
+// resolveVars merges given variables with declared defaults and checks that
+// every required variable is set and every given one is declared.
+func (mk *market) resolveVars(given map[string]string) (map[string]string, error) {
+	vars := make(map[string]string, len(mk.vars))
+	for name, v := range mk.vars {
+		if v.Default != nil {
+			vars[name] = *v.Default
+		}
+	}
+	for name, val := range given {
+		if _, ok := mk.vars[name]; !ok {
+			return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownVariable,
+				Message: fmt.Sprintf("variable %q is not declared by the %s mapping (declared: %s)", name, mk.id, strings.Join(sortedVarNames(mk), ", "))}
+		}
+		vars[name] = val
+	}
+	for _, name := range sortedVarNames(mk) {
+		if _, ok := vars[name]; !ok {
+			return nil, &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: mk.file.PosOf("/variables/" + esc(name)).String(),
+				Message: fmt.Sprintf("variable %s is not set; pass --var %s=VALUE or set %s (%s)", name, name, varEnvName(mk.id, name), mk.vars[name].Description)}
+		}
+	}
+	return vars, nil
+}
+
+func sortedVarNames(mk *market) []string {
+	out := make([]string, 0, len(mk.vars))
+	for k := range mk.vars {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func (mk *market) checkGuards(r *renderer, ru *rule) error {
+	for _, g := range ru.guards {
+		ok, err := r.runBool(g.prog)
+		r.trace.guard(g, ok, err)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return mk.refuse(r, g)
+		}
+	}
+	return nil
+}
+
+func (mk *market) refuse(r *renderer, g *guard) error {
+	msg := g.code
+	if g.message != nil {
+		if m, err := r.renderString(g.message); err == nil {
+			msg = m
+		}
+	}
+	return &Error{Kind: KindRejected, Code: g.code, Message: msg, MarketplaceCode: g.marketplaceCode, Path: g.path, Source: g.pos.String()}
+}
+
+func (mk *market) environment(name string) (*envPlan, error) {
+	if name == "" {
+		if ep, ok := mk.envs["production"]; ok || len(mk.envOrder) != 1 {
+			if !ok {
+				return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownEnvironment, Message: fmt.Sprintf("the %s mapping has no production environment; choose one with --env (%s)", mk.id, strings.Join(mk.envOrder, ", "))}
+			}
+			return ep, nil
+		}
+		return mk.envs[mk.envOrder[0]], nil
+	}
+	ep, ok := mk.envs[name]
+	if !ok {
+		return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownEnvironment,
+			Message: fmt.Sprintf("the %s mapping has no environment %q (it has: %s)", mk.id, name, strings.Join(mk.envOrder, ", "))}
+	}
+	return ep, nil
+}
+
+func (mk *market) baseURL(r *renderer, o TranslateOptions) (string, error) {
+	if o.BaseURL != "" {
+		u, err := parseBaseURL(o.BaseURL)
+		if err != nil {
+			return "", &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Message: err.Error()}
+		}
+		return strings.TrimSuffix(u.String(), "/"), nil
+	}
+	ep, err := mk.environment(o.Environment)
+	if err != nil {
+		return "", err
+	}
+	s, err := r.renderString(ep.base)
+	if err != nil {
+		return "", err
+	}
+	return mk.checkBase(ep, s)
+}
+
+func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
+	u, err := parseBaseURL(s)
+	if err != nil {
+		e := &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Message: err.Error(), Source: ep.base.pos.String()}
+		if ep.fromEvent {
+			e.Kind, e.Path = KindInvalidEvent, pointerOfBase(ep)
+		}
+		return "", e
+	}
+	if ep.fromEvent && !hostAllowed(u.Hostname(), ep.allowed) {
+		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
+			Message: fmt.Sprintf("host %q is not one the %s mapping allows (%s); no call was built", u.Hostname(), mk.id, strings.Join(ep.allowed, ", "))}
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+func pointerOfBase(ep *envPlan) string {
+	for _, p := range progsOf(ep.base) {
+		for _, rd := range p.Reads() {
+			if rd.Root == lang.RootEvent {
+				return rd.Pointer(0)
+			}
+		}
+	}
+	return ""
+}
+
+func (mk *market) buildCalls(r *renderer, ru *rule, base string) ([]Call, error) {
+	current := mk.currentStatus(r.oenv)
+	calls := make([]Call, 0, len(ru.calls))
+	for _, cp := range ru.calls {
+		if cp.when != nil {
+			ok, err := r.runBool(cp.when)
+			r.trace.when(cp, ok, err)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if err := mk.checkTransition(r, cp, current); err != nil {
+			return nil, err
+		}
+		if cp.leadsTo != "" {
+			current = cp.leadsTo
+		}
+		call, err := mk.buildCall(r, cp, base)
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, call)
+	}
+	return calls, nil
+}
+
+// currentStatus is the order's native status before the event: the event's
+// marketplaceStatus, or the only native status whose canonical status is
+// the event's order.status; "" when unknown.
+func (mk *market) currentStatus(env *lang.Env) string {
+	if s := env.Order.MarketplaceStatus; s != "" {
+		return s
+	}
+	if env.Order.Status == "" {
+		return ""
+	}
+	found := ""
+	for _, code := range mk.src.Statuses.Keys {
+		if mk.statuses[code].Canonical == env.Order.Status {
+			if found != "" {
+				return ""
+			}
+			found = code
+		}
+	}
+	return found
+}
+
+func (mk *market) checkTransition(r *renderer, cp *callPlan, from string) error {
+	if cp.leadsTo == "" || from == "" || mk.transitions == nil {
+		return nil
+	}
+	allowed := mk.transitions[from][cp.leadsTo]
+	r.trace.transition(cp, from, allowed)
+	if allowed {
+		return nil
+	}
+	code, why := CodeTransitionNotAllowed, "its status table does not allow that move"
+	if st, ok := mk.statuses[from]; ok && st.Final {
+		code, why = CodeFinalStatus, fmt.Sprintf("%s is a final status", from)
+	} else if !ok {
+		why = fmt.Sprintf("%s is not a status %s has", from, mk.name)
+	}
+	return &Error{Kind: KindRejected, Code: code, Path: statusPointer(r.oenv), Source: cp.leadsPos.String(),
+		Message: fmt.Sprintf("%s cannot move an order from %s to %s: %s", mk.name, from, cp.leadsTo, why)}
+}
+
+func statusPointer(env *lang.Env) string {
+	if env.Order.MarketplaceStatus != "" {
+		return "/order/marketplaceStatus"
+	}
+	return "/order/status"
+}
+
+func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error) {
+	call := Call{Name: cp.name, Method: cp.method, MarketplaceStatus: cp.leadsTo, plan: cp, market: mk}
+	r.trace.startCall(cp)
+	u, err := r.buildURL(cp, base)
+	if err != nil {
+		return call, err
+	}
+	call.URL = u
+	if call.Headers, err = r.buildHeaders(mk.headers, cp.headers); err != nil {
+		return call, err
+	}
+	if cp.body != nil {
+		r.where = append(r.where[:0], "body")
+		if call.Body, err = r.renderJSON(cp.body); err != nil {
+			return call, err
+		}
+	}
+	r.trace.endCall(&call)
+	return call, nil
+}
+
+func (r *renderer) buildURL(cp *callPlan, base string) (string, error) {
+	var b strings.Builder
+	b.WriteString(base)
+	for _, p := range cp.path {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := r.run(p.prog)
+		if err != nil {
+			return "", err
+		}
+		s, err := r.text(p.prog, v)
+		if err != nil {
+			return "", err
+		}
+		r.trace.pathValue(p.prog, s)
+		b.WriteString(url.PathEscape(s))
+	}
+	q, err := r.buildQuery(cp.query)
+	if err != nil || q == "" {
+		return b.String(), err
+	}
+	return b.String() + "?" + q, nil
+}
+
+func (r *renderer) buildQuery(params []header) (string, error) {
+	var parts []string
+	for _, h := range params {
+		name, optional := strings.CutSuffix(h.name, "?")
+		r.where = append(r.where[:0], "query", name)
+		v, err := r.renderString(h.value)
+		if err != nil {
+			if optional && isMissing(err) {
+				continue
+			}
+			return "", err
+		}
+		parts = append(parts, url.QueryEscape(name)+"="+url.QueryEscape(v))
+	}
+	return strings.Join(parts, "&"), nil
+}
+
+func (r *renderer) buildHeaders(lists ...[]header) (map[string]string, error) {
+	out := map[string]string{}
+	for _, list := range lists {
+		for _, h := range list {
+			name, optional := strings.CutSuffix(h.name, "?")
+			r.where = append(r.where[:0], "headers", name)
+			v, err := r.renderString(h.value)
+			if err != nil {
+				if optional && isMissing(err) {
+					continue
+				}
+				return nil, err
+			}
+			out[name] = v
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rotahq/rota/engine/fiscal"
+	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/schemas"
+	"github.com/tidwall/gjson"
+)
+
+// ValidateEvent checks raw event JSON against the canonical event schema and
+// the field rules a schema cannot express (the NF-e key's check digit). It
+// returns nil or an *Error of kind invalid_event whose Path is the JSON
+// pointer of the first offending value; Details lists the others.
+func ValidateEvent(raw []byte) error {
+	doc, err := decodeJSON(raw)
+	if err != nil {
+		return err
+	}
+	schema, err := schemas.CanonicalEventSchema()
+	if err != nil {
+		return fmt.Errorf("canonical event schema: %w", err)
+	}
+	var problems []Detail
+	if err := schema.Validate(doc); err != nil {
+		problems = schemaDetails(err)
+	}
+	problems = append(problems, fieldRules(raw)...)
+	return invalid(problems)
+}
+
+// decodeJSON parses raw as one JSON document, reporting syntax errors with
+// line and column.
+func decodeJSON(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, malformed(raw, err)
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input holds more than one JSON value; send one event per call"}
+	}
+	return doc, nil
+}
+
+func malformed(raw []byte, err error) error {
+	var se *json.SyntaxError
+	off := int64(len(raw))
+	if errors.As(err, &se) {
+		off = se.Offset
+	}
+	line, col := lineCol(raw, off)
+	return &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Err: err,
+		Message: fmt.Sprintf("the input is not valid JSON: %v (line %d, column %d)", strings.TrimPrefix(err.Error(), "json: "), line, col)}
+}
+
+func lineCol(raw []byte, off int64) (int, int) {
+	if off > int64(len(raw)) {
+		off = int64(len(raw))
+	}
+	before := raw[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+var keywordCodes = map[string]string{
+	"additionalProperties": CodeUnknownField,
+	"required":             CodeMissingField,
+	"type":                 CodeWrongType,
+	"format":               CodeBadFormat,
+	"false":                CodeUnknownField,
+}
+
+func schemaDetails(err error) []Detail {
+	var out []Detail
+	for _, l := range schemaerr.Leaves(err) {
+		code, ok := keywordCodes[l.Keyword]
+		if !ok {
+			code = CodeBadValue
+		}
+		out = append(out, Detail{Code: code, Path: l.Pointer, Message: leafMessage(l)})
+	}
+	return out
+}
+
+func leafMessage(l schemaerr.Leaf) string {
+	switch l.Keyword {
+	case "additionalProperties":
+		return fmt.Sprintf("unknown field %q: the canonical event does not define it (check the spelling, or put marketplace-specific values in order.attributes)", l.Property)
+	case "required":
+		return fmt.Sprintf("missing required field %q", l.Property)
+	case "format":
+		if strings.Contains(l.Message, "date-time") {
+			return "not an RFC 3339 date-time with offset (e.g. 2023-03-10T12:30:00-03:00): " + l.Message
+		}
+	}
+	return l.Message
+}
+
+// fieldRules checks what the schema cannot: NF-e key check digits.
+func fieldRules(raw []byte) []Detail {
+	key := gjson.GetBytes(raw, "invoice.key")
+	if key.Type != gjson.String || len(key.Str) != 44 {
+		return nil
+	}
+	err := fiscal.CheckNFeKey(key.Str)
+	var fe *fiscal.Error
+	if !errors.As(err, &fe) {
+		return nil
+	}
+	code := CodeNFeKeyInvalid
+	msg := fmt.Sprintf("invalid NF-e access key: %v", fe)
+	if fe.Reason == fiscal.ReasonCheckDigit {
+		code = CodeNFeKeyCheckDigit
+		msg = fmt.Sprintf("NF-e access key check digit is %s, expected %s: check the key was copied whole from the NF-e", fe.Got, fe.Want)
+	}
+	return []Detail{{Code: code, Path: "/invoice/key", Message: msg}}
+}
+
+// invalid turns problems into one *Error (the first by pointer) or nil.
+func invalid(problems []Detail) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
+	first := problems[0]
+	e := &Error{Kind: KindInvalidEvent, Code: first.Code, Message: first.Message, Path: first.Path}
+	if len(problems) > 1 {
+		e.Details = problems[1:]
+	}
+	return e
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
