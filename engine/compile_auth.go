@@ -73,6 +73,9 @@ func (mk *market) compileRoute(c *compiler, name string, r *mapping.Route, ptr s
 	if r.Each != nil {
 		ic.opts.Names = inboundNames
 		out.each = ic.expr(r.Each.Node, lang.Options{})
+		if ch, ok := chainOf(out.each); ok && ch.Root == lang.RootInbound && ch.Segs[0] == "payload" {
+			out.eachBase = ch.Segs[1:]
+		}
 		ic.opts.Names = append([]string{out.as}, inboundNames...)
 	}
 	if r.Event.Kind != 0 {
@@ -108,3 +111,10 @@ func (c *compiler) routeResponse(r *mapping.RouteResponse) *routeResponse {
 }
 
 func (r *route) String() string { return fmt.Sprintf("%s %s", r.method, r.path) }
+
+func chainOf(p *lang.Program) (lang.Path, bool) {
+	if p == nil {
+		return lang.Path{}, false
+	}
+	return p.Chain()
+}

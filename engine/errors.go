@@ -70,6 +70,9 @@ type Error struct {
 	Source string `json:"source,omitempty"`
 	// Details lists further problems of the same input (invalid_event).
 	Details []Detail `json:"details,omitempty"`
+	// Response is the error answer the marketplace understands (inbound
+	// routes that declare one).
+	Response *Response `json:"-"`
 	// Err is the underlying cause, when there is one.
 	Err error `json:"-"`
 }

@@ -101,6 +101,7 @@ type route struct {
 	auth        []header
 	authSecrets map[string]string
 	each        *lang.Program
+	eachBase    []string // payload path the inputs come from, when each is a plain read of payload
 	as          string
 	event       *tmpl
 	response    *routeResponse

@@ -16,13 +16,15 @@ import (
 // renderer executes templates for one translation. It is per-call state:
 // never shared between goroutines.
 type renderer struct {
-	mk    *market
-	env   any       // *lang.Env (outbound) or map[string]any (inbound)
-	oenv  *lang.Env // set when outbound
-	as    string    // inbound loop variable name
-	buf   []byte
-	trace *tracer
-	where []string // output location, kept only while tracing
+	mk       *market
+	env      any       // *lang.Env (outbound) or map[string]any (inbound)
+	oenv     *lang.Env // set when outbound
+	as       string    // inbound input name
+	eachBase []string  // inbound: where inputs sit in the payload (each: payload.x.y)
+	index    int       // inbound: the input being rendered
+	buf      []byte
+	trace    *tracer
+	where    []string // output location, kept only while tracing
 }
 
 // renderJSON renders a template to JSON bytes.
@@ -124,9 +126,11 @@ func (r *renderer) renderObject(t *tmpl) error {
 	return nil
 }
 
+// isMissing reports whether err is an absent event field or an unset
+// optional variable: what makes an optional key be omitted.
 func isMissing(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Code == CodeMissingField
+	var m *lang.MissingError
+	return errors.As(err, &m)
 }
 
 func (r *renderer) renderArray(t *tmpl) error {
@@ -186,13 +190,19 @@ func (r *renderer) eachValue(t *tmpl, v any) error {
 		return r.fail(t.prog, CodeBadOutput, fmt.Sprintf("$each must give a list, got %T", v), nil)
 	}
 	m := r.env.(map[string]any)
-	saved := m["item"]
-	defer func() { m["item"] = saved }()
+	saved, had := m[t.str]
+	defer func() {
+		if had {
+			m[t.str] = saved
+		} else {
+			delete(m, t.str)
+		}
+	}()
 	for i, e := range list {
 		if i > 0 {
 			r.buf = append(r.buf, ',')
 		}
-		m["item"] = e
+		m[t.str] = e
 		r.push(strconv.Itoa(i))
 		err := r.render(t.value)
 		r.pop()
@@ -283,6 +293,12 @@ func (r *renderer) convert(p *lang.Program, err error) error {
 	case errors.As(err, &miss) && miss.Path.Root == lang.RootVars:
 		return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: src, Err: err,
 			Message: fmt.Sprintf("variable %s is not set; pass --var %s=VALUE or set %s", miss.Path.Segs[0], miss.Path.Segs[0], varEnvName(r.mk.id, miss.Path.Segs[0]))}
+	case errors.As(err, &miss) && miss.Path.Root == lang.RootInbound:
+		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: r.inboundPointer(miss.Path), Source: src, Err: err,
+			Message: fmt.Sprintf("the %s mapping needs %s, which the payload lacks", r.mk.id, miss.Path)}
+	case errors.As(err, &miss) && miss.Path.Root == lang.RootCurrent:
+		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: miss.Pointer, Source: src, Err: err,
+			Message: fmt.Sprintf("the %s mapping needs the order's current status: %s", r.mk.id, miss)}
 	case errors.As(err, &miss):
 		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: miss.Pointer, Source: src, Err: err,
 			Message: fmt.Sprintf("the %s mapping needs %s, which the event lacks", r.mk.id, miss.Path)}
@@ -298,6 +314,21 @@ func (r *renderer) convert(p *lang.Program, err error) error {
 	}
 	return &Error{Kind: KindMapping, Code: CodeExpressionFailed, Source: src, Err: err,
 		Message: fmt.Sprintf("expression %q failed: %s", p.Source().Text, firstLine(err.Error()))}
+}
+
+// inboundPointer turns a path read from an inbound name into a JSON pointer
+// into the payload: payload.a → /a; input.b → /<each path>/<index>/b when
+// the inputs come from a plain each: payload.list.
+func (r *renderer) inboundPointer(p lang.Path) string {
+	segs := p.Segs[1:]
+	switch {
+	case p.Segs[0] == "payload":
+	case p.Segs[0] == r.as && r.eachBase != nil:
+		segs = append(append(append([]string(nil), r.eachBase...), strconv.Itoa(r.index)), segs...)
+	default:
+		return ""
+	}
+	return lang.Path{Segs: segs}.Pointer(0)
 }
 
 func (r *renderer) fail(p *lang.Program, code, msg string, cause error) error {

@@ -101,6 +101,7 @@ func (c *compiler) object(n *yaml.Node) *tmpl {
 func (c *compiler) each(n *yaml.Node) *tmpl {
 	t := &tmpl{kind: tEach, pos: c.file.Pos(n)}
 	var list, value *yaml.Node
+	t.str = "item"
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k, v := n.Content[i], n.Content[i+1]; k.Value {
 		case "$each":
@@ -111,6 +112,7 @@ func (c *compiler) each(n *yaml.Node) *tmpl {
 			if c.opts.Dialect == lang.Outbound && v.Value != "item" {
 				c.errorf(c.file.Pos(v), diag.BadTemplate, "$as must be item when iterating the event's items (the loop variable is always item)")
 			}
+			t.str = v.Value
 		default:
 			c.errorf(c.file.Pos(k), diag.BadTemplate, "unexpected key %q next to $each; a list template has $each, $value and optionally $as", k.Value)
 		}
@@ -125,6 +127,7 @@ func (c *compiler) each(n *yaml.Node) *tmpl {
 	}
 	inner := *c
 	inner.opts.InLoop = true
+	inner.opts.Names = append(append([]string(nil), c.opts.Names...), t.str)
 	inner.ds = nil
 	t.value = inner.template(value)
 	c.ds = append(c.ds, inner.ds...)
@@ -140,7 +143,9 @@ func (c *compiler) expr(n *yaml.Node, extra lang.Options) *lang.Program {
 	if inner, start, ok := wholeExpr(text); ok {
 		text, off = inner, start
 	}
-	prog, ds := lang.Compile(exprSource(c.file, n, off, text), o)
+	trimmed := strings.TrimLeft(text, " \t\n")
+	off += len(text) - len(trimmed)
+	prog, ds := lang.Compile(exprSource(c.file, n, off, strings.TrimRight(trimmed, " \t\n")), o)
 	c.ds = append(c.ds, ds...)
 	return prog
 }
@@ -163,6 +168,9 @@ func (c *compiler) scalar(n *yaml.Node) *tmpl {
 }
 
 func (c *compiler) compileAt(n *yaml.Node, off int, text string) *lang.Program {
+	trimmed := strings.TrimLeft(text, " \t")
+	off += len(text) - len(trimmed)
+	text = strings.TrimRight(trimmed, " \t")
 	prog, ds := lang.Compile(exprSource(c.file, n, off, text), c.opts)
 	c.ds = append(c.ds, ds...)
 	return prog

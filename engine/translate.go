@@ -130,6 +130,7 @@ func (mk *market) translate(ev *event.Event, o TranslateOptions, tr *tracer) (*R
 	}
 	r := &renderer{mk: mk, trace: tr}
 	r.oenv = &lang.Env{Event: *ev, Vars: vars}
+	r.oenv.Current = mk.currentStatus(r.oenv)
 	r.env = r.oenv
 	if err := mk.checkGuards(r, ru); err != nil {
 		return nil, err
@@ -176,7 +177,7 @@ func (mk *market) resolveVars(given map[string]string) (map[string]string, error
 		vars[name] = val
 	}
 	for _, name := range sortedVarNames(mk) {
-		if _, ok := vars[name]; !ok {
+		if _, ok := vars[name]; !ok && !mk.vars[name].Optional {
 			return nil, &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: mk.file.PosOf("/variables/" + esc(name)).String(),
 				Message: fmt.Sprintf("variable %s is not set; pass --var %s=VALUE or set %s (%s)", name, name, varEnvName(mk.id, name), mk.vars[name].Description)}
 		}
@@ -282,7 +283,7 @@ func pointerOfBase(ep *envPlan) string {
 }
 
 func (mk *market) buildCalls(r *renderer, ru *rule, base string) ([]Call, error) {
-	current := mk.currentStatus(r.oenv)
+	current := r.oenv.Current
 	calls := make([]Call, 0, len(ru.calls))
 	for _, cp := range ru.calls {
 		if cp.when != nil {

@@ -57,9 +57,10 @@ func reverse(s []string) []string {
 
 // collector walks an expression top-down, recording every chain it reads.
 type collector struct {
-	env   envInfo
-	reads []read
-	lets  map[string]bool
+	env    envInfo
+	reads  []read
+	idents []read // root identifiers (not callees), with Segs[0] = name
+	lets   map[string]bool
 }
 
 func (c *collector) visit(n ast.Node, optional bool) {
@@ -71,6 +72,8 @@ func (c *collector) visit(n ast.Node, optional bool) {
 		return
 	}
 	switch v := n.(type) {
+	case *ast.IdentifierNode:
+		c.idents = append(c.idents, read{path: Path{Segs: []string{v.Value}}, offset: v.Location().From})
 	case *ast.CallNode:
 		c.visitCall(v, optional)
 	case *ast.BinaryNode:
@@ -94,7 +97,9 @@ func (c *collector) visitCall(v *ast.CallNode, optional bool) {
 		}
 		return
 	}
-	c.visit(v.Callee, optional)
+	if _, ok := v.Callee.(*ast.IdentifierNode); !ok {
+		c.visit(v.Callee, optional)
+	}
 	for _, a := range v.Arguments {
 		c.visit(a, optional)
 	}

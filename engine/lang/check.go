@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -19,9 +20,13 @@ type envInfo struct {
 	dialect Dialect
 	inLoop  bool
 	vars    map[string]bool
+	names   []string // Inbound: the names in scope
 }
 
 func (e envInfo) rootPath(name string, segs []string) (Path, bool) {
+	if e.dialect == Inbound && slices.Contains(e.names, name) {
+		return Path{Root: RootInbound, Segs: append([]string{name}, segs...)}, true
+	}
 	if e.dialect != Outbound {
 		return Path{}, false
 	}
@@ -30,6 +35,8 @@ func (e envInfo) rootPath(name string, segs []string) (Path, bool) {
 		return Path{Root: RootItem, Segs: segs}, true
 	case "vars":
 		return Path{Root: RootVars, Segs: segs}, true
+	case "current":
+		return Path{Root: RootCurrent, Segs: segs}, true
 	}
 	if _, ok := fieldByTag(eventType, name); ok {
 		return Path{Root: RootEvent, Segs: append([]string{name}, segs...)}, true
@@ -41,11 +48,18 @@ func (e envInfo) rootPath(name string, segs []string) (Path, bool) {
 // declared variable) and returns a message for a person when it does not.
 func (e envInfo) checkPath(p Path) (string, bool) {
 	switch p.Root {
+	case RootInbound:
+		return "", true
 	case RootItem:
 		if !e.inLoop {
 			return "item is defined only inside a $each over items", false
 		}
 		return walkType(itemType, "item", p.Segs)
+	case RootCurrent:
+		if len(p.Segs) > 0 {
+			return "current is the order's status code (a string); it has no fields", false
+		}
+		return "", true
 	case RootVars:
 		if len(p.Segs) == 0 {
 			return "", true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -139,10 +140,13 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	if err != nil {
 		return nil, diag.List{exprDiag(src, err, diag.ExprSyntax, o)}
 	}
-	env := envInfo{dialect: o.Dialect, inLoop: o.InLoop, vars: o.Vars}
+	env := envInfo{dialect: o.Dialect, inLoop: o.InLoop, vars: o.Vars, names: o.Names}
 	c := &collector{env: env, lets: map[string]bool{}}
 	c.visit(tree.Node, false)
 	if ds := checkReads(src, env, c.reads); len(ds) > 0 {
+		return nil, ds
+	}
+	if ds := checkNames(src, o, c); len(ds) > 0 {
 		return nil, ds
 	}
 	if ds := checkCalls(src, tree.Node, o); len(ds) > 0 {
@@ -180,6 +184,23 @@ func checkReads(src Source, env envInfo, reads []read) diag.List {
 			}
 			ds = append(ds, src.diag(src.AtOffset(r.offset), code, msg))
 		}
+	}
+	return ds
+}
+
+// checkNames verifies that inbound expressions use only the names in scope.
+func checkNames(src Source, o Options, c *collector) diag.List {
+	if o.Dialect != Inbound {
+		return nil
+	}
+	var ds diag.List
+	for _, id := range c.idents {
+		name := id.path.Segs[0]
+		if slices.Contains(o.Names, name) || c.lets[name] || name == "$env" {
+			continue
+		}
+		ds = append(ds, src.diag(src.AtOffset(id.offset), diag.ExprType,
+			fmt.Sprintf("unknown name %s; here expressions see %s%s", name, strings.Join(o.Names, ", "), suggest(name, o.Names, ""))))
 	}
 	return ds
 }
@@ -252,6 +273,9 @@ func compileOptions(o Options) []expr.Option {
 	if o.Dialect == Outbound {
 		opts = append(opts, expr.Patch(presencePatcher{}))
 	}
+	if o.Dialect == Inbound {
+		opts = append(opts, expr.AllowUndefinedVariables(), expr.Patch(nilTestPatcher{}))
+	}
 	if o.Bool {
 		opts = append(opts, expr.AsBool())
 	}
@@ -265,11 +289,9 @@ func envOption(o Options) expr.Option {
 	case AuthRules:
 		return expr.Env(AuthEnv{})
 	case Inbound:
-		m := make(map[string]any, len(o.Names))
-		for _, n := range o.Names {
-			m[n] = nil
-		}
-		return expr.Env(m)
+		// Inbound payloads are untyped: names are checked by checkNames and
+		// their values are dynamic.
+		return expr.Env(map[string]any{})
 	}
 	return expr.Env(Env{})
 }
@@ -309,6 +331,18 @@ func (presencePatcher) Visit(node *ast.Node) {
 	}
 }
 
+// nilTestPatcher rewrites has(x.y) into x.y != nil for inbound payloads,
+// whose absent values read as nil.
+type nilTestPatcher struct{}
+
+func (nilTestPatcher) Visit(node *ast.Node) {
+	if n, ok := (*node).(*ast.CallNode); ok {
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "has" && len(n.Arguments) == 1 {
+			ast.Patch(node, &ast.BinaryNode{Operator: "!=", Left: n.Arguments[0], Right: &ast.NilNode{}})
+		}
+	}
+}
+
 func presenceCall(arg ast.Node) ast.Node {
 	p, ok := chainOf(arg, envInfo{dialect: Outbound, inLoop: true})
 	if !ok {
@@ -321,6 +355,8 @@ func presenceCall(arg ast.Node) ast.Node {
 		base = "item"
 	case RootVars:
 		segs = append([]string{"vars"}, segs...)
+	case RootCurrent:
+		segs = []string{"current"}
 	}
 	return &ast.CallNode{
 		Callee:    &ast.IdentifierNode{Value: presentFunc},

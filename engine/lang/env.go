@@ -9,6 +9,10 @@ type Env struct {
 	event.Event
 	Item event.Item        `expr:"item"`
 	Vars map[string]string `expr:"vars"`
+	// Current is the order's native status before the event, as the engine
+	// resolves it: order.marketplaceStatus, or the one native status whose
+	// canonical status is order.status; "" when neither tells.
+	Current string `expr:"current"`
 }
 
 // Response is what response rules see: the marketplace's HTTP answer.

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,6 +22,12 @@ type MissingError struct {
 func (e *MissingError) Error() string {
 	if e.Path.Root == RootVars {
 		return fmt.Sprintf("variable %s is not set", e.Path)
+	}
+	if e.Path.Root == RootInbound {
+		return fmt.Sprintf("the payload has no %s", e.Path)
+	}
+	if e.Path.Root == RootCurrent {
+		return "the order's current status is unknown: give order.marketplaceStatus, or an order.status that matches one status of the mapping"
 	}
 	return fmt.Sprintf("the event has no %s (%s)", e.Path, e.Pointer)
 }
@@ -42,8 +49,13 @@ func (p *Program) Missing(env *Env) *MissingError {
 // naming the first one that is not. Errors raised by domain functions
 // (*TableMissError, *ConvertError) are returned wrapped; use errors.As.
 func (p *Program) Run(env any) (any, error) {
-	if e, ok := env.(*Env); ok {
+	switch e := env.(type) {
+	case *Env:
 		if m := p.Missing(e); m != nil {
+			return nil, m
+		}
+	case map[string]any:
+		if m := p.missingIn(e); m != nil {
 			return nil, m
 		}
 	}
@@ -53,8 +65,40 @@ func (p *Program) Run(env any) (any, error) {
 	return out, err
 }
 
+// missingIn checks the required paths of an inbound expression against
+// the decoded payload: an absent or null value is missing.
+func (p *Program) missingIn(env map[string]any) *MissingError {
+	for _, r := range p.required {
+		if r.path.Root == RootInbound && lookupValue(env, r.path.Segs) == nil {
+			return &MissingError{Path: r.path}
+		}
+	}
+	return nil
+}
+
+// lookupValue walks decoded JSON by keys and array indexes.
+func lookupValue(v any, segs []string) any {
+	for _, s := range segs {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[s]
+		case []any:
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
 func presentIn(env *Env, p Path, gj string) bool {
 	switch p.Root {
+	case RootCurrent:
+		return env.Current != ""
 	case RootVars:
 		if len(p.Segs) == 0 {
 			return true
@@ -75,6 +119,9 @@ func present(params ...any) (any, error) {
 	path := params[1].(string)
 	switch base := params[0].(type) {
 	case *Env:
+		if path == "current" {
+			return base.Current != "", nil
+		}
 		if rest, ok := strings.CutPrefix(path, "vars."); ok {
 			_, found := base.Vars[rest]
 			return found, nil

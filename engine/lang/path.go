@@ -10,9 +10,11 @@ type Root int
 
 // Roots of a path.
 const (
-	RootEvent Root = iota // the canonical event: order.id, invoice.key
-	RootItem              // the current item inside $each: item.sku
-	RootVars              // a run-time variable: vars.baseUrl
+	RootEvent   Root = iota // the canonical event: order.id, invoice.key
+	RootItem                // the current item inside $each: item.sku
+	RootVars                // a run-time variable: vars.baseUrl
+	RootCurrent             // the order's resolved native status: current
+	RootInbound             // a name of an inbound payload: input.items, payload.x
 )
 
 // Path is a chain of field names an expression reads, such as
@@ -31,6 +33,8 @@ func (p Path) String() string {
 		return "item." + strings.Join(p.Segs, ".")
 	case RootVars:
 		return "vars." + strings.Join(p.Segs, ".")
+	case RootCurrent:
+		return "current"
 	}
 	return strings.Join(p.Segs, ".")
 }
@@ -51,6 +55,9 @@ func (p Path) GJSON() string {
 // RootItem paths.
 func (p Path) Pointer(itemIndex int) string {
 	var b strings.Builder
+	if p.Root == RootCurrent {
+		return "/order/marketplaceStatus"
+	}
 	if p.Root == RootItem {
 		b.WriteString("/items/")
 		b.WriteString(strconv.Itoa(itemIndex))

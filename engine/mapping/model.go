@@ -43,8 +43,12 @@ type Mapping struct {
 // Variable is a value a mapping needs at run time, such as a per-installation host.
 type Variable struct {
 	Description string `yaml:"description"`
-	// Default is used when the variable is not given; without one the variable is required.
+	// Default is used when the variable is not given; without one the
+	// variable is required, unless Optional.
 	Default *string `yaml:"default"`
+	// Optional variables may be left unset; reading one then counts as a
+	// missing value (an optional key?: is omitted).
+	Optional bool `yaml:"optional"`
 	// Example is shown in help and errors.
 	Example string `yaml:"example"`
 }

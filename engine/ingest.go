@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rotahq/rota/schemas"
+)
+
+// IngestOptions tune the translation of an inbound payload.
+type IngestOptions struct {
+	// Route names the mapping's inbound route; it may be left empty when the
+	// mapping has only one.
+	Route string
+	// OrderID is the seller's order id, for responses that must carry it.
+	OrderID string
+	// Vars are the run-time variables the mapping declares.
+	Vars map[string]string
+	// Now is when the payload was received (default: the current time). It
+	// fills occurredAt where the marketplace sends no time of its own.
+	Now time.Time
+}
+
+// IngestResult is what an inbound payload translates into: canonical events
+// and the response the marketplace expects.
+type IngestResult struct {
+	Marketplace string            `json:"marketplace"`
+	Route       string            `json:"route"`
+	Events      []json.RawMessage `json:"events"`
+	Response    Response          `json:"response"`
+}
+
+// Response is an HTTP answer to the marketplace.
+type Response struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// Ingest translates a payload the marketplace sent (such as Fast Shop's order
+// placement) into canonical events, each valid against the canonical schema,
+// and renders the response the marketplace expects. On failure the
+// *Error's Response field holds the error answer the marketplace
+// understands, when the route declares one. Safe for concurrent use.
+func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*IngestResult, error) {
+	mk, err := e.market(marketplace)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := mk.route(o.Route)
+	if err != nil {
+		return nil, err
+	}
+	res, err := mk.ingest(rt, payload, o)
+	if err != nil {
+		return nil, mk.withErrorResponse(rt, payload, o, err)
+	}
+	return res, nil
+}
+
+func (mk *market) route(name string) (*route, error) {
+	if name == "" && len(mk.src.Inbound.Keys) == 1 {
+		name = mk.src.Inbound.Keys[0]
+	}
+	rt, ok := mk.routes[name]
+	if !ok {
+		return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownRoute,
+			Message: fmt.Sprintf("the %s mapping has no inbound route %q (it has: %s); choose one with --route", mk.id, name, strings.Join(mk.src.Inbound.Keys, ", "))}
+	}
+	return rt, nil
+}
+
+func (mk *market) ingest(rt *route, payload []byte, o IngestOptions) (*IngestResult, error) {
+	doc, err := decodeLoose(payload)
+	if err != nil {
+		return nil, err
+	}
+	vars, err := mk.resolveVars(o.Vars)
+	if err != nil {
+		return nil, err
+	}
+	env := mk.inboundEnv(doc, vars, o)
+	r := &renderer{mk: mk, env: env, as: rt.as, eachBase: rt.eachBase}
+	inputs, err := r.inputs(rt, doc)
+	if err != nil {
+		return nil, err
+	}
+	res := &IngestResult{Marketplace: mk.id, Route: rt.name, Events: []json.RawMessage{}}
+	for i, in := range inputs {
+		env[rt.as], env["index"], r.index = in, i, i
+		ev, err := r.inboundEvent(rt, i)
+		if err != nil {
+			return nil, err
+		}
+		res.Events = append(res.Events, ev)
+	}
+	delete(env, rt.as)
+	res.Response, err = r.routeResponse(rt, res.Events, o)
+	return res, err
+}
+
+func (mk *market) inboundEnv(doc any, vars map[string]string, o IngestOptions) map[string]any {
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	env := map[string]any{"payload": doc, "vars": vars, "now": now.In(mk.loc).Format(time.RFC3339)}
+	if o.OrderID != "" {
+		env["orderId"] = o.OrderID
+	}
+	return env
+}
+
+// decodeLoose decodes a marketplace payload. Numbers become float64, which
+// expressions handle as numbers (money in cents stays exact below 2^53).
+func decodeLoose(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, malformed(raw, err)
+	}
+	return doc, nil
+}
+
+func (r *renderer) inputs(rt *route, doc any) ([]any, error) {
+	if rt.each == nil {
+		return []any{doc}, nil
+	}
+	v, err := r.run(rt.each)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeNoEvents, Source: rt.each.Source().Pos.String(),
+			Message: fmt.Sprintf("the payload holds nothing to ingest: each: %s gave %v", rt.each.Source().Text, describe(v))}
+	}
+	return list, nil
+}
+
+func describe(v any) string {
+	if v == nil {
+		return "nothing"
+	}
+	if l, ok := v.([]any); ok {
+		return fmt.Sprintf("an empty list (%d)", len(l))
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// inboundEvent renders one canonical event and checks it against the
+// canonical schema, so a payload that lacks what the contract requires is
+// refused here rather than later.
+func (r *renderer) inboundEvent(rt *route, i int) (json.RawMessage, error) {
+	ev, err := r.renderJSON(rt.event)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateBuilt(ev); err != nil {
+		err.Message = fmt.Sprintf("the event built from input %d is not a valid canonical event: %s (at %s); check the payload field the template at %s reads", i, err.Message, err.Path, rt.event.pos)
+		err.Source = rt.event.pos.String()
+		return nil, err
+	}
+	return ev, nil
+}
+
+func validateBuilt(ev []byte) *Error {
+	doc, err := decodeJSON(ev)
+	if err != nil {
+		return &Error{Kind: KindMapping, Code: CodeBadOutput, Message: err.Error()}
+	}
+	schema, err := schemas.CanonicalEventSchema()
+	if err != nil {
+		return &Error{Kind: KindMapping, Code: CodeBadOutput, Message: err.Error()}
+	}
+	if err := schema.Validate(doc); err != nil {
+		e := invalid(schemaDetails(err)).(*Error)
+		return e
+	}
+	if e := invalid(fieldRules(ev)); e != nil {
+		return e.(*Error)
+	}
+	return nil
+}
+
+func (r *renderer) routeResponse(rt *route, events []json.RawMessage, o IngestOptions) (Response, error) {
+	if rt.response == nil {
+		return Response{Status: 200, Body: json.RawMessage("null")}, nil
+	}
+	env := r.env.(map[string]any)
+	evs := make([]any, len(events))
+	for i, ev := range events {
+		_ = json.Unmarshal(ev, &evs[i])
+	}
+	env["events"] = evs
+	defer delete(env, "events")
+	if _, ok := env["orderId"]; !ok && rt.response.body != nil && usesName(rt.response.body, "orderId") {
+		return Response{}, &Error{Kind: KindConfiguration, Code: "missing_order_id", Source: rt.response.body.pos.String(),
+			Message: fmt.Sprintf("the %s %s route answers with the seller's order id; pass --order-id ID (IngestOptions.OrderID)", r.mk.id, rt.name)}
+	}
+	return r.renderResponse(rt.response)
+}
+
+func (r *renderer) renderResponse(rr *routeResponse) (Response, error) {
+	out := Response{Status: rr.status, Body: json.RawMessage("null")}
+	if rr.body == nil {
+		return out, nil
+	}
+	body, err := r.renderJSON(rr.body)
+	if err != nil {
+		return out, err
+	}
+	out.Body = body
+	return out, nil
+}
+
+func usesName(t *tmpl, name string) bool {
+	for _, p := range progsOf(t) {
+		if strings.Contains(p.Source().Text, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// withErrorResponse attaches the route's error answer to an ingest failure.
+func (mk *market) withErrorResponse(rt *route, payload []byte, o IngestOptions, err error) error {
+	e, ok := err.(*Error)
+	if !ok || rt.errResp == nil {
+		return err
+	}
+	doc, _ := decodeLoose(payload)
+	env := map[string]any{"payload": doc, "vars": o.Vars, "error": map[string]any{"kind": string(e.Kind), "code": e.Code, "message": e.Message}}
+	r := &renderer{mk: mk, env: env}
+	if resp, rerr := r.renderResponse(rt.errResp); rerr == nil {
+		e.Response = &resp
+	}
+	return e
+}
+
+// Variables returns the run-time variables a marketplace's mapping declares,
+// sorted, or nil for an unknown marketplace.
+func (e *Engine) Variables(marketplace string) []string {
+	mk, ok := e.markets[marketplace]
+	if !ok {
+		return nil
+	}
+	return sortedVarNames(mk)
+}
