@@ -95,7 +95,7 @@ func LintFS(fsys fs.FS, displayDir string) diag.List {
 func build(files []sourceFile) (*Engine, error) {
 	e, ds := compileAll(files)
 	if ds.HasErrors() {
-		return nil, ds.Sort()
+		return nil, ds.Errors().Sort()
 	}
 	e.findings = ds.Sort()
 	return e, nil

@@ -172,7 +172,7 @@ func TestLoadURL(t *testing.T) {
 		{BaseURL + CanonicalEvent, nil},
 		{BaseURL + "user/x.json", nil},
 		{BaseURL + "missing.schema.json", fs.ErrNotExist},
-		{BaseURL + Mapping, fs.ErrNotExist},
+		{BaseURL + Mapping, nil},
 		{"https://example.com/x.json", errRefused},
 		{"http://github.com/rotahq/rota/schemas/" + CanonicalEvent, errRefused},
 		{"https://github.com/rotahq/rota/schemasx/" + CanonicalEvent, errRefused},

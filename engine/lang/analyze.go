@@ -68,7 +68,7 @@ func (c *collector) visit(n ast.Node, optional bool) {
 		return
 	}
 	if p, ok := chainOf(n, c.env); ok && !c.lets[rootName(n)] {
-		c.reads = append(c.reads, read{path: p, offset: rootOffset(n), optional: optional || hasOptional(n)})
+		c.reads = append(c.reads, read{path: p, offset: rootOffset(n), optional: optional || (c.env.dialect == Inbound && hasOptional(n))})
 		return
 	}
 	switch v := n.(type) {

@@ -5,6 +5,7 @@ package schemaerr
 
 import (
 	"errors"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -51,14 +52,30 @@ func collect(ve *jsonschema.ValidationError, out *[]Leaf) {
 		return
 	}
 	kw := keyword(ve.KeywordLocation)
+	if ve.Message == "not allowed" {
+		kw = "false" // a property the schema forbids outright
+	}
+	at := unescapePointer(ve.InstanceLocation)
 	names := quotedNames(ve.Message)
 	if (kw == "required" || kw == "additionalProperties") && len(names) > 0 {
 		for _, n := range names {
-			*out = append(*out, Leaf{Pointer: ve.InstanceLocation + "/" + escape(n), Keyword: kw, Message: ve.Message, Property: n})
+			*out = append(*out, Leaf{Pointer: at + "/" + escape(n), Keyword: kw, Message: ve.Message, Property: n})
 		}
 		return
 	}
-	*out = append(*out, Leaf{Pointer: ve.InstanceLocation, Keyword: kw, Message: ve.Message})
+	*out = append(*out, Leaf{Pointer: at, Keyword: kw, Message: ve.Message})
+}
+
+// unescapePointer undoes the percent-encoding jsonschema applies to
+// instance locations (a space arrives as %20).
+func unescapePointer(p string) string {
+	if !strings.Contains(p, "%") {
+		return p
+	}
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
 }
 
 func keyword(loc string) string {

@@ -1,0 +1,89 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
+)
+
+// FuzzTranslate feeds arbitrary bytes to Translate, with and without
+// validation: it must never panic, and must end in a result whose bodies
+// are valid JSON or in a typed *engine.Error.
+func FuzzTranslate(f *testing.F) {
+	e := acme(f)
+	f.Add(baseEvent(f))
+	seeds, _ := filepath.Glob("../examples/events/*/*.json")
+	for _, s := range seeds {
+		if raw, err := os.ReadFile(s); err == nil {
+			f.Add(raw)
+		}
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, skip := range []bool{false, true} {
+			res, err := e.Translate(raw, engine.TranslateOptions{SkipValidation: skip})
+			checkOutcome(t, raw, res, err)
+		}
+	})
+}
+
+func checkOutcome(t *testing.T, raw []byte, res *engine.Result, err error) {
+	t.Helper()
+	if err != nil {
+		var te *engine.Error
+		if !errors.As(err, &te) || te.Kind == "" || te.Code == "" {
+			t.Fatalf("input %q: untyped error %v", raw, err)
+		}
+		return
+	}
+	switch res.Outcome {
+	case engine.OutcomeIgnore:
+		if len(res.Calls) != 0 {
+			t.Fatalf("ignore with calls: %+v", res)
+		}
+	case engine.OutcomeSend:
+		for _, c := range res.Calls {
+			if c.Body != nil && !json.Valid(c.Body) {
+				t.Fatalf("input %q: invalid body %s", raw, c.Body)
+			}
+		}
+	default:
+		t.Fatalf("input %q: outcome %q", raw, res.Outcome)
+	}
+}
+
+// FuzzLoad feeds arbitrary mapping files to the loader: it must never
+// panic, and every finding must carry a code and a position in the file.
+func FuzzLoad(f *testing.F) {
+	for _, glob := range []string{"../mappings/*.yaml", "testdata/acme/*.yaml"} {
+		files, _ := filepath.Glob(glob)
+		for _, p := range files {
+			if src, err := os.ReadFile(p); err == nil {
+				f.Add(src)
+			}
+		}
+	}
+	f.Add([]byte("marketplace: x\n"))
+	f.Add([]byte("events: {order.shipped: {calls: [{name: a, method: POST, path: /x, body: '${ invoice.kee }'}]}}"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "m.yaml")
+		if err := os.WriteFile(p, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range engine.Lint(p) {
+			if d.Code == "" || d.Pos.File == "" {
+				t.Fatalf("finding without code or file: %+v", d)
+			}
+			if d.Severity == diag.Error && d.Pos.Line == 0 && d.Code != diag.Unreadable {
+				t.Fatalf("error without a line: %+v", d)
+			}
+		}
+	})
+}
