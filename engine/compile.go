@@ -234,6 +234,9 @@ func (mk *market) compileRules(c *compiler) {
 
 func (mk *market) compileRule(c *compiler, typ string, r *mapping.EventRule, ptr string) *rule {
 	out := &rule{eventType: typ, ignore: r.Ignore, unsupported: r.Unsupported, pos: c.file.PosOf(ptr)}
+	if kp, ok := c.file.KeyPos(ptr); ok {
+		out.pos = kp
+	}
 	answers := 0
 	for _, has := range []bool{len(r.Calls) > 0, r.Ignore != "", r.Unsupported != ""} {
 		if has {
@@ -256,6 +259,9 @@ func (mk *market) compileGuard(c *compiler, g *mapping.Guard, ptr string) *guard
 	out := &guard{code: g.Code, marketplaceCode: g.MarketplaceCode, path: g.Path, pos: c.file.PosOf(ptr + "/require")}
 	if g.Require.Node != nil {
 		out.prog = c.expr(g.Require.Node, lang.Options{Bool: true})
+	}
+	if g.When != nil {
+		out.when = c.expr(g.When.Node, lang.Options{Bool: true})
 	}
 	if g.Message.Kind != 0 {
 		out.message = c.template(&g.Message)

@@ -53,6 +53,7 @@ const (
 	CodeExpressionFailed     = "expression_failed"
 	CodeBadOutput            = "bad_output"
 	CodeNoEvents             = "no_events"
+	CodeMissingOrderID       = "missing_order_id"
 )
 
 // Error is why an event (or an inbound payload) produced no call. It is the

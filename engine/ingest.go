@@ -141,13 +141,19 @@ func (r *renderer) inputs(rt *route, doc any) ([]any, error) {
 }
 
 func describe(v any) string {
-	if v == nil {
+	switch v.(type) {
+	case nil:
 		return "nothing"
+	case []any:
+		return "an empty list"
+	case map[string]any:
+		return "an object, not a list"
+	case string:
+		return "a string, not a list"
+	case float64, bool:
+		return fmt.Sprintf("%v, not a list", v)
 	}
-	if l, ok := v.([]any); ok {
-		return fmt.Sprintf("an empty list (%d)", len(l))
-	}
-	return fmt.Sprintf("a %T", v)
+	return "something that is not a list"
 }
 
 // inboundEvent renders one canonical event and checks it against the
@@ -159,7 +165,7 @@ func (r *renderer) inboundEvent(rt *route, i int) (json.RawMessage, error) {
 		return nil, err
 	}
 	if err := validateBuilt(ev); err != nil {
-		err.Message = fmt.Sprintf("the event built from input %d is not a valid canonical event: %s (at %s); check the payload field the template at %s reads", i, err.Message, err.Path, rt.event.pos)
+		err.Message = fmt.Sprintf("the event built from input %d is not a valid canonical event: %s", i, err.Message)
 		err.Source = rt.event.pos.String()
 		return nil, err
 	}
@@ -197,8 +203,8 @@ func (r *renderer) routeResponse(rt *route, events []json.RawMessage, o IngestOp
 	env["events"] = evs
 	defer delete(env, "events")
 	if _, ok := env["orderId"]; !ok && rt.response.body != nil && usesName(rt.response.body, "orderId") {
-		return Response{}, &Error{Kind: KindConfiguration, Code: "missing_order_id", Source: rt.response.body.pos.String(),
-			Message: fmt.Sprintf("the %s %s route answers with the seller's order id; pass --order-id ID (IngestOptions.OrderID)", r.mk.id, rt.name)}
+		return Response{}, &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: rt.response.body.pos.String(),
+			Message: fmt.Sprintf("the %s %s route answers with the seller's order id; give it (rota ingest --order-id ID)", r.mk.id, rt.name)}
 	}
 	return r.renderResponse(rt.response)
 }
@@ -232,12 +238,23 @@ func (mk *market) withErrorResponse(rt *route, payload []byte, o IngestOptions, 
 		return err
 	}
 	doc, _ := decodeLoose(payload)
-	env := map[string]any{"payload": doc, "vars": o.Vars, "error": map[string]any{"kind": string(e.Kind), "code": e.Code, "message": e.Message}}
+	vars, _ := mk.resolveVars(o.Vars)
+	env := map[string]any{"payload": doc, "vars": vars, "error": map[string]any{"kind": string(e.Kind), "code": e.Code, "message": publicMessage(e)}}
 	r := &renderer{mk: mk, env: env}
 	if resp, rerr := r.renderResponse(rt.errResp); rerr == nil {
 		e.Response = &resp
 	}
 	return e
+}
+
+// publicMessage is what a marketplace is told about a failure: the
+// message without positions in our mapping files.
+func publicMessage(e *Error) string {
+	msg := e.Message
+	if e.Path != "" {
+		msg += " (at " + e.Path + ")"
+	}
+	return msg
 }
 
 // Variables returns the run-time variables a marketplace's mapping declares,

@@ -55,6 +55,7 @@ type rule struct {
 
 type guard struct {
 	code            string
+	when            *lang.Program
 	prog            *lang.Program
 	message         *tmpl
 	marketplaceCode string

@@ -109,16 +109,17 @@ func (r *renderer) renderObject(t *tmpl) error {
 			r.buf = append(r.buf, ',')
 		}
 		r.buf = append(r.buf, f.key...)
+		valueAt := len(r.buf)
 		r.push(f.name)
 		err := r.render(f.value)
 		r.pop()
-		if err != nil {
-			if f.optional && isMissing(err) {
-				r.buf = r.buf[:mark]
-				r.traceOmitted(f)
-				continue
-			}
+		if err != nil && !(f.optional && isMissing(err)) {
 			return err
+		}
+		if f.optional && (err != nil || string(r.buf[valueAt:]) == "null") {
+			r.buf = r.buf[:mark]
+			r.traceOmitted(f)
+			continue
 		}
 		first = false
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rotahq/rota/engine/event"
 	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/mapping"
 	"github.com/tidwall/gjson"
 )
 
@@ -84,6 +85,9 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result,
 	}
 	mk, err := e.market(id)
 	if err != nil {
+		if o.Marketplace == "" {
+			err.(*Error).Path = "/marketplace"
+		}
 		return nil, nil, err
 	}
 	res, err := mk.translate(ev, o, tr)
@@ -96,8 +100,10 @@ func (e *Engine) decode(raw []byte, skip bool) (*event.Event, error) {
 			return nil, err
 		}
 	} else if !gjson.ValidBytes(raw) {
-		_, err := decodeJSON(raw)
-		return nil, err
+		if _, err := decodeJSON(raw); err != nil {
+			return nil, err
+		}
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
 	}
 	ev, ok := event.Decode(raw)
 	if !ok {
@@ -109,7 +115,7 @@ func (e *Engine) decode(raw []byte, skip bool) (*event.Event, error) {
 func (e *Engine) market(id string) (*market, error) {
 	mk, ok := e.markets[id]
 	if !ok {
-		return nil, &Error{Kind: KindUnknownMarketplace, Code: CodeUnknownMarketplace, Path: "/marketplace",
+		return nil, &Error{Kind: KindUnknownMarketplace, Code: CodeUnknownMarketplace,
 			Message: fmt.Sprintf("no mapping for marketplace %q; loaded: %s", id, strings.Join(e.ids, ", "))}
 	}
 	return mk, nil
@@ -172,17 +178,24 @@ func (mk *market) resolveVars(given map[string]string) (map[string]string, error
 	for name, val := range given {
 		if _, ok := mk.vars[name]; !ok {
 			return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownVariable,
-				Message: fmt.Sprintf("variable %q is not declared by the %s mapping (declared: %s)", name, mk.id, strings.Join(sortedVarNames(mk), ", "))}
+				Message: fmt.Sprintf("variable %q is not declared by the %s mapping (%s)", name, mk.id, declaredVars(mk))}
 		}
 		vars[name] = val
 	}
 	for _, name := range sortedVarNames(mk) {
 		if _, ok := vars[name]; !ok && !mk.vars[name].Optional {
 			return nil, &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: mk.file.PosOf("/variables/" + esc(name)).String(),
-				Message: fmt.Sprintf("variable %s is not set; pass --var %s=VALUE or set %s (%s)", name, name, varEnvName(mk.id, name), mk.vars[name].Description)}
+				Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(mk.vars[name]), varEnvName(mk.id, name), mk.vars[name].Description)}
 		}
 	}
 	return vars, nil
+}
+
+func declaredVars(mk *market) string {
+	if len(mk.vars) == 0 {
+		return "it declares no variables"
+	}
+	return "it declares: " + strings.Join(sortedVarNames(mk), ", ")
 }
 
 func sortedVarNames(mk *market) []string {
@@ -196,6 +209,15 @@ func sortedVarNames(mk *market) []string {
 
 func (mk *market) checkGuards(r *renderer, ru *rule) error {
 	for _, g := range ru.guards {
+		if g.when != nil {
+			applies, err := r.runBool(g.when)
+			if err != nil {
+				return err
+			}
+			if !applies {
+				continue
+			}
+		}
 		ok, err := r.runBool(g.prog)
 		r.trace.guard(g, ok, err)
 		if err != nil {
@@ -418,6 +440,7 @@ func (r *renderer) buildQuery(params []header) (string, error) {
 			}
 			return "", err
 		}
+		r.traceValue(h.value, v)
 		parts = append(parts, url.QueryEscape(name)+"="+url.QueryEscape(v))
 	}
 	return strings.Join(parts, "&"), nil
@@ -436,8 +459,16 @@ func (r *renderer) buildHeaders(lists ...[]header) (map[string]string, error) {
 				}
 				return nil, err
 			}
+			r.traceValue(h.value, v)
 			out[name] = v
 		}
 	}
 	return out, nil
+}
+
+func varExample(v mapping.Variable) string {
+	if v.Example != "" {
+		return v.Example
+	}
+	return "VALUE"
 }

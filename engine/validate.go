@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -44,8 +45,11 @@ func decodeJSON(raw []byte) (any, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, malformed(raw, err)
 	}
-	if _, err := dec.Token(); err == nil {
+	switch _, err := dec.Token(); {
+	case err == nil:
 		return nil, &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input holds more than one JSON value; send one event per call"}
+	case !errors.Is(err, io.EOF):
+		return nil, malformed(raw, err)
 	}
 	return doc, nil
 }

@@ -77,8 +77,14 @@ func (c *collector) visit(n ast.Node, optional bool) {
 	case *ast.CallNode:
 		c.visitCall(v, optional)
 	case *ast.BinaryNode:
+		// Both sides of ?? are optional statically: the left is tested,
+		// the right is checked when it is evaluated (lazyPatcher).
 		c.visit(v.Left, optional || v.Operator == "??")
-		c.visit(v.Right, optional)
+		c.visit(v.Right, optional || v.Operator == "??")
+	case *ast.ConditionalNode:
+		c.visit(v.Cond, optional)
+		c.visit(v.Exp1, true)
+		c.visit(v.Exp2, true)
 	case *ast.VariableDeclaratorNode:
 		c.visit(v.Value, optional)
 		c.lets[v.Name] = true

@@ -23,7 +23,10 @@ const (
 	MemoryBudget = 100_000
 )
 
-const presentFunc = "_present"
+const (
+	presentFunc = "_present"
+	needFunc    = "_need"
+)
 
 // Dialect says which environment an expression is compiled against.
 type Dialect int
@@ -271,7 +274,7 @@ func compileOptions(o Options) []expr.Option {
 	}
 	opts = append(opts, lib.options()...)
 	if o.Dialect == Outbound {
-		opts = append(opts, expr.Patch(presencePatcher{}))
+		opts = append(opts, expr.Patch(presencePatcher{}), expr.Patch(lazyPatcher{}))
 	}
 	if o.Dialect == Inbound {
 		opts = append(opts, expr.AllowUndefinedVariables(), expr.Patch(nilTestPatcher{}))
@@ -329,6 +332,104 @@ func (presencePatcher) Visit(node *ast.Node) {
 			}
 		}
 	}
+}
+
+// lazyPatcher makes reads in the branches of c ? a : b and on the right of
+// a ?? b checked when they are evaluated: each such field read becomes
+// _need(base, "path", read), which fails with a *MissingError when the
+// field is absent. A branch not taken needs nothing.
+type lazyPatcher struct{}
+
+func (lazyPatcher) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.ConditionalNode:
+		wrapReads(&n.Exp1)
+		wrapReads(&n.Exp2)
+	case *ast.BinaryNode:
+		if n.Operator == "??" {
+			wrapReads(&n.Right)
+		}
+	}
+}
+
+func wrapReads(node *ast.Node) {
+	if call, ok := (*node).(*ast.CallNode); ok {
+		if id, ok := call.Callee.(*ast.IdentifierNode); ok && (id.Value == needFunc || id.Value == presentFunc) {
+			return
+		}
+	}
+	if base, path, ok := lazyTarget(*node); ok {
+		orig := *node
+		ast.Patch(node, &ast.CallNode{
+			Callee:    &ast.IdentifierNode{Value: needFunc},
+			Arguments: []ast.Node{&ast.IdentifierNode{Value: base}, &ast.StringNode{Value: path}, orig},
+		})
+		return
+	}
+	for _, ch := range childPtrs(*node) {
+		wrapReads(ch)
+	}
+}
+
+// lazyTarget returns the presence base and path of a field read that can
+// be absent: event fields, item fields and variables.
+func lazyTarget(n ast.Node) (string, string, bool) {
+	p, ok := chainOf(n, envInfo{dialect: Outbound, inLoop: true})
+	if !ok || len(p.Segs) == 0 {
+		return "", "", false
+	}
+	switch p.Root {
+	case RootItem:
+		return "item", p.GJSON(), true
+	case RootVars:
+		return "$env", "vars." + p.GJSON(), true
+	case RootEvent:
+		return "$env", p.GJSON(), true
+	}
+	return "", "", false
+}
+
+// childPtrs lists pointers to the sub-expressions of n, for patching.
+func childPtrs(n ast.Node) []*ast.Node {
+	switch v := n.(type) {
+	case *ast.UnaryNode:
+		return []*ast.Node{&v.Node}
+	case *ast.BinaryNode:
+		return []*ast.Node{&v.Left, &v.Right}
+	case *ast.CallNode:
+		out := make([]*ast.Node, len(v.Arguments))
+		for i := range v.Arguments {
+			out[i] = &v.Arguments[i]
+		}
+		return out
+	case *ast.BuiltinNode:
+		out := make([]*ast.Node, len(v.Arguments))
+		for i := range v.Arguments {
+			out[i] = &v.Arguments[i]
+		}
+		return out
+	case *ast.ConditionalNode:
+		return []*ast.Node{&v.Cond, &v.Exp1, &v.Exp2}
+	case *ast.ArrayNode:
+		out := make([]*ast.Node, len(v.Nodes))
+		for i := range v.Nodes {
+			out[i] = &v.Nodes[i]
+		}
+		return out
+	case *ast.MapNode:
+		out := make([]*ast.Node, len(v.Pairs))
+		for i := range v.Pairs {
+			out[i] = &v.Pairs[i]
+		}
+		return out
+	case *ast.PairNode:
+		return []*ast.Node{&v.Value}
+	case *ast.MemberNode:
+		return []*ast.Node{&v.Node, &v.Property}
+	case *ast.SliceNode:
+		return []*ast.Node{&v.Node, &v.From, &v.To}
+	}
+	return nil
 }
 
 // nilTestPatcher rewrites has(x.y) into x.y != nil for inbound payloads,

@@ -82,6 +82,12 @@ func lookupValue(v any, segs []string) any {
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[s]
+		case map[string]string:
+			s, ok := x[s]
+			if !ok {
+				return nil
+			}
+			v = s
 		case []any:
 			i, err := strconv.Atoi(s)
 			if err != nil || i < 0 || i >= len(x) {
@@ -112,6 +118,27 @@ func presentIn(env *Env, p Path, gj string) bool {
 }
 
 func exists(r gjson.Result) bool { return r.Exists() && r.Type != gjson.Null }
+
+// need is what a field read in a conditional branch compiles to: the value,
+// or a *MissingError when the field is absent.
+func need(params ...any) (any, error) {
+	ok, _ := present(params[0], params[1].(string))
+	if ok.(bool) {
+		return params[2], nil
+	}
+	path := params[1].(string)
+	p := Path{Root: RootEvent, Segs: strings.Split(path, ".")}
+	idx := 0
+	switch base := params[0].(type) {
+	case event.Item:
+		p.Root, idx = RootItem, base.Index()
+	case *Env:
+		if rest, ok := strings.CutPrefix(path, "vars."); ok {
+			p = Path{Root: RootVars, Segs: []string{rest}}
+		}
+	}
+	return nil, &MissingError{Path: p, Pointer: p.Pointer(idx)}
+}
 
 // present is the function has() compiles to: does the path exist in the
 // JSON of the event (or of the current item)?

@@ -60,6 +60,7 @@ func (l *Library) options() []expr.Option {
 		expr.Function("digits", digits, new(func(string) string)),
 		expr.Function("toInt", toInt, new(func(any) int)),
 		expr.Function(presentFunc, present, new(func(any, string) bool)),
+		expr.Function(needFunc, need, new(func(any, string, any) any)),
 	}
 }
 

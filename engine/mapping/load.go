@@ -105,8 +105,32 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 		}
 		msg = m[2]
 	}
+	// yaml reports parser errors at the 0-based line where the unclosed
+	// construct starts, and scanner errors at the 1-based line of the problem.
+	if strings.HasPrefix(msg, "did not find expected") {
+		line++
+	}
 	col := firstNonSpace(f.Src, line)
-	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: col}, diag.YAMLSyntax, "%s; check the indentation and quoting on this line or the one before", msg)
+	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: col}, diag.YAMLSyntax, "%s", syntaxAdvice(msg))
+}
+
+// syntaxAdvice turns the YAML parser's wording into what to do about it.
+func syntaxAdvice(msg string) string {
+	advice := map[string]string{
+		"did not find expected ',' or '}'":               "the { ... } opened on this line is not closed, or a value in it needs quotes ('${ expr }' must be quoted inside { })",
+		"did not find expected ',' or ']'":               "the [ ... ] opened on this line is not closed, or an item in it needs quotes",
+		"did not find expected '-' indicator":            "a line below this list is indented like its items but does not start with -; indent it under an item or make it an item",
+		"did not find expected key":                      "a key below this line is indented differently from its siblings",
+		"mapping values are not allowed in this context": "unexpected ':' here: quote a value that contains ': ', or align this key with its siblings",
+		"found unexpected end of stream":                 "the file ends inside an unclosed quote or bracket",
+		"found character that cannot start any token":    "a character YAML cannot start a value with (a tab for indentation, or @ or `); use spaces and quote the value",
+	}
+	for prefix, a := range advice {
+		if strings.HasPrefix(msg, prefix) {
+			return fmt.Sprintf("%s (YAML: %s)", a, msg)
+		}
+	}
+	return msg + "; check the indentation and quoting on this line and the ones around it"
 }
 
 func firstNonSpace(src []byte, line int) int {

@@ -145,7 +145,9 @@ type EventRule struct {
 // Guard is a rule the event must satisfy: Require must be true, or the event
 // is rejected with Code, Message and the marketplace's own error code.
 type Guard struct {
-	Code    string    `yaml:"code"`
+	Code string `yaml:"code"`
+	// When limits the guard to events for which it holds.
+	When    *Expr     `yaml:"when"`
 	Require Expr      `yaml:"require"`
 	Message yaml.Node `yaml:"message"`
 	// MarketplaceCode is the marketplace's own error code for this rule.
