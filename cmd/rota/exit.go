@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/rotahq/rota/engine"
+)
+
+// Exit codes of the CLI contract (shared/design/cli.md).
+const (
+	exitOK      = 0 // success: clean lint, send or ignore
+	exitRefused = 1 // the input was refused, or lint found errors
+	exitUsage   = 2 // usage, unreadable input, broken mappings, configuration
+)
+
+// exitError ends a command with an exit code. The command has already told
+// the user why (on stdout and stderr) before returning it.
+type exitError struct {
+	code int
+}
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// exitWith ends a command with code: nil for success, else an exitError.
+func exitWith(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return exitError{code: code}
+}
+
+// exitCode maps what the command tree returned to the process exit code.
+// Any error that is not an exitError comes from cobra itself (unknown verb or
+// flag, wrong number of arguments) and is a usage error.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "rota: %v (see rota --help)\n", err)
+	return exitUsage
+}
+
+// usageErrorf reports a usage problem found by a command itself (a bad flag
+// value) and returns the error that ends the run with exit code 2.
+func usageErrorf(stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "rota: "+format+"\n", args...)
+	return exitError{code: exitUsage}
+}
+
+// failf reports a problem that is not the event's fault (unreadable input,
+// broken mappings) and returns the error that ends the run with exit code 2.
+func failf(stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "rota: "+format+"\n", args...)
+	return exitError{code: exitUsage}
+}
+
+// errorExitCode is the exit code for a translation error: 1 when the input
+// was refused, 2 when the run or the mapping is at fault.
+func errorExitCode(e *engine.Error) int {
+	switch e.Kind {
+	case engine.KindConfiguration, engine.KindMapping:
+		return exitUsage
+	}
+	return exitRefused
+}

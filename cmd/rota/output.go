@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rotahq/rota/engine"
+)
+
+// writeJSON prints v as JSON: two-space indent, a trailing newline, object
+// keys in a stable order (struct fields as declared, map keys sorted), HTML
+// characters left as they are. json.RawMessage values (a call's body) are
+// printed as the JSON they hold, indented with the rest.
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// errorOutput is the error document of the CLI contract.
+type errorOutput struct {
+	Error *engine.Error `json:"error"`
+}
+
+// reportError prints a translation error: the error JSON on stdout and one
+// line for a person on stderr. It returns the error that ends the run with
+// the contract's exit code.
+func reportError(stdout, stderr io.Writer, doc any, e *engine.Error) error {
+	if err := writeJSON(stdout, doc); err != nil {
+		return failf(stderr, "cannot write output: %v", err)
+	}
+	fmt.Fprintln(stderr, errorLine(e))
+	return exitError{code: errorExitCode(e)}
+}
+
+// errorLine renders e on one line:
+//
+//	rota: rejected: state_not_changeable: message (mappings/napse.yaml:57:11)
+//
+// ending with the mapping rule that decided, or else the JSON pointer of the
+// offending value, and how many more problems the error's details hold.
+func errorLine(e *engine.Error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rota: %s: %s: %s", e.Kind, e.Code, oneLine(e.Message))
+	switch {
+	case e.Source != "":
+		fmt.Fprintf(&b, " (%s)", e.Source)
+	case e.Path != "":
+		fmt.Fprintf(&b, " (at %s)", e.Path)
+	}
+	switch n := len(e.Details); n {
+	case 0:
+	case 1:
+		b.WriteString("; and 1 more problem")
+	default:
+		fmt.Fprintf(&b, "; and %d more problems", n)
+	}
+	return b.String()
+}
+
+// oneLine folds line breaks (and the indentation around them) into single
+// spaces, so that a message or a multi-line expression stays on one line.
+// Spaces within a line are kept as they are.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(lines, " ")
+}
+
+// plural renders a count with its noun: "1 error", "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
