@@ -21,13 +21,15 @@ func (mk *market) compileAuth(c *compiler) {
 	if _, ok := a.Schemes.Values[a.Default]; !ok {
 		c.errorf(c.file.PosOf("/auth/default"), diag.UnknownAuthScheme, "auth.default %q is not one of the schemes declared under auth.schemes (%v)", a.Default, a.Schemes.Keys)
 	}
+	mk.auth = map[string]*authPlan{}
 	for _, name := range a.Schemes.Keys {
 		s := a.Schemes.Values[name]
-		mk.checkScheme(c, &s, "/auth/schemes/"+esc(name))
+		mk.auth[name] = mk.checkScheme(c, name, &s, "/auth/schemes/"+esc(name))
 	}
 }
 
-func (mk *market) checkScheme(c *compiler, s *mapping.AuthScheme, ptr string) {
+func (mk *market) checkScheme(c *compiler, name string, s *mapping.AuthScheme, ptr string) *authPlan {
+	ap := &authPlan{name: name, scheme: s}
 	declared := map[string]bool{}
 	for _, n := range s.Secrets {
 		declared[n] = true
@@ -47,12 +49,13 @@ func (mk *market) checkScheme(c *compiler, s *mapping.AuthScheme, ptr string) {
 	ac := *c
 	ac.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.AuthRules}
 	if s.TokenURL.Kind != 0 {
-		ac.template(&s.TokenURL)
+		ap.tokenURL = ac.template(&s.TokenURL)
 	}
 	if s.Token != nil && s.Token.Body.Kind != 0 {
-		ac.template(&s.Token.Body)
+		ap.tokenBody = ac.template(&s.Token.Body)
 	}
 	c.ds = ac.ds
+	return ap
 }
 
 func (mk *market) compileRoutes(c *compiler) {

@@ -27,6 +27,7 @@ type market struct {
 	rules       map[string]*rule
 	queries     map[string]*callPlan
 	routes      map[string]*route
+	auth        map[string]*authPlan
 	response    *respPlan
 	eventsPos   diag.Pos
 }
@@ -108,6 +109,13 @@ type route struct {
 	response    *routeResponse
 	errResp     *routeResponse
 	pos         diag.Pos
+}
+
+type authPlan struct {
+	name      string
+	scheme    *mapping.AuthScheme
+	tokenURL  *tmpl
+	tokenBody *tmpl
 }
 
 type routeResponse struct {

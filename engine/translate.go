@@ -63,8 +63,9 @@ type Call struct {
 	// MarketplaceStatus is the marketplace status a successful call leads to.
 	MarketplaceStatus string `json:"marketplaceStatus,omitempty"`
 
-	plan   *callPlan
-	market *market
+	plan    *callPlan
+	market  *market
+	confirm *Confirmation
 }
 
 // Translate turns one canonical event (JSON) into the calls its marketplace
@@ -286,6 +287,10 @@ func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
 		}
 		return "", e
 	}
+	if ep.fromEvent && u.Scheme != "https" {
+		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
+			Message: fmt.Sprintf("the base URL %q comes from the event and does not use https; credentials are never sent in clear text, so no call was built", s)}
+	}
 	if ep.fromEvent && !hostAllowed(u.Hostname(), ep.allowed) {
 		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
 			Message: fmt.Sprintf("host %q is not one the %s mapping allows (%s); no call was built", u.Hostname(), mk.id, strings.Join(ep.allowed, ", "))}
@@ -399,6 +404,11 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 		}
 	}
 	r.trace.endCall(&call)
+	if cp.confirm != nil {
+		if call.confirm, err = mk.buildConfirmation(r, cp.confirm, base); err != nil {
+			return call, err
+		}
+	}
 	return call, nil
 }
 

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rotahq/rota/engine/lang"
+)
+
+// Auth types a mapping can declare.
+const (
+	AuthNone              = "none"
+	AuthHeaders           = "headers"
+	AuthSellerCenterHMAC  = "sellercenter-hmac"
+	AuthOAuth2Credentials = "oauth2-client-credentials"
+	AuthToken             = "token"
+)
+
+// Auth is how a marketplace's calls authenticate, as its mapping declares
+// it, with variables resolved. It names secrets; it never holds their
+// values: a sender looks them up when it sends.
+type Auth struct {
+	// Scheme is the scheme's name in the mapping; Type one of the Auth* constants.
+	Scheme string
+	Type   string
+	// Secrets are the names of the secrets the scheme needs.
+	Secrets []string
+	// Headers (type headers): header name → secret name.
+	Headers map[string]string
+	// UserID and APIKey (type sellercenter-hmac): secret names; Placement
+	// is "query" or "headers".
+	UserID, APIKey, Placement string
+	// TokenURL (types oauth2-client-credentials and token), resolved.
+	TokenURL string
+	// ClientID and ClientSecret (type oauth2-client-credentials): secret names.
+	ClientID, ClientSecret string
+	Scopes                 []string
+	// TokenMethod, TokenField (gjson path of the token in the answer),
+	// TokenHeader and TokenPrefix (type token).
+	TokenMethod, TokenField, TokenHeader, TokenPrefix string
+
+	plan *authPlan
+	mk   *market
+}
+
+// Auth returns a marketplace's authentication scheme: the named one, or the
+// mapping's default when scheme is "". A mapping without auth gives type
+// none. Errors are *Error of kind configuration or unknown_marketplace.
+func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth, error) {
+	mk, err := e.market(marketplace)
+	if err != nil {
+		return nil, err
+	}
+	if mk.src.Auth == nil {
+		return &Auth{Scheme: AuthNone, Type: AuthNone, mk: mk}, nil
+	}
+	if scheme == "" {
+		scheme = mk.src.Auth.Default
+	}
+	ap, ok := mk.auth[scheme]
+	if !ok {
+		return nil, &Error{Kind: KindConfiguration, Code: "unknown_auth_scheme",
+			Message: fmt.Sprintf("the %s mapping has no auth scheme %q (it has: %s)", mk.id, scheme, strings.Join(mk.src.Auth.Schemes.Keys, ", "))}
+	}
+	return mk.resolveAuth(ap, vars)
+}
+
+func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
+	s := ap.scheme
+	a := &Auth{Scheme: ap.name, Type: s.Type, Secrets: s.Secrets, Headers: s.Headers.Values, UserID: s.UserID, APIKey: s.APIKey,
+		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, plan: ap, mk: mk}
+	if a.Placement == "" {
+		a.Placement = "query"
+	}
+	if t := s.Token; t != nil {
+		a.TokenMethod, a.TokenField, a.TokenHeader, a.TokenPrefix = t.Method, t.Field, t.Header, t.Prefix
+	}
+	if ap.tokenURL == nil {
+		return a, nil
+	}
+	vars, err := mk.resolveVars(given)
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{mk: mk, env: &lang.AuthEnv{Vars: vars}}
+	if a.TokenURL, err = r.renderString(ap.tokenURL); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// TokenBody renders the token request body (type token) with the secrets'
+// values. The result holds secrets: never log it.
+func (a *Auth) TokenBody(secrets, vars map[string]string) ([]byte, error) {
+	if a.plan == nil || a.plan.tokenBody == nil {
+		return nil, nil
+	}
+	for _, name := range a.Secrets {
+		if secrets[name] == "" {
+			return nil, &Error{Kind: KindConfiguration, Code: "missing_secret",
+				Message: fmt.Sprintf("secret %s of the %s mapping is not set; set %s or put it in the secrets file", name, a.mk.id, SecretEnvName(a.mk.id, name))}
+		}
+	}
+	r := &renderer{mk: a.mk, env: &lang.AuthEnv{Secrets: secrets, Vars: vars}}
+	return r.renderJSON(a.plan.tokenBody)
+}
+
+// SecretEnvName is the environment variable that holds a marketplace's
+// secret: ROTA_SECRET_<MARKETPLACE>_<NAME>, upper case, - as _.
+func SecretEnvName(marketplace, name string) string {
+	up := func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+	return "ROTA_SECRET_" + up(marketplace) + "_" + up(name)
+}
+
+// VarEnvName is the environment variable that holds a marketplace's
+// run-time variable: ROTA_VAR_<MARKETPLACE>_<NAME>.
+func VarEnvName(marketplace, name string) string { return varEnvName(marketplace, name) }

@@ -1,0 +1,94 @@
+package engine_test
+
+import (
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/mappings"
+)
+
+func bundled(t *testing.T) *engine.Engine {
+	t.Helper()
+	e, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func firstCall(t *testing.T, e *engine.Engine, file string, o engine.TranslateOptions) engine.Call {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Translate(raw, o)
+	if err != nil || len(res.Calls) == 0 {
+		t.Fatalf("translate %s: %v", file, err)
+	}
+	return res.Calls[0]
+}
+
+func TestJudgeSkyHub(t *testing.T) {
+	c := firstCall(t, bundled(t), "../examples/events/skyhub/shipped.json", engine.TranslateOptions{})
+	tests := []struct {
+		status        int
+		body          string
+		outcome, code string
+		message       string
+	}{
+		{200, `{}`, engine.VerdictSuccess, "", ""},
+		{204, ``, engine.VerdictSuccess, "", ""},
+		{422, `{"error":"Transição de status inválida"}`, engine.VerdictFail, "422", "Transição de status inválida"},
+		{429, `{"error":"Too many requests"}`, engine.VerdictRetry, "429", "Too many requests"},
+		{503, `Service Unavailable`, engine.VerdictRetry, "503", "Service Unavailable"},
+		{401, `{"message":"x"}`, engine.VerdictFail, "401", `{"message":"x"}`},
+	}
+	for _, tt := range tests {
+		v, err := c.Judge(tt.status, http.Header{}, []byte(tt.body))
+		if err != nil {
+			t.Fatalf("%d: %v", tt.status, err)
+		}
+		if v.Outcome != tt.outcome || v.Code != tt.code || v.Message != tt.message {
+			t.Errorf("%d %s: got %+v, want %s %s %q", tt.status, tt.body, v, tt.outcome, tt.code, tt.message)
+		}
+	}
+	if ps, burst, ok := c.RateLimit(); !ok || ps != 9 || burst != 9 {
+		t.Errorf("rate limit = %v %v %v, want 9/s burst 9", ps, burst, ok)
+	}
+	if got := c.Endpoint(); got != "skyhub POST /orders/{order.marketplaceOrderId}/shipments" {
+		t.Errorf("endpoint = %q", got)
+	}
+	if c.Confirmation() != nil {
+		t.Errorf("SkyHub calls need no confirmation")
+	}
+}
+
+func TestJudgeNapseAck(t *testing.T) {
+	vars := map[string]string{"baseUrl": "https://200.100.100.100:8090"}
+	c := firstCall(t, bundled(t), "../examples/events/napse/canceled.json", engine.TranslateOptions{Vars: vars})
+	v, err := c.Judge(200, http.Header{}, []byte(`{"ack": 1023, "message": "orden cerrada"}`))
+	if err != nil || v.Outcome != engine.VerdictFail || v.Code != "1023" || v.Message != "orden cerrada" {
+		t.Errorf("ack 1023 on HTTP 200: got %+v, %v; want fail 1023", v, err)
+	}
+	v, err = c.Judge(200, http.Header{}, []byte(`{"ack": 0, "message": "-"}`))
+	if err != nil || v.Outcome != engine.VerdictSuccess {
+		t.Errorf("ack 0: got %+v, %v; want success", v, err)
+	}
+}
+
+func TestAuthSchemes(t *testing.T) {
+	e := bundled(t)
+	a, err := e.Auth("skyhub", "", nil)
+	if err != nil || a.Type != engine.AuthHeaders || a.Headers["X-Api-Key"] != "apiKey" {
+		t.Fatalf("skyhub auth = %+v, %v", a, err)
+	}
+	if _, err := e.Auth("skyhub", "nope", nil); err == nil {
+		t.Errorf("an unknown scheme must be an error")
+	}
+	if got := engine.SecretEnvName("fast-shop", "appKey"); got != "ROTA_SECRET_FAST_SHOP_APPKEY" {
+		t.Errorf("SecretEnvName = %s", got)
+	}
+}
