@@ -28,7 +28,15 @@ type File struct {
 
 	values map[string]*yaml.Node // JSON pointer → value node
 	keys   map[string]*yaml.Node // JSON pointer → key node of that member
+	budget int                   // values toJSON may still produce
+	active map[*yaml.Node]bool   // aliases being expanded (cycle check)
 }
+
+// maxValues bounds how many values a mapping file may expand to, so that
+// aliases cannot make loading loop or explode.
+const maxValues = 50_000
+
+var errTooLarge = errors.New("too many values")
 
 // Pos returns the position of a node in this file.
 func (f *File) Pos(n *yaml.Node) diag.Pos {
@@ -81,7 +89,12 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 		return f, diag.List{f.Diag(diag.Pos{File: path, Line: 1, Col: 1}, diag.SchemaViolation, "the file is empty; a mapping starts with marketplace: <id>")}
 	}
 	f.Root = doc.Content[0]
-	value := f.toJSON(f.Root, "")
+	f.budget, f.active = maxValues, map[*yaml.Node]bool{}
+	value, err := f.toJSON(f.Root, "")
+	if err != nil {
+		return f, diag.List{f.Diag(diag.Pos{File: path, Line: 1, Col: 1}, diag.YAMLSyntax,
+			"the file expands to more than %d values (an alias that refers to itself, or aliases nested too deep); write the values out instead", maxValues)}
+	}
 	if schema != nil {
 		if ds := f.validate(schema, value); len(ds) > 0 {
 			return f, ds.Sort()
@@ -156,28 +169,48 @@ func (f *File) decodeDiag(err error) diag.Diagnostic {
 
 // toJSON converts a node into the value a JSON decoder would produce,
 // recording every value's and key's node under its JSON pointer.
-func (f *File) toJSON(n *yaml.Node, ptr string) any {
+func (f *File) toJSON(n *yaml.Node, ptr string) (any, error) {
+	if f.budget--; f.budget < 0 {
+		return nil, errTooLarge
+	}
 	f.values[ptr] = n
 	switch n.Kind {
 	case yaml.AliasNode:
+		if f.active[n.Alias] {
+			return nil, errTooLarge
+		}
+		f.active[n.Alias] = true
+		defer delete(f.active, n.Alias)
 		return f.toJSON(n.Alias, ptr)
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := ptr + "/" + escape(k.Value)
-			f.keys[p] = k
-			m[k.Value] = f.toJSON(v, p)
-		}
-		return m
+		return f.mappingJSON(n, ptr)
 	case yaml.SequenceNode:
 		a := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			a[i] = f.toJSON(c, ptr+"/"+strconv.Itoa(i))
+			v, err := f.toJSON(c, ptr+"/"+strconv.Itoa(i))
+			if err != nil {
+				return nil, err
+			}
+			a[i] = v
 		}
-		return a
+		return a, nil
 	}
-	return scalar(n)
+	return scalar(n), nil
+}
+
+func (f *File) mappingJSON(n *yaml.Node, ptr string) (any, error) {
+	m := make(map[string]any, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := ptr + "/" + escape(k.Value)
+		f.keys[p] = k
+		val, err := f.toJSON(v, p)
+		if err != nil {
+			return nil, err
+		}
+		m[k.Value] = val
+	}
+	return m, nil
 }
 
 func scalar(n *yaml.Node) any {
