@@ -73,6 +73,12 @@ func (mk *market) compileRoute(c *compiler, name string, r *mapping.Route, ptr s
 	}
 	ic := *c
 	ic.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.Inbound, Names: append([]string{out.as}, inboundNames...)}
+	gc := ic
+	gc.opts.Names = inboundNames
+	for i := range r.Guards {
+		out.guards = append(out.guards, mk.compileGuard(&gc, &r.Guards[i], fmt.Sprintf("%s/guards/%d", ptr, i)))
+	}
+	ic.ds = gc.ds
 	if r.Each != nil {
 		ic.opts.Names = inboundNames
 		out.each = ic.expr(r.Each.Node, lang.Options{})

@@ -85,6 +85,13 @@ func Lint(paths ...string) diag.List {
 	return append(ds, more...).Sort()
 }
 
+// LintSource checks one mapping file held in memory (an editor buffer);
+// name is how findings show the file.
+func LintSource(name string, src []byte) diag.List {
+	_, ds := compileAll([]sourceFile{{path: name, src: src}})
+	return ds.Sort()
+}
+
 // LintFS is Lint for the mapping files of an fs.FS.
 func LintFS(fsys fs.FS, displayDir string) diag.List {
 	files, ds := readFS(fsys, displayDir)
@@ -110,18 +117,34 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 	var ds diag.List
 	for _, sf := range files {
 		f, fds := mapping.Parse(sf.path, sf.src, schema)
-		ds = append(ds, fds...)
 		if f.Mapping == nil {
+			ds = append(ds, capped(fds, sf.path)...)
 			continue
 		}
 		mk, mds := compileMarket(f)
-		ds = append(ds, mds...)
+		ds = append(ds, capped(append(fds, mds...), sf.path)...)
 		if mk != nil {
 			ds = append(ds, e.add(mk)...)
 		}
 	}
 	sort.Strings(e.ids)
 	return e, ds
+}
+
+// MaxFindings is how many findings one file reports; past it a last finding
+// says how many more there are.
+const MaxFindings = 100
+
+func capped(ds diag.List, file string) diag.List {
+	ds = ds.Sort()
+	if len(ds) <= MaxFindings {
+		return ds
+	}
+	more := len(ds) - MaxFindings
+	last := ds[MaxFindings-1]
+	ds = append(ds[:MaxFindings:MaxFindings], diag.Diagnostic{Pos: last.Pos, Severity: diag.Error, Code: last.Code,
+		Message: fmt.Sprintf("%d more findings in %s not shown; fix these first", more, file)})
+	return ds
 }
 
 func (e *Engine) add(mk *market) diag.List {

@@ -83,6 +83,15 @@ func (mk *market) ingest(rt *route, payload []byte, o IngestOptions) (*IngestRes
 	}
 	env := mk.inboundEnv(doc, vars, o)
 	r := &renderer{mk: mk, env: env, as: rt.as, eachBase: rt.eachBase}
+	for _, g := range rt.guards {
+		ok, err := r.runBool(g.prog)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, mk.refuse(r, g)
+		}
+	}
 	inputs, err := r.inputs(rt, doc)
 	if err != nil {
 		return nil, err

@@ -104,6 +104,7 @@ type route struct {
 	authSecrets map[string]string
 	each        *lang.Program
 	eachBase    []string // payload path the inputs come from, when each is a plain read of payload
+	guards      []*guard
 	as          string
 	event       *tmpl
 	response    *routeResponse

@@ -12,11 +12,11 @@ import (
 // exprSource locates the text at byte offset off of a scalar node's value in
 // the file, so that expression errors point inside the YAML.
 func exprSource(f *mapping.File, n *yaml.Node, off int, text string) lang.Source {
-	src := lang.Source{Text: text, File: f.Src}
+	src := lang.Source{Text: text, Lines: f.Lines}
 	line, col := offsetLineCol(n.Value, off)
 	switch n.Style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
-		indent := blockIndent(f.Src, n.Line+1)
+		indent := f.Lines.Indent(n.Line + 1)
 		src.Pos = diag.Pos{File: f.Path, Line: n.Line + line, Col: indent + col}
 		src.Indent = indent
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
@@ -25,7 +25,7 @@ func exprSource(f *mapping.File, n *yaml.Node, off int, text string) lang.Source
 		src.Pos = diag.Pos{File: f.Path, Line: n.Line + line - 1, Col: n.Column + col}
 	}
 	if line > 1 && n.Style != yaml.LiteralStyle && n.Style != yaml.FoldedStyle {
-		src.Pos.Col = blockIndent(f.Src, src.Pos.Line) + col
+		src.Pos.Col = f.Lines.Indent(src.Pos.Line) + col
 	}
 	return src
 }
@@ -42,15 +42,4 @@ func offsetLineCol(s string, off int) (int, int) {
 		before = before[i+1:]
 	}
 	return line, len([]rune(before))
-}
-
-// blockIndent is the 1-based column of the first non-blank character of a
-// 1-based line.
-func blockIndent(src []byte, line int) int {
-	lines := strings.Split(string(src), "\n")
-	if line < 1 || line > len(lines) {
-		return 1
-	}
-	l := lines[line-1]
-	return len(l) - len(strings.TrimLeft(l, " \t")) + 1
 }

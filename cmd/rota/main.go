@@ -37,6 +37,7 @@ var commands = []func() *cobra.Command{
 	newTranslateCmd,
 	newExplainCmd,
 	newIngestCmd,
+	newTestCmd,
 	newVersionCmd,
 }
 

@@ -138,18 +138,8 @@ func (l List) Format(withSnippets bool) string {
 }
 
 // Snippet returns the given 1-based line of src and a caret under col, each
-// prefixed with " | ", or "" when the line does not exist.
+// prefixed with " | ", or "" when the line does not exist. To quote one file
+// many times, use SplitLines once and Lines.Snippet.
 func Snippet(src []byte, line, col int) string {
-	if line < 1 {
-		return ""
-	}
-	lines := strings.Split(string(src), "\n")
-	if line > len(lines) {
-		return ""
-	}
-	text := strings.ReplaceAll(strings.TrimRight(lines[line-1], "\r"), "\t", " ")
-	if col < 1 {
-		col = 1
-	}
-	return " | " + text + "\n | " + strings.Repeat(" ", col-1) + "^"
+	return SplitLines(src).Snippet(line, col)
 }

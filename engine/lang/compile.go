@@ -51,8 +51,8 @@ type Source struct {
 	// Indent is the 1-based column where continuation lines start (block
 	// scalars); 0 means continuation lines start at column 1.
 	Indent int
-	// File is the whole mapping file, for snippets; may be nil.
-	File []byte
+	// Lines is the whole mapping file, for snippets; may be nil.
+	Lines diag.Lines
 }
 
 // At converts a 1-based line and 0-based column inside the expression into a
@@ -85,7 +85,7 @@ func (s Source) AtOffset(off int) diag.Pos {
 }
 
 func (s Source) diag(pos diag.Pos, code diag.Code, msg string) diag.Diagnostic {
-	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: code, Message: msg, Snippet: diag.Snippet(s.File, pos.Line, pos.Col)}
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: code, Message: msg, Snippet: s.Lines.Snippet(pos.Line, pos.Col)}
 }
 
 // Options control how an expression is compiled.

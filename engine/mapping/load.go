@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -21,6 +20,8 @@ type File struct {
 	Path string
 	// Src is the file's content.
 	Src []byte
+	// Lines is Src split into lines, for snippets and indentation.
+	Lines diag.Lines
 	// Root is the document's top node.
 	Root *yaml.Node
 	// Mapping is the decoded model; nil when the file has errors.
@@ -73,14 +74,14 @@ func (f *File) KeyPos(ptr string) (diag.Pos, bool) {
 // Diag builds an error finding at pos with a snippet of this file.
 func (f *File) Diag(pos diag.Pos, code diag.Code, format string, args ...any) diag.Diagnostic {
 	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: code, Message: fmt.Sprintf(format, args...),
-		Snippet: diag.Snippet(f.Src, pos.Line, pos.Col)}
+		Snippet: f.Lines.Snippet(pos.Line, pos.Col)}
 }
 
 // Parse reads one mapping file, validates it against schema (when not nil)
 // and decodes it. All problems found are returned, sorted; File.Mapping is
 // nil when any of them is an error.
 func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List) {
-	f := &File{Path: path, Src: src, values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	f := &File{Path: path, Src: src, Lines: diag.SplitLines(src), values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return f, diag.List{f.syntaxDiag(err)}
@@ -123,7 +124,7 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 	if strings.HasPrefix(msg, "did not find expected") {
 		line++
 	}
-	col := firstNonSpace(f.Src, line)
+	col := f.Lines.Indent(line)
 	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: col}, diag.YAMLSyntax, "%s", syntaxAdvice(msg))
 }
 
@@ -146,14 +147,6 @@ func syntaxAdvice(msg string) string {
 	return msg + "; check the indentation and quoting on this line and the ones around it"
 }
 
-func firstNonSpace(src []byte, line int) int {
-	lines := bytes.Split(src, []byte("\n"))
-	if line < 1 || line > len(lines) {
-		return 1
-	}
-	return len(lines[line-1]) - len(bytes.TrimLeft(lines[line-1], " \t")) + 1
-}
-
 func (f *File) decodeDiag(err error) diag.Diagnostic {
 	var te *yaml.TypeError
 	msg := err.Error()
@@ -164,7 +157,7 @@ func (f *File) decodeDiag(err error) diag.Diagnostic {
 	if m := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 	}
-	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: firstNonSpace(f.Src, line)}, diag.SchemaViolation, "%s", strings.TrimPrefix(msg, "yaml: "))
+	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: f.Lines.Indent(line)}, diag.SchemaViolation, "%s", strings.TrimPrefix(msg, "yaml: "))
 }
 
 // toJSON converts a node into the value a JSON decoder would produce,

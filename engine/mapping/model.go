@@ -217,6 +217,9 @@ type Route struct {
 	Path        string `yaml:"path"`
 	// Auth maps a request header to the secret it must equal.
 	Auth Map[string] `yaml:"auth"`
+	// Guards must all hold for the payload (they see payload, vars,
+	// orderId, now) before any event is built.
+	Guards []Guard `yaml:"guards"`
 	// Each is an expression over payload giving the list of inputs (one
 	// event each); without it the whole payload is the one input.
 	Each *Expr `yaml:"each"`

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -85,8 +86,9 @@ func keyword(loc string) string {
 	return loc
 }
 
-// quotedNames extracts 'a', 'b' names from messages such as
-// "missing properties: 'a', 'b'".
+// quotedNames extracts the names of messages such as
+// "missing properties: 'a', 'b'". jsonschema quotes a name as Go's %q does,
+// with ' escaped as \' and " left bare.
 func quotedNames(msg string) []string {
 	var names []string
 	for {
@@ -94,13 +96,32 @@ func quotedNames(msg string) []string {
 		if i < 0 {
 			return names
 		}
-		j := strings.IndexByte(msg[i+1:], '\'')
-		if j < 0 {
+		name, rest, ok := readQuoted(msg[i+1:])
+		if !ok {
 			return names
 		}
-		names = append(names, msg[i+1:i+1+j])
-		msg = msg[i+j+2:]
+		names = append(names, name)
+		msg = rest
 	}
+}
+
+// readQuoted reads up to the closing quote, honouring backslash escapes, and
+// returns the unquoted name and what follows it.
+func readQuoted(s string) (string, string, bool) {
+	for j := 0; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '\'':
+			lit := strings.ReplaceAll(strings.ReplaceAll(s[:j], `\'`, `'`), `"`, `\"`)
+			name, err := strconv.Unquote(`"` + lit + `"`)
+			if err != nil {
+				name = s[:j]
+			}
+			return name, s[j+1:], true
+		}
+	}
+	return "", "", false
 }
 
 func dedupe(in []Leaf) []Leaf {

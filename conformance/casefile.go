@@ -1,0 +1,331 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/schemas"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// CaseSchema is the file name of the case file schema in package schemas.
+const CaseSchema = "case.schema.json"
+
+var caseSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	return schemas.Compile(CaseSchema)
+})
+
+// caseFile is one loaded case file.
+type caseFile struct {
+	path        string // as shown in reports
+	marketplace string
+	cases       []*caseSpec
+	// broken says why no case of the file can run (syntax, schema).
+	broken []Problem
+}
+
+// caseSpec is one case, ready to run unless broken is set.
+type caseSpec struct {
+	name    string
+	pos     string
+	event   []byte // the canonical event after patch (outbound cases)
+	inbound *inboundSpec
+	vars    map[string]string
+	env     string
+	baseURL string
+	subset  bool
+	kind    string         // the expectation: calls, ignore, error or inbound
+	expect  map[string]any // the expect mapping as written
+	broken  []Problem
+}
+
+// inboundSpec is the payload of an inbound case.
+type inboundSpec struct {
+	route   string
+	orderID string
+	payload []byte
+	now     time.Time
+}
+
+// loadCaseFile reads and checks one case file. Problems are kept in the
+// returned file (never an error): a broken file is a failing result.
+func loadCaseFile(root, diskPath string) *caseFile {
+	shown := filepath.ToSlash(diskPath)
+	cf := &caseFile{path: shown}
+	src, err := os.ReadFile(diskPath)
+	if err != nil {
+		cf.broken = []Problem{{Pos: shown, Message: err.Error()}}
+		return cf
+	}
+	doc, p := parseYAML(shown, src)
+	if p != nil {
+		cf.broken = []Problem{*p}
+		return cf
+	}
+	perCase := cf.validate(doc)
+	if len(cf.broken) > 0 {
+		return cf
+	}
+	top := doc.value.(map[string]any)
+	cf.marketplace = top["marketplace"].(string)
+	cf.checkFolder(doc, root, diskPath)
+	cf.buildCases(doc, top, filepath.Dir(diskPath), perCase)
+	return cf
+}
+
+// validate checks the document against the case schema. Problems inside
+// /cases/N belong to case N; others break the whole file.
+func (cf *caseFile) validate(doc *yamlDoc) map[int][]Problem {
+	schema, err := caseSchema()
+	if err != nil {
+		cf.broken = []Problem{{Pos: cf.path, Message: "case schema: " + err.Error()}}
+		return nil
+	}
+	perCase := map[int][]Problem{}
+	for _, l := range schemaerr.Leaves(schema.Validate(doc.value)) {
+		p := leafProblem(doc, l)
+		if i, ok := caseIndex(l.Pointer); ok {
+			perCase[i] = append(perCase[i], p)
+		} else {
+			cf.broken = append(cf.broken, p)
+		}
+	}
+	return perCase
+}
+
+var casePointer = regexp.MustCompile(`^/cases/(\d+)(/|$)`)
+
+func caseIndex(ptr string) (int, bool) {
+	m := casePointer.FindStringSubmatch(ptr)
+	if m == nil {
+		return 0, false
+	}
+	i, _ := strconv.Atoi(m[1])
+	return i, true
+}
+
+func leafProblem(doc *yamlDoc, l schemaerr.Leaf) Problem {
+	switch l.Keyword {
+	case "additionalProperties", "false":
+		return Problem{Pos: doc.keyPos(l.Pointer), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}
+	case "required":
+		if l.Property == "expect" {
+			return Problem{Pos: doc.pos(parentPointer(l.Pointer)), Message: "the case has no expectation (expect:); a case without one fails"}
+		}
+		return Problem{Pos: doc.pos(parentPointer(l.Pointer)), Message: fmt.Sprintf("missing key %q", l.Property)}
+	}
+	return Problem{Pos: doc.pos(l.Pointer), Message: fmt.Sprintf("%s: %s", pointerOrRoot(l.Pointer), l.Message)}
+}
+
+func parentPointer(ptr string) string {
+	if i := strings.LastIndexByte(ptr, '/'); i >= 0 {
+		return ptr[:i]
+	}
+	return ""
+}
+
+func pointerOrRoot(ptr string) string {
+	if ptr == "" {
+		return "the file"
+	}
+	return ptr
+}
+
+// checkFolder requires a file in a folder of the case root to name the
+// marketplace the folder is named after: <root>/<marketplace>/*.yaml.
+func (cf *caseFile) checkFolder(doc *yamlDoc, root, diskPath string) {
+	folder := topFolder(root, diskPath)
+	if folder != "" && folder != cf.marketplace {
+		cf.broken = append(cf.broken, Problem{Pos: doc.pos("/marketplace"),
+			Message: fmt.Sprintf("the file is in the %s folder but names marketplace %s; move it to %s/ or fix marketplace", folder, cf.marketplace, cf.marketplace)})
+	}
+}
+
+// topFolder is the first folder of diskPath below root, or "" for a file
+// at the top of root.
+func topFolder(root, diskPath string) string {
+	rel, err := filepath.Rel(root, diskPath)
+	if err != nil {
+		return ""
+	}
+	first, _, nested := strings.Cut(filepath.ToSlash(rel), "/")
+	if !nested {
+		return ""
+	}
+	return first
+}
+
+func (cf *caseFile) buildCases(doc *yamlDoc, top map[string]any, dir string, perCase map[int][]Problem) {
+	defaults := caseSpec{vars: stringMap(top["vars"]), env: str(top["env"])}
+	seen := map[string]string{}
+	for i, raw := range top["cases"].([]any) {
+		ptr := "/cases/" + strconv.Itoa(i)
+		c := buildCase(doc, ptr, raw.(map[string]any), dir, defaults)
+		c.broken = append(perCase[i], c.broken...)
+		if prev, dup := seen[c.name]; dup && c.name != "" {
+			c.broken = append(c.broken, Problem{Pos: doc.pos(ptr + "/name"), Message: fmt.Sprintf("another case of this file (%s) has the name %q; names are unique within a file", prev, c.name)})
+		}
+		seen[c.name] = c.pos
+		cf.cases = append(cf.cases, c)
+	}
+}
+
+func buildCase(doc *yamlDoc, ptr string, m map[string]any, dir string, defaults caseSpec) *caseSpec {
+	c := &caseSpec{name: str(m["name"]), pos: doc.pos(ptr), env: defaults.env, baseURL: str(m["baseUrl"]), subset: m["match"] == "subset"}
+	if c.name == "" {
+		c.name = "case " + strings.TrimPrefix(ptr, "/cases/")
+	}
+	c.vars = mergeVars(defaults.vars, stringMap(m["vars"]))
+	if env := str(m["env"]); env != "" {
+		c.env = env
+	}
+	c.expect, _ = m["expect"].(map[string]any)
+	c.classify(doc, ptr)
+	c.input(doc, ptr, m, dir)
+	return c
+}
+
+// classify finds the one expectation of the case.
+func (c *caseSpec) classify(doc *yamlDoc, ptr string) {
+	if c.expect == nil {
+		return // the schema reported it
+	}
+	var kinds []string
+	for _, k := range []string{"calls", "ignore", "error"} {
+		if _, ok := c.expect[k]; ok {
+			kinds = append(kinds, k)
+		}
+	}
+	_, events := c.expect["events"]
+	_, response := c.expect["response"]
+	if events || (response && !slices.Contains(kinds, "error")) {
+		kinds = append(kinds, "inbound")
+	}
+	switch len(kinds) {
+	case 1:
+		c.kind = kinds[0]
+	case 0:
+		c.fail(doc.pos(ptr+"/expect"), "the case has no expectation (calls, ignore, error, events or response); a case without one fails")
+	default:
+		c.fail(doc.pos(ptr+"/expect"), fmt.Sprintf("the case has %d expectations (%s); give exactly one", len(kinds), strings.Join(expectNames(c.expect), ", ")))
+	}
+}
+
+func expectNames(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *caseSpec) fail(pos, msg string) {
+	c.broken = append(c.broken, Problem{Pos: pos, Message: msg})
+}
+
+// input reads the event or the inbound payload and checks that it fits the
+// expectation.
+func (c *caseSpec) input(doc *yamlDoc, ptr string, m map[string]any, dir string) {
+	ev, hasEvent := m["event"]
+	in, hasInbound := m["inbound"].(map[string]any)
+	switch {
+	case hasEvent && hasInbound:
+		c.fail(doc.pos(ptr+"/inbound"), "give event or inbound, not both")
+	case hasInbound:
+		c.inboundInput(doc, ptr+"/inbound", in, dir)
+	case hasEvent:
+		c.eventInput(doc, ptr, ev, m["patch"], dir)
+	default:
+		c.fail(c.pos, "the case has no input: give event (a file or inline) or inbound")
+	}
+}
+
+func (c *caseSpec) eventInput(doc *yamlDoc, ptr string, ev, patch any, dir string) {
+	_, events := c.expect["events"]
+	_, response := c.expect["response"]
+	if events || response {
+		c.fail(doc.pos(ptr+"/expect"), "events and response are expected of inbound cases; an event case expects calls, ignore or error")
+	}
+	raw, err := jsonInput(ev, dir)
+	if err != nil {
+		c.fail(doc.pos(ptr+"/event"), err.Error())
+		return
+	}
+	if patch != nil {
+		if raw, err = mergePatch(raw, patch); err != nil {
+			c.fail(doc.pos(ptr+"/patch"), err.Error())
+			return
+		}
+	}
+	c.event = raw
+}
+
+func (c *caseSpec) inboundInput(doc *yamlDoc, ptr string, in map[string]any, dir string) {
+	if c.kind == "calls" || c.kind == "ignore" {
+		c.fail(doc.pos(ptr), "an inbound case expects events and/or response, or error")
+	}
+	payload, err := jsonInput(in["payload"], dir)
+	if err != nil {
+		c.fail(doc.pos(ptr+"/payload"), err.Error())
+		return
+	}
+	c.inbound = &inboundSpec{route: str(in["route"]), orderID: str(in["orderId"]), payload: payload}
+	if now := str(in["now"]); now != "" {
+		c.inbound.now, _ = time.Parse(time.RFC3339, now) // the schema checked the format
+	}
+}
+
+// jsonInput gives an event or payload as JSON: read from a file relative to
+// dir when v is a path, else v itself written inline.
+func jsonInput(v any, dir string) ([]byte, error) {
+	if p, ok := v.(string); ok {
+		raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s (paths are relative to the case file): %v", p, err)
+		}
+		if !json.Valid(raw) {
+			return nil, fmt.Errorf("%s is not valid JSON", p)
+		}
+		return raw, nil
+	}
+	return marshalJSON(v)
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func stringMap(v any) map[string]string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, x := range m {
+		out[k] = str(x)
+	}
+	return out
+}
+
+func mergeVars(base, over map[string]string) map[string]string {
+	if len(base) == 0 && len(over) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(base)+len(over))
+	maps.Copy(out, base)
+	maps.Copy(out, over)
+	return out
+}

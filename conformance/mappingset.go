@@ -1,0 +1,253 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/mappings"
+	"github.com/rotahq/rota/schemas"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"go.yaml.in/yaml/v3"
+)
+
+// mappingUnit is one mapping file and what the cases and checks need of it.
+// Each file is compiled on its own, so one broken mapping does not stop the
+// others from being tested.
+type mappingUnit struct {
+	id   string
+	path string // as shown: mappings/skyhub.yaml
+	src  []byte
+	// file is the parsed file (positions); file.Mapping is nil when it
+	// does not decode.
+	file *mapping.File
+	// eng is nil when the file does not load; loadErr says why.
+	eng     *engine.Engine
+	loadErr diag.List
+	lint    diag.List
+	// requestSchemas by call name; schemaErrs says why one is missing.
+	requestSchemas map[string]*jsonschema.Schema
+	schemaErrs     map[string]error
+	obs            *observations
+}
+
+// model returns the decoded mapping, or nil.
+func (m *mappingUnit) model() *mapping.Mapping {
+	if m.file == nil {
+		return nil
+	}
+	return m.file.Mapping
+}
+
+// mappingSource is where mapping files are read from.
+type mappingSource struct {
+	fsys    fs.FS
+	display string
+	// schemaDirs are extra request schema folders (next to the mappings).
+	schemaDirs []fs.FS
+}
+
+func mappingSourceOf(dir string) mappingSource {
+	if dir == "" {
+		return mappingSource{fsys: mappings.FS, display: "mappings"}
+	}
+	src := mappingSource{fsys: os.DirFS(dir), display: filepath.ToSlash(filepath.Clean(dir))}
+	if st, err := os.Stat(filepath.Join(dir, "..", "schemas")); err == nil && st.IsDir() {
+		src.schemaDirs = append(src.schemaDirs, os.DirFS(filepath.Join(dir, "..", "schemas")))
+	}
+	return src
+}
+
+// loadMappings reads every mapping file of the source, sorted by
+// marketplace id. The error is for a folder that cannot be read.
+func loadMappings(src mappingSource, only []string) ([]*mappingUnit, error) {
+	names, err := mappingFiles(src.fsys)
+	if err != nil {
+		return nil, fmt.Errorf("mappings %s: %w", src.display, err)
+	}
+	lint := groupByFile(engine.LintFS(src.fsys, src.display))
+	var out []*mappingUnit
+	for _, name := range names {
+		m := loadUnit(src, name)
+		m.lint = lint[m.path]
+		if len(only) == 0 || slices.Contains(only, m.id) {
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, nil
+}
+
+// mappingFiles lists the mapping files at the top of fsys as the engine
+// does: *.yaml and *.yml, not hidden, not starting with _.
+func mappingFiles(fsys fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") {
+			continue
+		}
+		if strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+func groupByFile(ds diag.List) map[string]diag.List {
+	out := map[string]diag.List{}
+	for _, d := range ds {
+		out[d.Pos.File] = append(out[d.Pos.File], d)
+	}
+	return out
+}
+
+func loadUnit(src mappingSource, name string) *mappingUnit {
+	m := &mappingUnit{path: shownPath(src.display, name), obs: newObservations()}
+	var err error
+	if m.src, err = fs.ReadFile(src.fsys, name); err != nil {
+		m.loadErr = diag.List{{Pos: diag.Pos{File: m.path}, Severity: diag.Error, Code: diag.Unreadable, Message: err.Error()}}
+		m.id = strings.TrimSuffix(strings.TrimSuffix(name, ".yml"), ".yaml")
+		return m
+	}
+	m.file, _ = mapping.Parse(m.path, m.src, nil)
+	m.eng, err = engine.Load(oneFileFS{src.fsys, name}, engine.WithDisplayDir(src.display))
+	if err != nil {
+		m.eng = nil
+		m.loadErr = asDiags(err, m.path)
+	}
+	m.id = m.marketplaceID(name)
+	m.compileSchemas(src.schemaDirs)
+	return m
+}
+
+func shownPath(display, name string) string {
+	if display == "" || display == "." {
+		return name
+	}
+	return path.Join(display, name)
+}
+
+func asDiags(err error, file string) diag.List {
+	var ds diag.List
+	if errors.As(err, &ds) {
+		return ds
+	}
+	return diag.List{{Pos: diag.Pos{File: file}, Severity: diag.Error, Code: diag.Unreadable, Message: err.Error()}}
+}
+
+// marketplaceID is the mapping's id: from the engine, the model, the YAML,
+// or else the file name.
+func (m *mappingUnit) marketplaceID(name string) string {
+	if m.eng != nil {
+		if ids := m.eng.Marketplaces(); len(ids) == 1 {
+			return ids[0]
+		}
+	}
+	if md := m.model(); md != nil && md.Marketplace != "" {
+		return md.Marketplace
+	}
+	var top struct {
+		Marketplace string `yaml:"marketplace"`
+	}
+	if yaml.Unmarshal(m.src, &top) == nil && top.Marketplace != "" {
+		return top.Marketplace
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".yml"), ".yaml")
+}
+
+// compileSchemas compiles the request schema of every call that has a body:
+// schemas/marketplaces/<id>/<call>.request.schema.json.
+func (m *mappingUnit) compileSchemas(extra []fs.FS) {
+	m.requestSchemas, m.schemaErrs = map[string]*jsonschema.Schema{}, map[string]error{}
+	c := schemas.NewCompiler(extra...)
+	for _, name := range m.bodyCallNames() {
+		s, err := c.Compile(schemas.BaseURL + requestSchemaName(m.id, name))
+		if err != nil {
+			m.schemaErrs[name] = err
+			continue
+		}
+		m.requestSchemas[name] = s
+	}
+}
+
+func requestSchemaName(id, call string) string {
+	return "marketplaces/" + id + "/" + call + ".request.schema.json"
+}
+
+// bodyCallNames lists the distinct names of the calls that send a body.
+func (m *mappingUnit) bodyCallNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range m.calls() {
+		if c.call.Body.Kind != 0 && !seen[c.call.Name] {
+			seen[c.call.Name] = true
+			out = append(out, c.call.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// callRef is one call of an event rule, with its JSON pointer in the file.
+type callRef struct {
+	eventType string
+	ptr       string
+	call      *mapping.Call
+}
+
+// calls lists every call of every event rule, in file order.
+func (m *mappingUnit) calls() []callRef {
+	md := m.model()
+	if md == nil {
+		return nil
+	}
+	var out []callRef
+	for _, typ := range md.Events.Keys {
+		r := md.Events.Values[typ]
+		for i := range r.Calls {
+			out = append(out, callRef{typ, fmt.Sprintf("/events/%s/calls/%d", escapePointer(typ), i), &r.Calls[i]})
+		}
+	}
+	return out
+}
+
+// pos returns the position of the value at a JSON pointer of the file.
+func (m *mappingUnit) pos(ptr string) string {
+	if m.file == nil {
+		return m.path
+	}
+	return m.file.PosOf(ptr).String()
+}
+
+// oneFileFS shows a single file of a folder, so each mapping is compiled
+// on its own.
+type oneFileFS struct {
+	fs.FS
+	name string
+}
+
+// ReadDir lists only the one file.
+func (o oneFileFS) ReadDir(dir string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(o.FS, dir)
+	var out []fs.DirEntry
+	for _, e := range entries {
+		if e.Name() == o.name {
+			out = append(out, e)
+		}
+	}
+	return out, err
+}
