@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/rotahq/rota/engine/lang"
@@ -86,7 +87,40 @@ func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, err
 	if a.TokenURL, err = r.renderString(ap.tokenURL); err != nil {
 		return nil, err
 	}
+	if _, err := parseBaseURL(a.TokenURL); err != nil && a.TokenURL != "" {
+		return nil, &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Source: ap.tokenURL.pos.String(),
+			Message: fmt.Sprintf("the %s token URL is not usable (%v); set the variables it reads", mk.id, err)}
+	}
 	return a, nil
+}
+
+// TokenRejected reports whether a marketplace answer means the token was
+// refused: the mapping's token.rejectedWhen rule, else HTTP 401 or 403.
+func (a *Auth) TokenRejected(status int, header http.Header, body []byte) (bool, error) {
+	var rule *lang.Program
+	if a.plan != nil {
+		rule = a.plan.rejected
+	}
+	return evalBool(rule, responseEnv(status, header, body), status == http.StatusUnauthorized || status == http.StatusForbidden)
+}
+
+// HasTokenRule reports whether the mapping declares token.rejectedWhen.
+func (a *Auth) HasTokenRule() bool { return a.plan != nil && a.plan.rejected != nil }
+
+// AuthSchemes returns the names of a marketplace's auth schemes, default
+// first, or nil for an unknown marketplace or a mapping without auth.
+func (e *Engine) AuthSchemes(marketplace string) []string {
+	mk, ok := e.markets[marketplace]
+	if !ok || mk.src.Auth == nil {
+		return nil
+	}
+	out := []string{mk.src.Auth.Default}
+	for _, name := range mk.src.Auth.Schemes.Keys {
+		if name != mk.src.Auth.Default {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // TokenBody renders the token request body (type token) with the secrets'

@@ -29,6 +29,9 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 	mk.queries = map[string]*callPlan{}
 	for _, name := range m.Queries.Keys {
 		q := m.Queries.Values[name]
+		if q.Name == "" {
+			q.Name = name
+		}
 		mk.queries[name] = mk.compileCall(c, &q, "/queries/"+esc(name))
 	}
 	mk.compileRules(c)

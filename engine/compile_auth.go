@@ -54,6 +54,12 @@ func (mk *market) checkScheme(c *compiler, name string, s *mapping.AuthScheme, p
 	if s.Token != nil && s.Token.Body.Kind != 0 {
 		ap.tokenBody = ac.template(&s.Token.Body)
 	}
+	if s.Token != nil && s.Token.RejectedWhen != nil {
+		rc := ac
+		rc.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.ResponseRules}
+		ap.rejected = rc.expr(s.Token.RejectedWhen.Node, lang.Options{Bool: true})
+		ac.ds = rc.ds
+	}
 	c.ds = ac.ds
 	return ap
 }

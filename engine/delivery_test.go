@@ -3,6 +3,7 @@ package engine_test
 import (
 	"net/http"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
@@ -90,5 +91,40 @@ func TestAuthSchemes(t *testing.T) {
 	}
 	if got := engine.SecretEnvName("fast-shop", "appKey"); got != "ROTA_SECRET_FAST_SHOP_APPKEY" {
 		t.Errorf("SecretEnvName = %s", got)
+	}
+}
+
+func TestTokenRejectedRule(t *testing.T) {
+	e := bundled(t)
+	a, err := e.Auth("napse", "", map[string]string{"tokenUrl": "https://bridge.example:8090/auth/token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.HasTokenRule() || a.TokenURL != "https://bridge.example:8090/auth/token" {
+		t.Fatalf("napse auth = %+v", a)
+	}
+	for _, tt := range []struct {
+		status int
+		body   string
+		want   bool
+	}{
+		{200, `{"ack": 9999, "message": "Token inválido"}`, true},
+		{200, `{"ack": 1023, "message": "orden cerrada"}`, false},
+		{401, ``, true},
+		{200, `not json`, false},
+	} {
+		got, err := a.TokenRejected(tt.status, http.Header{}, []byte(tt.body))
+		if err != nil || got != tt.want {
+			t.Errorf("%d %s: rejected = %v, %v; want %v", tt.status, tt.body, got, err, tt.want)
+		}
+	}
+	if names := e.AuthSchemes("dafiti"); !reflect.DeepEqual(names, []string{"sellercenter-hmac", "oauth2"}) {
+		t.Errorf("dafiti schemes = %v, want the default first: [sellercenter-hmac oauth2]", names)
+	}
+	if names := e.AuthSchemes("nope"); names != nil {
+		t.Errorf("unknown marketplace schemes = %v, want nil", names)
+	}
+	if _, err := e.Auth("napse", "", map[string]string{"tokenUrl": "not a url"}); err == nil {
+		t.Errorf("an unusable token URL must be a configuration error")
 	}
 }

@@ -113,6 +113,7 @@ type route struct {
 }
 
 type authPlan struct {
+	rejected  *lang.Program
 	name      string
 	scheme    *mapping.AuthScheme
 	tokenURL  *tmpl

@@ -292,8 +292,9 @@ func (r *renderer) convert(p *lang.Program, err error) error {
 	var conv *lang.ConvertError
 	switch {
 	case errors.As(err, &miss) && miss.Path.Root == lang.RootVars:
-		return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: src, Err: err,
-			Message: fmt.Sprintf("variable %s is not set; pass --var %s=VALUE or set %s", miss.Path.Segs[0], miss.Path.Segs[0], varEnvName(r.mk.id, miss.Path.Segs[0]))}
+		return r.mk.missingVar(miss.Path.Segs[0], src, err)
+	case errors.As(err, &miss) && miss.Path.Root == lang.RootInbound && miss.Path.Segs[0] == "vars" && len(miss.Path.Segs) > 1:
+		return r.mk.missingVar(miss.Path.Segs[1], src, err)
 	case errors.As(err, &miss) && miss.Path.Root == lang.RootInbound:
 		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: r.inboundPointer(miss.Path), Source: src, Err: err,
 			Message: fmt.Sprintf("the %s mapping needs %s, which the payload lacks", r.mk.id, miss.Path)}

@@ -168,7 +168,8 @@ func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
 }
 
 // resolveVars merges given variables with declared defaults and checks that
-// every required variable is set and every given one is declared.
+// every given one is declared. A variable without default that is not given
+// is reported when an expression reads it.
 func (mk *market) resolveVars(given map[string]string) (map[string]string, error) {
 	vars := make(map[string]string, len(mk.vars))
 	for name, v := range mk.vars {
@@ -183,13 +184,16 @@ func (mk *market) resolveVars(given map[string]string) (map[string]string, error
 		}
 		vars[name] = val
 	}
-	for _, name := range sortedVarNames(mk) {
-		if _, ok := vars[name]; !ok && !mk.vars[name].Optional {
-			return nil, &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: mk.file.PosOf("/variables/" + esc(name)).String(),
-				Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(mk.vars[name]), varEnvName(mk.id, name), mk.vars[name].Description)}
-		}
-	}
 	return vars, nil
+}
+
+// missingVar is the error for a variable an expression reads and the run
+// does not set. Variables are required where they are read, so a run that
+// overrides the base URL needs no base URL variable.
+func (mk *market) missingVar(name, source string, cause error) *Error {
+	v := mk.vars[name]
+	return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: source, Err: cause,
+		Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(v), varEnvName(mk.id, name), v.Description)}
 }
 
 func declaredVars(mk *market) string {

@@ -9,10 +9,13 @@
 //	rota translate [FILE|-]      turn one canonical event into the outbound call(s)
 //	rota explain [FILE|-]        show, for a person, how an event was translated
 //	rota ingest -m NAME [FILE|-] turn an inbound marketplace payload into canonical events
+//	rota test [PATH...]          run the conformance suite against mappings
+//	rota send [FILE|-]           translate one event and deliver its calls
+//	rota sim [--addr HOST:PORT]  simulate the four marketplaces on loopback
 //	rota version                 print the version
 //
 // Verbs, flags, JSON shapes and exit codes are a public contract
-// (shared/design/cli.md): 0 success, 1 the input was refused or findings
+// (docs/cli.md): 0 success, 1 the input was refused or findings
 // were errors, 2 usage, unreadable input, broken mappings or configuration.
 //
 // The command is thin: it parses flags, reads input and prints results; all
@@ -38,6 +41,8 @@ var commands = []func() *cobra.Command{
 	newExplainCmd,
 	newIngestCmd,
 	newTestCmd,
+	newSimCmd,
+	newSendCmd,
 	newVersionCmd,
 }
 

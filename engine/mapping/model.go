@@ -116,6 +116,10 @@ type TokenRequest struct {
 	Header string `yaml:"header"`
 	// Prefix goes before the token in the header ("Bearer ").
 	Prefix string `yaml:"prefix"`
+	// RejectedWhen is a response rule (status, headers, body) that holds
+	// when the marketplace refused the token; the sender then asks for a
+	// new one once. Default: HTTP 401 or 403.
+	RejectedWhen *Expr `yaml:"rejectedWhen"`
 }
 
 // Status is one entry of the marketplace's status table.

@@ -1,0 +1,30 @@
+// Package deliver sends the calls of a translation result (engine.Result)
+// to the marketplace, with net/http.
+//
+// A Sender performs a result's calls in order and stops at the first one
+// that does not succeed. For every call it:
+//
+//   - waits for the endpoint's rate limiter, when the mapping declares one
+//     (rateLimit: perSecond and burst, per Call.Endpoint);
+//   - builds the request afresh and authorizes it with the marketplace's
+//     auth scheme (static headers, the SellerCenter HMAC signature, OAuth2
+//     client credentials, or a token from a token service), reading secret
+//     values from a Secrets source;
+//   - sends it with a per-attempt timeout, reads at most 1 MiB of the answer
+//     and asks the mapping's response rules (Call.Judge) what it means:
+//     success, retry (with exponential backoff, full jitter and Retry-After
+//     as a minimum, bounded in attempts and total time) or fail for good;
+//   - optionally confirms an asynchronous change with the mapping's status
+//     query (Napse BRIDGE).
+//
+// Every outcome is written down in a Report: per call the HTTP status, the
+// attempts made, the marketplace's own code and message, and a stable error
+// code when no usable answer came back. A Store remembers delivered event
+// ids so that an event is never delivered twice.
+//
+// Secret values never appear in errors, reports or dry-run output: the
+// package names the environment variable that holds a secret, never its
+// value, and scrubs any value that a marketplace echoes back.
+//
+// docs/delivery.md describes the behaviour for operators.
+package deliver

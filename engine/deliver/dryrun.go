@@ -1,0 +1,105 @@
+package deliver
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/rotahq/rota/engine"
+)
+
+// DryRequest is a request as Send would send it, with secret values
+// replaced by Redacted. Derived values, such as the SellerCenter Signature
+// and Timestamp, are shown as computed.
+type DryRequest struct {
+	Name    string            `json:"name"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body,omitempty"`
+	// Confirm is the status query that would confirm the call (Sender.Confirm).
+	Confirm *DryRequest `json:"confirm,omitempty"`
+}
+
+// DryRun builds and authorizes each request of res exactly as Send would,
+// signature included, without sending anything. Token services are not
+// called: the token header shows where the token would come from. The
+// Store is not consulted. Errors are as Send's configuration errors.
+func (s *Sender) DryRun(ctx context.Context, res *engine.Result) ([]DryRequest, error) {
+	out := []DryRequest{}
+	if res.Outcome != engine.OutcomeSend || len(res.Calls) == 0 {
+		return out, nil
+	}
+	auth, err := s.authorizerFor(res.Marketplace)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.Calls {
+		call := &res.Calls[i]
+		dr, err := s.dryRequest(ctx, call, auth)
+		if err != nil {
+			return nil, err
+		}
+		if cf := call.Confirmation(); s.Confirm && cf != nil {
+			q, err := s.dryRequest(ctx, &cf.Query, auth)
+			if err != nil {
+				return nil, err
+			}
+			if q.Name == "" {
+				q.Name = "confirm" // the engine leaves query calls unnamed
+			}
+			dr.Confirm = &q
+		}
+		out = append(out, dr)
+	}
+	return out, nil
+}
+
+func (s *Sender) dryRequest(ctx context.Context, call *engine.Call, auth authorizer) (DryRequest, error) {
+	req, err := buildRequest(ctx, call)
+	if err != nil {
+		return DryRequest{}, err
+	}
+	if err := auth.authorize(ctx, req, true); err != nil {
+		return DryRequest{}, err
+	}
+	secrets := auth.secretValues()
+	dr := DryRequest{Name: call.Name, Method: req.Method, Headers: map[string]string{}, Body: call.Body}
+	for name, vs := range req.Header {
+		dr.Headers[name] = redact(strings.Join(vs, ", "), secrets)
+	}
+	req.URL.RawQuery = redactQuery(req.URL.RawQuery, secrets)
+	dr.URL = req.URL.String()
+	return dr, nil
+}
+
+// redact replaces each secret value within v with Redacted.
+func redact(v string, secrets []string) string {
+	for _, sv := range secrets {
+		if sv != "" && strings.Contains(v, sv) {
+			v = strings.ReplaceAll(v, sv, Redacted)
+		}
+	}
+	return v
+}
+
+// redactQuery replaces the value of each query parameter that holds a
+// secret with Redacted, keeping the others as they are.
+func redactQuery(raw string, secrets []string) string {
+	if raw == "" {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		name, v, _ := strings.Cut(p, "=")
+		dec, err := url.QueryUnescape(v)
+		if err != nil {
+			dec = v
+		}
+		if redact(dec, secrets) != dec || redact(v, secrets) != v {
+			parts[i] = name + "=" + Redacted
+		}
+	}
+	return strings.Join(parts, "&")
+}

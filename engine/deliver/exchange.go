@@ -1,0 +1,158 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rotahq/rota/engine"
+)
+
+// answer is what one attempt got.
+type answer struct {
+	req     *http.Request
+	status  int
+	header  http.Header
+	body    []byte
+	verdict engine.Verdict
+	// code is set when the attempt has no usable verdict (Err*), with msg.
+	code, msg  string
+	err        error
+	retryable  bool
+	canceled   bool
+	retryAfter time.Duration
+}
+
+// try sends call once, after its rate limiter; when the answer rejects the
+// credential, it renews it and sends the call once more. Each request sent
+// counts in *attempts.
+func (s *Sender) try(ctx context.Context, call *engine.Call, auth authorizer, attempts *int) answer {
+	for renewed := false; ; renewed = true {
+		if err := s.wait(ctx, call); err != nil {
+			return answer{canceled: true, msg: cancelMessage(err)}
+		}
+		*attempts++
+		ans := s.exchange(ctx, call, auth)
+		if renewed || ans.canceled || ans.code != "" || !auth.rejected(ans) {
+			return ans
+		}
+		auth.invalidate(ans.req)
+	}
+}
+
+// exchange builds, authorizes and sends one request and judges the answer.
+func (s *Sender) exchange(ctx context.Context, call *engine.Call, auth authorizer) answer {
+	actx, cancel := context.WithTimeout(ctx, s.timeout())
+	defer cancel()
+	req, err := buildRequest(actx, call)
+	if err != nil {
+		return answer{err: err, code: ErrBadRequest, msg: err.Error()}
+	}
+	if err := auth.authorize(actx, req, false); err != nil {
+		if ctx.Err() != nil {
+			return answer{canceled: true, msg: cancelMessage(ctx.Err())}
+		}
+		ans := answer{req: req, err: err, code: ErrAuthFailed, msg: err.Error(), retryable: true}
+		var ae *authError
+		if errors.As(err, &ae) {
+			ans.retryable = ae.retryable
+		}
+		return ans
+	}
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return transportFailure(ctx, req, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return transportFailure(ctx, req, err)
+	}
+	ans := answer{req: req, status: resp.StatusCode, header: resp.Header, body: body}
+	ans.verdict, err = call.Judge(resp.StatusCode, resp.Header, body)
+	if err != nil {
+		ans.err, ans.code, ans.msg = err, ErrRuleFailed, err.Error()
+		return ans
+	}
+	if ans.verdict.Outcome == engine.VerdictRetry {
+		ans.retryable = true
+		ans.retryAfter = retryAfter(resp.Header.Get("Retry-After"), s.now())
+	}
+	return ans
+}
+
+// transportFailure classifies an attempt that got no answer.
+func transportFailure(ctx context.Context, req *http.Request, err error) answer {
+	if ctx.Err() != nil {
+		return answer{req: req, canceled: true, msg: cancelMessage(ctx.Err())}
+	}
+	ans := answer{req: req, err: err, code: ErrNetwork, msg: transportMessage(err), retryable: true}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		ans.code, ans.msg = ErrTimeout, "no answer within the attempt's timeout"
+	}
+	return ans
+}
+
+// transportMessage is err without the request URL, which may carry a
+// signature or credentials in its query.
+func transportMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// buildRequest makes the call's request: method, URL, the call's headers
+// spelled as the mapping spells them, and its body.
+func buildRequest(ctx context.Context, call *engine.Call) (*http.Request, error) {
+	var body io.Reader
+	if len(call.Body) > 0 {
+		body = bytes.NewReader(call.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, call.Method, call.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range call.Headers {
+		setHeader(req.Header, name, v)
+	}
+	return req, nil
+}
+
+// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// snippet is the start of an answer body, on one line.
+func snippet(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}

@@ -1,0 +1,50 @@
+package deliver
+
+import (
+	"context"
+
+	"github.com/rotahq/rota/engine"
+	"golang.org/x/time/rate"
+)
+
+// limiter is the rate limiter of the call's endpoint, or nil.
+func (s *Sender) limiter(call *engine.Call) *rate.Limiter {
+	perSecond, burst, ok := call.RateLimit()
+	if !ok || perSecond <= 0 {
+		return nil
+	}
+	key := call.Endpoint()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.limiters[key]; ok {
+		return l
+	}
+	if s.limiters == nil {
+		s.limiters = map[string]*rate.Limiter{}
+	}
+	l := rate.NewLimiter(rate.Limit(perSecond), burst)
+	s.limiters[key] = l
+	return l
+}
+
+// wait waits for the call's rate limiter, on the Sender's clock.
+func (s *Sender) wait(ctx context.Context, call *engine.Call) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l := s.limiter(call)
+	if l == nil {
+		return nil
+	}
+	now := s.now()
+	r := l.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	if err := s.sleep(ctx, d); err != nil {
+		r.CancelAt(s.now())
+		return err
+	}
+	return nil
+}

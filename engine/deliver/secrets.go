@@ -1,0 +1,180 @@
+package deliver
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/rotahq/rota/engine"
+)
+
+// Secrets gives the value of a marketplace's secret, by the name its
+// mapping's auth scheme uses (e.g. skyhub, apiKey). An empty value counts as
+// not set. Implementations must be safe for concurrent use.
+type Secrets interface {
+	Secret(marketplace, name string) (string, bool)
+}
+
+// EnvSecrets reads secrets from the environment variables
+// ROTA_SECRET_<MARKETPLACE>_<NAME> (engine.SecretEnvName). It is safe for
+// concurrent use.
+type EnvSecrets struct{}
+
+// Secret implements Secrets.
+func (EnvSecrets) Secret(marketplace, name string) (string, bool) {
+	v, ok := os.LookupEnv(engine.SecretEnvName(marketplace, name))
+	return v, ok && v != ""
+}
+
+// MapSecrets holds secret values keyed by their environment variable name
+// (ROTA_SECRET_<MARKETPLACE>_<NAME>), as a secrets file writes them. It is
+// safe for concurrent reads; do not modify it while a Sender uses it.
+type MapSecrets map[string]string
+
+// Secret implements Secrets.
+func (m MapSecrets) Secret(marketplace, name string) (string, bool) {
+	v, ok := m[engine.SecretEnvName(marketplace, name)]
+	return v, ok && v != ""
+}
+
+// FileSecrets are the secrets read from a secrets file by LoadSecretsFile.
+type FileSecrets = MapSecrets
+
+// PublicTestMarker is the first line that marks a secrets file as holding
+// public test credentials (the simulator's committed example file). Such a
+// file is accepted whatever its permissions, because git cannot store mode 0600.
+const PublicTestMarker = "# rota: public test credentials for rota sim"
+
+// Codes of the configuration errors about secrets. They are *engine.Error
+// codes of kind configuration.
+const (
+	CodeMissingSecret       = "missing_secret"
+	CodeInsecureSecretsFile = "insecure_secrets_file"
+	CodeBadSecretsFile      = "bad_secrets_file"
+)
+
+// LoadSecretsFile reads a secrets file: one ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE
+// per line, blank lines and lines starting with # ignored; VALUE runs to the
+// end of the line (surrounding blanks and one pair of matching quotes are
+// removed). The file must be readable by its owner only (chmod 600), unless
+// its first line is exactly PublicTestMarker. Errors are *engine.Error of kind
+// configuration; they never quote a value.
+func LoadSecretsFile(path string) (FileSecrets, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
+	}
+	raw := buf.Bytes()
+	public := firstLine(raw) == PublicTestMarker
+	if mode := info.Mode().Perm(); !public && mode&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, secretsFileError(CodeInsecureSecretsFile,
+			"secrets file %s can be read by other users (mode %04o); run chmod 600 %s", path, mode, path)
+	}
+	return parseSecrets(path, raw)
+}
+
+func parseSecrets(path string, raw []byte) (FileSecrets, error) {
+	out := FileSecrets{}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		if !ok || !validSecretName(name) {
+			return nil, secretsFileError(CodeBadSecretsFile,
+				"%s:%d: want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE on each line (or a # comment)", path, n)
+		}
+		out[name] = unquote(strings.TrimSpace(value))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, err)
+	}
+	return out, nil
+}
+
+func validSecretName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "ROTA_SECRET_")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+func firstLine(raw []byte) string {
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	return strings.TrimSuffix(string(line), "\r")
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func secretsFileError(code, format string, args ...any) error {
+	return &engine.Error{Kind: engine.KindConfiguration, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Chain looks a secret up in each source in turn; the first that has it
+// wins. The CLI chains the --secrets file before the environment, so that
+// the file named on the command line wins over ambient variables. Safe for
+// concurrent use when its sources are.
+func Chain(sources ...Secrets) Secrets { return chain(sources) }
+
+type chain []Secrets
+
+func (c chain) Secret(marketplace, name string) (string, bool) {
+	for _, s := range c {
+		if s == nil {
+			continue
+		}
+		if v, ok := s.Secret(marketplace, name); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// missingSecrets is the configuration error for secrets no source has.
+// It names their environment variables, never a value.
+func missingSecrets(marketplace, scheme string, names []string) error {
+	envs := make([]string, len(names))
+	for i, n := range names {
+		envs[i] = engine.SecretEnvName(marketplace, n)
+	}
+	what := fmt.Sprintf("secret %s of the %s auth scheme %s is not set; set %s", names[0], marketplace, scheme, envs[0])
+	if len(names) > 1 {
+		what = fmt.Sprintf("secrets %s of the %s auth scheme %s are not set; set %s", strings.Join(names, ", "), marketplace, scheme, strings.Join(envs, ", "))
+	}
+	return &engine.Error{Kind: engine.KindConfiguration, Code: CodeMissingSecret,
+		Message: what + " in the environment or in a secrets file (rota send --secrets)"}
+}
