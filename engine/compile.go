@@ -87,8 +87,11 @@ func (mk *market) compileEnvs(c *compiler) {
 
 func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string) {
 	if ep.base.kind == tLiteral {
-		if _, err := parseBaseURL(ep.base.str); err != nil {
+		u, err := parseBaseURL(ep.base.str)
+		if err != nil {
 			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "%v", err)
+		} else {
+			ep.literal = strings.TrimSuffix(u.String(), "/")
 		}
 	}
 	if ep.fromEvent && len(ep.allowed) == 0 {

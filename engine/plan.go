@@ -33,6 +33,7 @@ type market struct {
 }
 
 type envPlan struct {
+	literal   string // the checked base URL, when it is a literal
 	name      string
 	base      *tmpl
 	allowed   []string

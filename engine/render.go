@@ -61,42 +61,47 @@ func (r *renderer) render(t *tmpl) error {
 }
 
 func (r *renderer) renderExpr(t *tmpl) error {
-	if raw, ok, err := r.rawChain(t.prog); ok || err != nil {
-		if err != nil {
-			return err
+	start := len(r.buf)
+	if ok, err := r.rawChain(t.prog); ok || err != nil {
+		if err == nil && r.trace != nil {
+			r.traceValue(t, json.RawMessage(append([]byte(nil), r.buf[start:]...)))
 		}
-		r.buf = append(r.buf, raw...)
-		r.traceValue(t, json.RawMessage(raw))
-		return nil
+		return err
 	}
 	v, err := r.run(t.prog)
 	if err != nil {
 		return err
 	}
-	start := len(r.buf)
 	if r.buf, err = marshalValue(r.buf, v); err != nil {
 		return r.fail(t.prog, CodeBadOutput, fmt.Sprintf("the expression's value cannot be written as JSON: %v", err), err)
 	}
-	r.traceValue(t, json.RawMessage(r.buf[start:]))
+	if r.trace != nil {
+		r.traceValue(t, json.RawMessage(append([]byte(nil), r.buf[start:]...)))
+	}
 	return nil
 }
 
-// rawChain copies a plain field read (invoice.key) straight from the event
-// JSON, keeping its JSON type and text.
-func (r *renderer) rawChain(p *lang.Program) ([]byte, bool, error) {
+// rawChain writes a plain field read (invoice.key) without evaluating an
+// expression: a string field from the decoded event, anything else as its
+// JSON text. It reports false when the program is not such a read.
+func (r *renderer) rawChain(p *lang.Program) (bool, error) {
 	path, ok := p.Chain()
-	if !ok || r.oenv == nil || path.Root == lang.RootVars {
-		return nil, false, nil
+	if !ok || r.oenv == nil || (path.Root != lang.RootEvent && path.Root != lang.RootItem) {
+		return false, nil
 	}
-	src := r.oenv.Event.Raw()
-	if path.Root == lang.RootItem {
-		src = r.oenv.Item.Raw()
+	if s, present, isText := p.ChainText(r.oenv); isText {
+		if !present {
+			return false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.Item.Index())})
+		}
+		r.buf = appendString(r.buf, s)
+		return true, nil
 	}
-	v := src.Get(path.GJSON())
+	v := p.ChainValue(r.oenv)
 	if !v.Exists() || v.Type == gjson.Null {
-		return nil, false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.Item.Index())})
+		return false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.Item.Index())})
 	}
-	return []byte(v.Raw), true, nil
+	r.buf = append(r.buf, v.Raw...)
+	return true, nil
 }
 
 func (r *renderer) renderObject(t *tmpl) error {
@@ -152,7 +157,7 @@ func (r *renderer) renderArray(t *tmpl) error {
 }
 
 func (r *renderer) renderEach(t *tmpl) error {
-	v, err := r.run(t.prog)
+	v, err := r.eachList(t.prog)
 	if err != nil {
 		return err
 	}
@@ -164,6 +169,18 @@ func (r *renderer) renderEach(t *tmpl) error {
 	}
 	r.buf = append(r.buf, ']')
 	return err
+}
+
+// eachList evaluates the list of a $each; $each: items reads the event's
+// items directly.
+func (r *renderer) eachList(p *lang.Program) (any, error) {
+	if path, ok := p.Chain(); ok && r.oenv != nil && path.Root == lang.RootEvent && len(path.Segs) == 1 && path.Segs[0] == "items" {
+		if m := p.Missing(r.oenv); m != nil {
+			return nil, r.convert(p, m)
+		}
+		return r.oenv.Items, nil
+	}
+	return r.run(p)
 }
 
 func (r *renderer) eachItem(t *tmpl, v any) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/rotahq/rota/engine/event"
 	"github.com/rotahq/rota/engine/lang"
@@ -75,11 +76,29 @@ func (e *Engine) Translate(raw []byte, o TranslateOptions) (*Result, error) {
 	return res, err
 }
 
+// translation is the per-call state of one translation, pooled so that a
+// translation allocates little beyond its result.
+type translation struct {
+	env lang.Env
+	r   renderer
+}
+
+var translations = sync.Pool{New: func() any { return new(translation) }}
+
+func (t *translation) release() {
+	buf := t.r.buf[:0]
+	*t = translation{}
+	t.r.buf = buf
+	translations.Put(t)
+}
+
 func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result, *market, error) {
-	ev, err := e.decode(raw, o.SkipValidation)
-	if err != nil {
+	t := translations.Get().(*translation)
+	defer t.release()
+	if err := e.decode(&t.env.Event, raw, o.SkipValidation); err != nil {
 		return nil, nil, err
 	}
+	ev := &t.env.Event
 	id := ev.Marketplace
 	if o.Marketplace != "" {
 		id = o.Marketplace
@@ -91,26 +110,25 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result,
 		}
 		return nil, nil, err
 	}
-	res, err := mk.translate(ev, o, tr)
+	res, err := mk.translate(t, o, tr)
 	return res, mk, err
 }
 
-func (e *Engine) decode(raw []byte, skip bool) (*event.Event, error) {
+func (e *Engine) decode(ev *event.Event, raw []byte, skip bool) error {
 	if !skip {
 		if err := ValidateEvent(raw); err != nil {
-			return nil, err
+			return err
 		}
 	} else if !gjson.ValidBytes(raw) {
 		if _, err := decodeJSON(raw); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
+		return &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
 	}
-	ev, ok := event.Decode(raw)
-	if !ok {
-		return nil, &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
+	if !event.DecodeInto(ev, string(raw)) {
+		return &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
 	}
-	return ev, nil
+	return nil
 }
 
 func (e *Engine) market(id string) (*market, error) {
@@ -122,7 +140,8 @@ func (e *Engine) market(id string) (*market, error) {
 	return mk, nil
 }
 
-func (mk *market) translate(ev *event.Event, o TranslateOptions, tr *tracer) (*Result, error) {
+func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Result, error) {
+	ev := &t.env.Event
 	res := &Result{Marketplace: mk.id, EventID: ev.ID, EventType: ev.Type, Calls: []Call{}}
 	ru, err := mk.rule(ev.Type, tr)
 	if err != nil || ru.ignore != "" {
@@ -135,10 +154,11 @@ func (mk *market) translate(ev *event.Event, o TranslateOptions, tr *tracer) (*R
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{mk: mk, trace: tr}
-	r.oenv = &lang.Env{Event: *ev, Vars: vars}
-	r.oenv.Current = mk.currentStatus(r.oenv)
-	r.env = r.oenv
+	r := &t.r
+	r.mk, r.trace = mk, tr
+	t.env.Vars = vars
+	r.oenv, r.env = &t.env, &t.env
+	t.env.Current = mk.currentStatus(&t.env)
 	if err := mk.checkGuards(r, ru); err != nil {
 		return nil, err
 	}
@@ -171,6 +191,9 @@ func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
 // every given one is declared. A variable without default that is not given
 // is reported when an expression reads it.
 func (mk *market) resolveVars(given map[string]string) (map[string]string, error) {
+	if len(mk.vars) == 0 && len(given) == 0 {
+		return nil, nil
+	}
 	vars := make(map[string]string, len(mk.vars))
 	for name, v := range mk.vars {
 		if v.Default != nil {
@@ -274,6 +297,9 @@ func (mk *market) baseURL(r *renderer, o TranslateOptions) (string, error) {
 	ep, err := mk.environment(o.Environment)
 	if err != nil {
 		return "", err
+	}
+	if ep.literal != "" {
+		return ep.literal, nil
 	}
 	s, err := r.renderString(ep.base)
 	if err != nil {

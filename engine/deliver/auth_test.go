@@ -17,9 +17,12 @@ import (
 	"github.com/rotahq/rota/engine"
 )
 
-// dafitiShipped is Dafiti's order.shipped from ready_to_ship: one call.
+// dafitiShipped is Dafiti's order.shipped for items already ready to
+// ship: one call. (The example starts from pending: two calls.)
 func dafitiShipped(t *testing.T, base string) *engine.Result {
-	res := translate(t, example(t, "dafiti/shipped.json"), base, nil)
+	raw := example(t, "dafiti/shipped.json", `"status": "invoiced"`, `"status": "ready_to_ship"`,
+		`"marketplaceStatus": "pending"`, `"marketplaceStatus": "ready_to_ship"`)
+	res := translate(t, raw, base, nil)
 	if len(res.Calls) != 1 {
 		t.Fatalf("%d calls, want set-to-shipped only", len(res.Calls))
 	}

@@ -15,16 +15,26 @@ func Decode(raw []byte) (*Event, bool) {
 // DecodeString is Decode for JSON held in a string; the Event shares its
 // memory with s.
 func DecodeString(s string) (*Event, bool) {
-	r := gjson.Parse(s)
-	if !r.IsObject() {
+	e := &Event{}
+	if !DecodeInto(e, s) {
 		return nil, false
 	}
-	e := &Event{raw: r}
+	return e, true
+}
+
+// DecodeInto decodes s into e, which it resets first, so that a caller can
+// reuse one Event. It reports false when s is not a JSON object.
+func DecodeInto(e *Event, s string) bool {
+	r := gjson.Parse(s)
+	if !r.IsObject() {
+		return false
+	}
+	*e = Event{raw: r}
 	r.ForEach(func(k, v gjson.Result) bool {
 		e.set(k.Str, v)
 		return true
 	})
-	return e, true
+	return true
 }
 
 func (e *Event) set(k string, v gjson.Result) {
@@ -42,8 +52,10 @@ func (e *Event) set(k string, v gjson.Result) {
 	case "note":
 		e.Note = v.String()
 	case "order":
+		e.Order.raw = v
 		each(v, e.Order.set)
 	case "items":
+		e.itemsRaw = v
 		e.Items = decodeItems(v)
 	default:
 		e.setDetail(k, v)
@@ -53,17 +65,19 @@ func (e *Event) set(k string, v gjson.Result) {
 func (e *Event) setDetail(k string, v gjson.Result) {
 	switch k {
 	case "invoice":
+		e.Invoice.raw = v
 		each(v, e.Invoice.set)
 	case "shipment":
+		e.Shipment.raw = v
 		each(v, e.Shipment.set)
 	case "delivery":
-		e.Delivery = Delivery{DeliveredAt: v.Get("deliveredAt").String(), ReceivedBy: v.Get("receivedBy").String()}
+		e.Delivery = Delivery{DeliveredAt: v.Get("deliveredAt").String(), ReceivedBy: v.Get("receivedBy").String(), raw: v}
 	case "cancellation":
-		e.Cancellation = Cancellation{Reason: v.Get("reason").String(), Detail: v.Get("detail").String()}
+		e.Cancellation = Cancellation{Reason: v.Get("reason").String(), Detail: v.Get("detail").String(), raw: v}
 	case "failure":
-		e.Failure = Failure{Reason: v.Get("reason").String(), Detail: v.Get("detail").String()}
+		e.Failure = Failure{Reason: v.Get("reason").String(), Detail: v.Get("detail").String(), raw: v}
 	case "exception":
-		e.Exception = Exception{OccurredAt: v.Get("occurredAt").String(), Note: v.Get("note").String()}
+		e.Exception = Exception{OccurredAt: v.Get("occurredAt").String(), Note: v.Get("note").String(), raw: v}
 	}
 }
 
@@ -103,14 +117,16 @@ func (o *Order) setDetail(k string, v gjson.Result) {
 	case "attributes":
 		o.Attributes = decodeStrings(v)
 	case "customer":
+		o.Customer.raw = v
 		each(v, o.Customer.set)
 	case "shippingAddress":
+		o.ShippingAddress.raw = v
 		each(v, o.ShippingAddress.set)
 	case "shipping":
-		o.Shipping = Shipping{Service: v.Get("service").String(), Price: int(v.Get("price").Int()), Estimate: v.Get("estimate").String()}
+		o.Shipping = Shipping{Service: v.Get("service").String(), Price: int(v.Get("price").Int()), Estimate: v.Get("estimate").String(), raw: v}
 	case "totals":
 		o.Totals = Totals{Items: int(v.Get("items").Int()), Shipping: int(v.Get("shipping").Int()),
-			Discounts: int(v.Get("discounts").Int()), Total: int(v.Get("total").Int())}
+			Discounts: int(v.Get("discounts").Int()), Total: int(v.Get("total").Int()), raw: v}
 	}
 }
 

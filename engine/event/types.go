@@ -60,8 +60,12 @@ type Event struct {
 	Exception    Exception    `expr:"exception"`
 	Note         string       `expr:"note"`
 
-	raw gjson.Result
+	raw      gjson.Result
+	itemsRaw gjson.Result
 }
+
+// ItemsRaw returns the JSON of the event's items (empty when absent).
+func (e *Event) ItemsRaw() gjson.Result { return e.itemsRaw }
 
 // Raw returns the JSON the event was decoded from.
 func (e *Event) Raw() gjson.Result { return e.raw }
@@ -80,6 +84,8 @@ type Order struct {
 	Shipping           Shipping          `expr:"shipping"`
 	Totals             Totals            `expr:"totals"`
 	PlacedAt           string            `expr:"placedAt"`
+
+	raw gjson.Result
 }
 
 // Customer is the buyer of an inbound order.
@@ -92,6 +98,8 @@ type Customer struct {
 	DocumentType     string `expr:"documentType"`
 	CorporateName    string `expr:"corporateName"`
 	StateInscription string `expr:"stateInscription"`
+
+	raw gjson.Result
 }
 
 // Address is a shipping address.
@@ -106,6 +114,8 @@ type Address struct {
 	PostalCode   string `expr:"postalCode"`
 	Country      string `expr:"country"`
 	Reference    string `expr:"reference"`
+
+	raw gjson.Result
 }
 
 // Shipping is the shipping option the customer chose.
@@ -113,6 +123,8 @@ type Shipping struct {
 	Service  string `expr:"service"`
 	Price    int    `expr:"price"`
 	Estimate string `expr:"estimate"`
+
+	raw gjson.Result
 }
 
 // Totals are an order's totals in cents.
@@ -121,6 +133,8 @@ type Totals struct {
 	Shipping  int `expr:"shipping"`
 	Discounts int `expr:"discounts"`
 	Total     int `expr:"total"`
+
+	raw gjson.Result
 }
 
 // Item is one order line the event concerns.
@@ -157,6 +171,8 @@ type Invoice struct {
 	Total    int    `expr:"total"`
 	URL      string `expr:"url"`
 	XML      string `expr:"xml"`
+
+	raw gjson.Result
 }
 
 // Shipment is carrier and tracking data.
@@ -168,28 +184,38 @@ type Shipment struct {
 	DeliveryType        string `expr:"deliveryType"`
 	ShippedAt           string `expr:"shippedAt"`
 	EstimatedDeliveryAt string `expr:"estimatedDeliveryAt"`
+
+	raw gjson.Result
 }
 
 // Delivery confirms that the customer received the order.
 type Delivery struct {
 	DeliveredAt string `expr:"deliveredAt"`
 	ReceivedBy  string `expr:"receivedBy"`
+
+	raw gjson.Result
 }
 
 // Cancellation says why an order or items were canceled.
 type Cancellation struct {
 	Reason string `expr:"reason"`
 	Detail string `expr:"detail"`
+
+	raw gjson.Result
 }
 
 // Failure says why delivery failed.
 type Failure struct {
 	Reason string `expr:"reason"`
 	Detail string `expr:"detail"`
+
+	raw gjson.Result
 }
 
 // Exception is a shipment problem that is not (yet) a failure.
 type Exception struct {
 	OccurredAt string `expr:"occurredAt"`
 	Note       string `expr:"note"`
+
+	raw gjson.Result
 }

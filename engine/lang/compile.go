@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/tidwall/gjson"
 )
 
 // Limits on expressions, applied to every program.
@@ -111,11 +112,14 @@ type Program struct {
 	reads    []Path
 	out      reflect.Type
 	chain    *Path
+	chainGJ  string
+	chainAt  located
 }
 
 type reqPath struct {
 	path  Path
 	gjson string
+	at    located
 }
 
 // Source returns the expression and its position.
@@ -134,6 +138,34 @@ func (p *Program) Chain() (Path, bool) {
 		return Path{}, false
 	}
 	return *p.chain, true
+}
+
+// ChainGJSON is the gjson path of Chain, computed once.
+func (p *Program) ChainGJSON() string { return p.chainGJ }
+
+// ChainValue looks up the field the program reads (see Chain) in the
+// event: in the current item for item paths, else in the event object the
+// path lies in.
+func (p *Program) ChainValue(env *Env) gjson.Result {
+	if p.chain.Root == RootItem {
+		return env.Item.Raw().Get(p.chainGJ)
+	}
+	return p.chainAt.lookup(&env.Event)
+}
+
+// ChainText reads the string field the program reads, when Chain is a
+// string field of the event or item: the value, whether it is present (not
+// empty), and whether the program is such a read at all.
+func (p *Program) ChainText(env *Env) (value string, present, ok bool) {
+	if p.chain == nil || p.chainAt.field == nil {
+		return "", false, false
+	}
+	base := reflect.ValueOf(&env.Event).Elem()
+	if p.chain.Root == RootItem {
+		base = reflect.ValueOf(&env.Item).Elem()
+	}
+	value, present = p.chainAt.text(base)
+	return value, present, true
 }
 
 // Compile parses, checks and compiles one expression. Every problem found is
@@ -161,13 +193,13 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	}
 	p := &Program{prog: prog, src: src, out: prog.Node().Type()}
 	for _, r := range required(c.reads) {
-		p.required = append(p.required, reqPath{path: r, gjson: r.GJSON()})
+		p.required = append(p.required, reqPath{path: r, gjson: r.GJSON(), at: locate(r)})
 	}
 	for _, r := range c.reads {
 		p.reads = append(p.reads, r.path)
 	}
 	if ch, ok := chainOf(tree.Node, env); ok && !hasOptional(tree.Node) {
-		p.chain = &ch
+		p.chain, p.chainGJ, p.chainAt = &ch, ch.GJSON(), locate(ch)
 	}
 	return p, nil
 }
@@ -358,11 +390,12 @@ func wrapReads(node *ast.Node) {
 			return
 		}
 	}
-	if base, path, ok := lazyTarget(*node); ok {
+	if p, ok := lazyTarget(*node); ok {
 		orig := *node
+		base, path, obj := presenceArgs(p)
 		ast.Patch(node, &ast.CallNode{
 			Callee:    &ast.IdentifierNode{Value: needFunc},
-			Arguments: []ast.Node{&ast.IdentifierNode{Value: base}, &ast.StringNode{Value: path}, orig},
+			Arguments: []ast.Node{&ast.IdentifierNode{Value: base}, &ast.StringNode{Value: path}, &ast.IntegerNode{Value: obj}, orig},
 		})
 		return
 	}
@@ -371,22 +404,14 @@ func wrapReads(node *ast.Node) {
 	}
 }
 
-// lazyTarget returns the presence base and path of a field read that can
-// be absent: event fields, item fields and variables.
-func lazyTarget(n ast.Node) (string, string, bool) {
+// lazyTarget returns the path of a field read that can be absent: event
+// fields, item fields and variables.
+func lazyTarget(n ast.Node) (Path, bool) {
 	p, ok := chainOf(n, envInfo{dialect: Outbound, inLoop: true})
-	if !ok || len(p.Segs) == 0 {
-		return "", "", false
+	if !ok || len(p.Segs) == 0 || p.Root == RootCurrent {
+		return Path{}, false
 	}
-	switch p.Root {
-	case RootItem:
-		return "item", p.GJSON(), true
-	case RootVars:
-		return "$env", "vars." + p.GJSON(), true
-	case RootEvent:
-		return "$env", p.GJSON(), true
-	}
-	return "", "", false
+	return p, true
 }
 
 // childPtrs lists pointers to the sub-expressions of n, for patching.
@@ -449,18 +474,24 @@ func presenceCall(arg ast.Node) ast.Node {
 	if !ok {
 		return nil
 	}
-	base := "$env"
-	segs := p.Segs
-	switch p.Root {
-	case RootItem:
-		base = "item"
-	case RootVars:
-		segs = append([]string{"vars"}, segs...)
-	case RootCurrent:
-		segs = []string{"current"}
-	}
+	base, path, obj := presenceArgs(p)
 	return &ast.CallNode{
 		Callee:    &ast.IdentifierNode{Value: presentFunc},
-		Arguments: []ast.Node{&ast.IdentifierNode{Value: base}, &ast.StringNode{Value: Path{Segs: segs}.GJSON()}},
+		Arguments: []ast.Node{&ast.IdentifierNode{Value: base}, &ast.StringNode{Value: path}, &ast.IntegerNode{Value: obj}},
 	}
+}
+
+// presenceArgs are what _present and _need take for a path: the base
+// ($env or item), the path inside the object, and the object.
+func presenceArgs(p Path) (string, string, int) {
+	switch p.Root {
+	case RootItem:
+		return "item", p.GJSON(), 0
+	case RootVars:
+		return "$env", "vars." + p.GJSON(), 0
+	case RootCurrent:
+		return "$env", "current", 0
+	}
+	at := locate(p)
+	return "$env", at.rest, int(at.obj)
 }

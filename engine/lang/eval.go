@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ var vms = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBudget} 
 // Missing returns the first required field the environment lacks, or nil.
 func (p *Program) Missing(env *Env) *MissingError {
 	for _, r := range p.required {
-		if !presentIn(env, r.path, r.gjson) {
+		if !presentIn(env, r) {
 			return &MissingError{Path: r.path, Pointer: r.path.Pointer(env.Item.Index())}
 		}
 	}
@@ -101,7 +102,8 @@ func lookupValue(v any, segs []string) any {
 	return v
 }
 
-func presentIn(env *Env, p Path, gj string) bool {
+func presentIn(env *Env, r reqPath) bool {
+	p, gj := r.path, r.gjson
 	switch p.Root {
 	case RootCurrent:
 		return env.Current != ""
@@ -112,9 +114,17 @@ func presentIn(env *Env, p Path, gj string) bool {
 		_, ok := env.Vars[p.Segs[0]]
 		return ok
 	case RootItem:
+		if r.at.field != nil {
+			_, ok := r.at.text(reflect.ValueOf(&env.Item).Elem())
+			return ok
+		}
 		return exists(env.Item.Raw().Get(gj))
 	}
-	return exists(env.Event.Raw().Get(gj))
+	if r.at.field != nil {
+		_, ok := r.at.text(reflect.ValueOf(&env.Event).Elem())
+		return ok
+	}
+	return exists(r.at.lookup(&env.Event))
 }
 
 func exists(r gjson.Result) bool { return r.Exists() && r.Type != gjson.Null }
@@ -122,12 +132,15 @@ func exists(r gjson.Result) bool { return r.Exists() && r.Type != gjson.Null }
 // need is what a field read in a conditional branch compiles to: the value,
 // or a *MissingError when the field is absent.
 func need(params ...any) (any, error) {
-	ok, _ := present(params[0], params[1].(string))
+	ok, _ := present(params[0], params[1].(string), params[2])
 	if ok.(bool) {
-		return params[2], nil
+		return params[3], nil
 	}
 	path := params[1].(string)
 	p := Path{Root: RootEvent, Segs: strings.Split(path, ".")}
+	if obj := event.Object(params[2].(int)); obj != event.ObjectNone {
+		p.Segs = append(event.ObjectPath(obj), p.Segs...)
+	}
 	idx := 0
 	switch base := params[0].(type) {
 	case event.Item:
@@ -153,7 +166,7 @@ func present(params ...any) (any, error) {
 			_, found := base.Vars[rest]
 			return found, nil
 		}
-		return exists(base.Event.Raw().Get(path)), nil
+		return exists(base.Event.ObjectRaw(event.Object(params[2].(int))).Get(path)), nil
 	case event.Item:
 		return exists(base.Raw().Get(path)), nil
 	case *event.Item:

@@ -59,8 +59,8 @@ func (l *Library) options() []expr.Option {
 		expr.Function("validCNPJ", validCNPJ, new(func(string) bool)),
 		expr.Function("digits", digits, new(func(string) string)),
 		expr.Function("toInt", toInt, new(func(any) int)),
-		expr.Function(presentFunc, present, new(func(any, string) bool)),
-		expr.Function(needFunc, need, new(func(any, string, any) any)),
+		expr.Function(presentFunc, present, new(func(any, string, int) bool)),
+		expr.Function(needFunc, need, new(func(any, string, int, any) any)),
 	}
 }
 

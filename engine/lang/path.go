@@ -1,8 +1,12 @@
 package lang
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/rotahq/rota/engine/event"
+	"github.com/tidwall/gjson"
 )
 
 // Root says what a Path starts from.
@@ -67,6 +71,63 @@ func (p Path) Pointer(itemIndex int) string {
 		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1"))
 	}
 	return b.String()
+}
+
+// located is an event path split into the event object it lies in and the
+// gjson path inside that object, so a lookup scans a small object.
+type located struct {
+	obj  event.Object
+	rest string
+	// field is the struct field index path of a string field reached
+	// through structs only (invoice.key, item.sku): it is read from the
+	// decoded event, and counts as present when not empty.
+	field []int
+}
+
+func locate(p Path) located {
+	switch p.Root {
+	case RootItem:
+		return located{rest: p.GJSON(), field: stringField(itemType, p.Segs)}
+	case RootEvent:
+		obj, n := event.ObjectOf(p.Segs)
+		return located{obj: obj, rest: Path{Segs: p.Segs[n:]}.GJSON(), field: stringField(eventType, p.Segs)}
+	}
+	return located{rest: p.GJSON()}
+}
+
+// stringField returns the index path of a string field reached through
+// struct fields only, or nil.
+func stringField(t reflect.Type, segs []string) []int {
+	var idx []int
+	for _, s := range segs {
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		f, ok := fieldByTag(t, s)
+		if !ok {
+			return nil
+		}
+		idx = append(idx, f.Index...)
+		t = f.Type
+	}
+	if t.Kind() != reflect.String || len(segs) == 0 {
+		return nil
+	}
+	return idx
+}
+
+// lookup finds a located path in the event.
+func (l located) lookup(e *event.Event) gjson.Result {
+	if l.obj == event.ObjectNone && l.rest == "items" {
+		return e.ItemsRaw()
+	}
+	return e.ObjectRaw(l.obj).Get(l.rest)
+}
+
+// text reads a located string field: its value and whether it is there.
+func (l located) text(base reflect.Value) (string, bool) {
+	s := base.FieldByIndex(l.field).String()
+	return s, s != ""
 }
 
 func escapeGJSON(s string) string {
