@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/rotahq/rota/schemas"
 )
 
 // IngestOptions tune the translation of an inbound payload.
@@ -186,15 +184,11 @@ func validateBuilt(ev []byte) *Error {
 	if err != nil {
 		return &Error{Kind: KindMapping, Code: CodeBadOutput, Message: err.Error()}
 	}
-	schema, err := schemas.CanonicalEventSchema()
+	v, err := canonicalValidator()
 	if err != nil {
 		return &Error{Kind: KindMapping, Code: CodeBadOutput, Message: err.Error()}
 	}
-	if err := schema.Validate(doc); err != nil {
-		e := invalid(schemaDetails(err)).(*Error)
-		return e
-	}
-	if e := invalid(fieldRules(ev)); e != nil {
+	if e := invalid(append(v.validate(doc), fieldRules(doc)...)); e != nil {
 		return e.(*Error)
 	}
 	return nil

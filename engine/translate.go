@@ -115,17 +115,18 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result,
 }
 
 func (e *Engine) decode(ev *event.Event, raw []byte, skip bool) error {
+	s := string(raw)
 	if !skip {
-		if err := ValidateEvent(raw); err != nil {
+		if err := validateString(s); err != nil {
 			return err
 		}
-	} else if !gjson.ValidBytes(raw) {
+	} else if !gjson.Valid(s) {
 		if _, err := decodeJSON(raw); err != nil {
 			return err
 		}
 		return &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
 	}
-	if !event.DecodeInto(ev, string(raw)) {
+	if !event.DecodeInto(ev, s) {
 		return &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
 	}
 	return nil

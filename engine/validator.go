@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/rotahq/rota/schemas"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// The canonical event schema states its type-dependent requirements
+// (order.invoiced needs invoice, every type but order.created needs
+// order.id) as an allOf of if/then. jsonschema evaluates every if and
+// builds an error for each one that does not match, which costs as much
+// as the rest of the validation together. So events are validated with
+// the schema minus that allOf, and these requirements are checked in Go;
+// TestFastValidatorAgrees shows both give the same findings. If the
+// schema's allOf ever takes another shape, the whole schema is used.
+
+// typeRule is one type-dependent requirement: when the event's type is (or,
+// with except, is not) typ, the object at `at` must have the `required` members.
+type typeRule struct {
+	typ      string
+	except   bool
+	at       []string
+	required []string
+}
+
+// eventValidator is the compiled canonical schema with its rules.
+type eventValidator struct {
+	schema *jsonschema.Schema
+	rules  []typeRule
+}
+
+var canonicalValidator = sync.OnceValues(newEventValidator)
+
+func newEventValidator() (*eventValidator, error) {
+	raw, err := schemas.FS.ReadFile(schemas.CanonicalEvent)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	rules, ok := typeRules(doc["allOf"])
+	if !ok {
+		s, err := schemas.CanonicalEventSchema()
+		return &eventValidator{schema: s}, err
+	}
+	delete(doc, "allOf")
+	s, err := compileVariant(doc, "canonical-event.runtime.schema.json")
+	return &eventValidator{schema: s, rules: rules}, err
+}
+
+func compileVariant(doc map[string]any, name string) (*jsonschema.Schema, error) {
+	url := schemas.BaseURL + name
+	doc["$id"] = url
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	c := schemas.NewCompiler()
+	if err := c.AddResource(url, bytes.NewReader(out)); err != nil {
+		return nil, err
+	}
+	return c.Compile(url)
+}
+
+// typeRules recognises the allOf entries; false when any has another shape.
+func typeRules(v any) ([]typeRule, bool) {
+	entries, ok := v.([]any)
+	if !ok {
+		return nil, v == nil
+	}
+	var rules []typeRule
+	for _, e := range entries {
+		r, ok := typeRuleOf(e)
+		if !ok {
+			return nil, false
+		}
+		rules = append(rules, r)
+	}
+	return rules, true
+}
+
+func typeRuleOf(e any) (typeRule, bool) {
+	m, _ := e.(map[string]any)
+	typ, ok := typeCondition(m["if"])
+	if !ok {
+		return typeRule{}, false
+	}
+	if then, ok := m["then"].(map[string]any); ok && len(m) == 2+hasComment(m) && len(then) == 1 {
+		req, ok := stringList(then["required"])
+		return typeRule{typ: typ, required: req}, ok
+	}
+	els, ok := m["else"].(map[string]any)
+	if !ok || len(m) != 2+hasComment(m) || len(els) != 1 {
+		return typeRule{}, false
+	}
+	props, _ := els["properties"].(map[string]any)
+	if len(props) != 1 {
+		return typeRule{}, false
+	}
+	for name, sub := range props {
+		sm, _ := sub.(map[string]any)
+		req, ok := stringList(sm["required"])
+		if !ok || len(sm) != 1 {
+			return typeRule{}, false
+		}
+		return typeRule{typ: typ, except: true, at: []string{name}, required: req}, true
+	}
+	return typeRule{}, false
+}
+
+// typeCondition reads {"required": ["type"], "properties": {"type": {"const": T}}}.
+func typeCondition(v any) (string, bool) {
+	want := map[string]any{"required": []any{"type"}, "properties": map[string]any{"type": map[string]any{"const": nil}}}
+	m, _ := v.(map[string]any)
+	props, _ := m["properties"].(map[string]any)
+	tp, _ := props["type"].(map[string]any)
+	typ, ok := tp["const"].(string)
+	if !ok {
+		return "", false
+	}
+	tp["const"] = nil
+	same := reflect.DeepEqual(m, want)
+	tp["const"] = typ
+	return typ, same
+}
+
+func hasComment(m map[string]any) int {
+	if _, ok := m["$comment"]; ok {
+		return 1
+	}
+	return 0
+}
+
+func stringList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+// validate checks a decoded event against the schema and the type rules.
+func (v *eventValidator) validate(doc any) []Detail {
+	var problems []Detail
+	if err := v.schema.Validate(doc); err != nil {
+		problems = schemaDetails(err)
+	}
+	return append(problems, v.checkRules(doc)...)
+}
+
+func (v *eventValidator) checkRules(doc any) []Detail {
+	root, ok := doc.(map[string]any)
+	if !ok {
+		return nil
+	}
+	// As the schema's if: the condition holds only when type is present
+	// and equal; otherwise an else (except) rule applies.
+	typ, _ := root["type"].(string)
+	var out []Detail
+	for _, r := range v.rules {
+		_, isString := root["type"].(string)
+		if (isString && typ == r.typ) == r.except {
+			continue
+		}
+		out = append(out, missingMembers(root, r, typ)...)
+	}
+	return out
+}
+
+func missingMembers(root map[string]any, r typeRule, typ string) []Detail {
+	obj := root
+	for _, name := range r.at {
+		next, ok := obj[name].(map[string]any)
+		if !ok {
+			return nil // the object is absent or not an object: the schema reports it
+		}
+		obj = next
+	}
+	var out []Detail
+	for _, name := range r.required {
+		if _, ok := obj[name]; !ok {
+			at := "/" + strings.Join(append(append([]string(nil), r.at...), name), "/")
+			out = append(out, Detail{Code: CodeMissingField, Path: strings.Replace(at, "//", "/", 1),
+				Message: fmt.Sprintf("missing required field %q: a %s event carries it", name, typ)})
+		}
+	}
+	return out
+}

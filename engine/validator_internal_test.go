@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/rotahq/rota/schemas"
+	"github.com/tidwall/sjson"
+)
+
+func TestFastValidatorRecognisesTheSchema(t *testing.T) {
+	v, err := canonicalValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.rules) != 6 {
+		t.Fatalf("%d type rules recognised, want the schema's 6 (the full schema would be used)", len(v.rules))
+	}
+}
+
+// TestFastValidatorAgrees validates events with the whole canonical schema
+// and with the fast validator (schema without its allOf + the type rules in
+// Go) and requires the same findings: every fixture and example, and each
+// of them with every top-level member, and order.id, removed, for every
+// event type.
+func TestFastValidatorAgrees(t *testing.T) {
+	full, err := schemas.CanonicalEventSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := canonicalValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, raw := range corpus(t) {
+		for _, variant := range variants(t, raw) {
+			doc, err := decodeJSON(variant)
+			if err != nil {
+				continue
+			}
+			var want []Detail
+			if err := full.Validate(doc); err != nil {
+				want = schemaDetails(err)
+			}
+			got := fast.validate(doc)
+			if w, g := findings(want), findings(got); !reflect.DeepEqual(w, g) {
+				t.Fatalf("findings differ for %s\nfull: %v\nfast: %v", variant, w, g)
+			}
+			n++
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d events compared", n)
+	}
+}
+
+func corpus(t *testing.T) [][]byte {
+	var out [][]byte
+	for _, glob := range []string{"../examples/events/*/*.json", "../schemas/testdata/*/*.json"} {
+		files, _ := filepath.Glob(glob)
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err == nil && json.Valid(raw) {
+				out = append(out, raw)
+			}
+		}
+	}
+	if len(out) < 20 {
+		t.Fatalf("corpus of %d events is too small", len(out))
+	}
+	return out
+}
+
+var eventTypes = []string{"order.created", "order.approved", "order.handling", "order.invoiced", "order.ready_to_ship",
+	"order.shipped", "order.delivered", "order.canceled", "order.delivery_failed", "order.shipment_exception", "nope"}
+
+func variants(t *testing.T, raw []byte) [][]byte {
+	out := [][]byte{raw}
+	for _, typ := range eventTypes {
+		typed, _ := sjson.SetBytes(raw, "type", typ)
+		out = append(out, typed)
+		for _, p := range []string{"order.id", "order", "invoice", "delivery", "cancellation", "failure", "exception", "type"} {
+			cut, err := sjson.DeleteBytes(typed, p)
+			if err == nil {
+				out = append(out, cut)
+			}
+		}
+	}
+	return out
+}
+
+func findings(ds []Detail) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Code+" "+d.Path)
+	}
+	sort.Strings(out)
+	return out
+}
