@@ -142,8 +142,7 @@ func (a *Auth) TokenBody(secrets, vars map[string]string) ([]byte, error) {
 // SecretEnvName is the environment variable that holds a marketplace's
 // secret: ROTA_SECRET_<MARKETPLACE>_<NAME>, upper case, - as _.
 func SecretEnvName(marketplace, name string) string {
-	up := func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
-	return "ROTA_SECRET_" + up(marketplace) + "_" + up(name)
+	return envName("ROTA_SECRET_", marketplace, name)
 }
 
 // VarEnvName is the environment variable that holds a marketplace's

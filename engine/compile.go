@@ -185,36 +185,10 @@ func (mk *market) compileStatuses(c *compiler) {
 }
 
 func (mk *market) statusHint(s string) string {
-	best, bestD := "", 3
-	for _, code := range mk.src.Statuses.Keys {
-		if d := levenshtein(s, code); d < bestD {
-			best, bestD = code, d
-		}
-	}
-	if best != "" {
+	if best := lang.Closest(s, mk.src.Statuses.Keys); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return "; add it under statuses:"
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func (mk *market) compileRules(c *compiler) {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/event"
 	"github.com/rotahq/rota/engine/lang"
 	"github.com/tidwall/gjson"
@@ -409,9 +408,11 @@ func (r *renderer) traceOmitted(f *field) {
 	r.trace.omitted(append(r.where, f.name), f.pos)
 }
 
-func varEnvName(market, name string) string {
-	up := func(s string) string { return strings.ToUpper(strings.NewReplacer("-", "_").Replace(s)) }
-	return "ROTA_VAR_" + up(market) + "_" + up(name)
-}
+func varEnvName(market, name string) string { return envName("ROTA_VAR_", market, name) }
 
-var _ = diag.Pos{}
+// envName is how rota names a marketplace's setting in the environment:
+// PREFIX<MARKETPLACE>_<NAME>, upper case, - as _.
+func envName(prefix, market, name string) string {
+	up := func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+	return prefix + up(market) + "_" + up(name)
+}

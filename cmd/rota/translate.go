@@ -191,7 +191,7 @@ func withEnvVars(given map[string]string, marketplace string, declared []string)
 		if _, ok := out[name]; ok {
 			continue
 		}
-		if v, ok := os.LookupEnv(varEnvName(marketplace, name)); ok {
+		if v, ok := os.LookupEnv(engine.VarEnvName(marketplace, name)); ok {
 			out[name] = v
 		}
 	}
@@ -199,12 +199,6 @@ func withEnvVars(given map[string]string, marketplace string, declared []string)
 		return nil
 	}
 	return out
-}
-
-// varEnvName is the environment variable a mapping variable is read from.
-func varEnvName(marketplace, name string) string {
-	up := strings.NewReplacer("-", "_").Replace
-	return "ROTA_VAR_" + strings.ToUpper(up(marketplace)) + "_" + strings.ToUpper(up(name))
 }
 
 // declaredVars returns the variable names the marketplace's mapping

@@ -127,15 +127,22 @@ func keysOf(m map[string]bool) []string {
 	return out
 }
 
-// suggest returns ` (did you mean 'x'?)` for the closest candidate within a
-// small edit distance, or "".
-func suggest(got string, candidates []string, prefix string) string {
+// Closest returns the candidate nearest to got within an edit distance of
+// two, or "" when none is that close.
+func Closest(got string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := distance(got, c); d < bestD || (d == bestD && best == "") && d < 3 {
+		if d := distance(got, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
+	return best
+}
+
+// suggest returns ` (did you mean 'x'?)` for the closest candidate within a
+// small edit distance, or "".
+func suggest(got string, candidates []string, prefix string) string {
+	best := Closest(got, candidates)
 	if best == "" {
 		return ""
 	}
