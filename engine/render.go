@@ -90,14 +90,14 @@ func (r *renderer) rawChain(p *lang.Program) (bool, error) {
 	}
 	if s, present, isText := p.ChainText(r.oenv); isText {
 		if !present {
-			return false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.Item.Index())})
+			return false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.ItemIndex())})
 		}
 		r.buf = appendString(r.buf, s)
 		return true, nil
 	}
 	v := p.ChainValue(r.oenv)
 	if !v.Exists() || v.Type == gjson.Null {
-		return false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.Item.Index())})
+		return false, r.convert(p, &lang.MissingError{Path: path, Pointer: path.Pointer(r.oenv.ItemIndex())})
 	}
 	r.buf = append(r.buf, v.Raw...)
 	return true, nil
@@ -183,7 +183,7 @@ func (r *renderer) eachList(p *lang.Program) (any, error) {
 }
 
 func (r *renderer) eachItem(t *tmpl, v any) error {
-	items, _ := v.([]event.Item)
+	items, _ := v.([]*event.Item)
 	saved := r.oenv.Item
 	defer func() { r.oenv.Item = saved }()
 	for i := range items {
@@ -356,7 +356,7 @@ func (r *renderer) fail(p *lang.Program, code, msg string, cause error) error {
 func (r *renderer) firstPointer(p *lang.Program) string {
 	idx := 0
 	if r.oenv != nil {
-		idx = r.oenv.Item.Index()
+		idx = r.oenv.ItemIndex()
 	}
 	for _, rd := range p.Reads() {
 		if rd.Root != lang.RootVars {

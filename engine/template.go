@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -281,5 +282,12 @@ func literalJSON(n *yaml.Node) []byte {
 
 func isItemList(p *lang.Program) bool {
 	t := p.Type()
-	return t != nil && t.Kind() == 0x17 /* reflect.Slice */ && t.Elem().Name() == "Item"
+	if t == nil || t.Kind() != reflect.Slice {
+		return false
+	}
+	e := t.Elem()
+	if e.Kind() == reflect.Pointer {
+		e = e.Elem()
+	}
+	return e.Name() == "Item"
 }

@@ -29,7 +29,9 @@ func DecodeInto(e *Event, s string) bool {
 	if !r.IsObject() {
 		return false
 	}
-	*e = Event{raw: r}
+	items := e.items[:0]
+	*e = Event{raw: r, items: items}
+	e.wire()
 	r.ForEach(func(k, v gjson.Result) bool {
 		e.set(k.Str, v)
 		return true
@@ -56,7 +58,7 @@ func (e *Event) set(k string, v gjson.Result) {
 		each(v, e.Order.set)
 	case "items":
 		e.itemsRaw = v
-		e.Items = decodeItems(v)
+		e.items, e.Items = decodeItems(v, e.items)
 	default:
 		e.setDetail(k, v)
 	}
@@ -71,13 +73,13 @@ func (e *Event) setDetail(k string, v gjson.Result) {
 		e.Shipment.raw = v
 		each(v, e.Shipment.set)
 	case "delivery":
-		e.Delivery = Delivery{DeliveredAt: v.Get("deliveredAt").String(), ReceivedBy: v.Get("receivedBy").String(), raw: v}
+		e.delivery = Delivery{DeliveredAt: v.Get("deliveredAt").String(), ReceivedBy: v.Get("receivedBy").String(), raw: v}
 	case "cancellation":
-		e.Cancellation = Cancellation{Reason: v.Get("reason").String(), Detail: v.Get("detail").String(), raw: v}
+		e.cancellation = Cancellation{Reason: v.Get("reason").String(), Detail: v.Get("detail").String(), raw: v}
 	case "failure":
-		e.Failure = Failure{Reason: v.Get("reason").String(), Detail: v.Get("detail").String(), raw: v}
+		e.failure = Failure{Reason: v.Get("reason").String(), Detail: v.Get("detail").String(), raw: v}
 	case "exception":
-		e.Exception = Exception{OccurredAt: v.Get("occurredAt").String(), Note: v.Get("note").String(), raw: v}
+		e.exception = Exception{OccurredAt: v.Get("occurredAt").String(), Note: v.Get("note").String(), raw: v}
 	}
 }
 
@@ -123,9 +125,9 @@ func (o *Order) setDetail(k string, v gjson.Result) {
 		o.ShippingAddress.raw = v
 		each(v, o.ShippingAddress.set)
 	case "shipping":
-		o.Shipping = Shipping{Service: v.Get("service").String(), Price: int(v.Get("price").Int()), Estimate: v.Get("estimate").String(), raw: v}
+		o.shipping = Shipping{Service: v.Get("service").String(), Price: int(v.Get("price").Int()), Estimate: v.Get("estimate").String(), raw: v}
 	case "totals":
-		o.Totals = Totals{Items: int(v.Get("items").Int()), Shipping: int(v.Get("shipping").Int()),
+		o.totals = Totals{Items: int(v.Get("items").Int()), Shipping: int(v.Get("shipping").Int()),
 			Discounts: int(v.Get("discounts").Int()), Total: int(v.Get("total").Int()), raw: v}
 	}
 }
@@ -197,17 +199,24 @@ func (a *Address) setPlace(k, s string) {
 	}
 }
 
-func decodeItems(v gjson.Result) []Item {
+// decodeItems decodes the items into store (reused when large enough) and
+// returns the store and pointers to its elements.
+func decodeItems(v gjson.Result, store []Item) ([]Item, []*Item) {
 	if !v.IsArray() {
-		return nil
+		return store, nil
 	}
 	arr := v.Array()
-	items := make([]Item, len(arr))
-	for i, r := range arr {
-		items[i] = Item{raw: r, index: i}
-		each(r, items[i].set)
+	if cap(store) < len(arr) {
+		store = make([]Item, len(arr))
 	}
-	return items
+	store = store[:len(arr)]
+	ptrs := make([]*Item, len(arr))
+	for i, r := range arr {
+		store[i] = Item{raw: r, index: i}
+		each(r, store[i].set)
+		ptrs[i] = &store[i]
+	}
+	return store, ptrs
 }
 
 func (it *Item) set(k string, v gjson.Result) {

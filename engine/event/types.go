@@ -45,23 +45,48 @@ func IsStatus(s string) bool {
 
 // Event is one canonical order event.
 type Event struct {
-	SpecVersion  string       `expr:"specVersion"`
-	ID           string       `expr:"id"`
-	Type         string       `expr:"type"`
-	OccurredAt   string       `expr:"occurredAt"`
-	Marketplace  string       `expr:"marketplace"`
-	Order        Order        `expr:"order"`
-	Items        []Item       `expr:"items"`
-	Invoice      Invoice      `expr:"invoice"`
-	Shipment     Shipment     `expr:"shipment"`
-	Delivery     Delivery     `expr:"delivery"`
-	Cancellation Cancellation `expr:"cancellation"`
-	Failure      Failure      `expr:"failure"`
-	Exception    Exception    `expr:"exception"`
-	Note         string       `expr:"note"`
+	SpecVersion  string        `expr:"specVersion"`
+	ID           string        `expr:"id"`
+	Type         string        `expr:"type"`
+	OccurredAt   string        `expr:"occurredAt"`
+	Marketplace  string        `expr:"marketplace"`
+	Order        *Order        `expr:"order"`
+	Items        []*Item       `expr:"items"`
+	Invoice      *Invoice      `expr:"invoice"`
+	Shipment     *Shipment     `expr:"shipment"`
+	Delivery     *Delivery     `expr:"delivery"`
+	Cancellation *Cancellation `expr:"cancellation"`
+	Failure      *Failure      `expr:"failure"`
+	Exception    *Exception    `expr:"exception"`
+	Note         string        `expr:"note"`
 
 	raw      gjson.Result
 	itemsRaw gjson.Result
+	// The objects live here; the exported fields point at them, so that
+	// expressions read them without copying and none is ever nil.
+	order        Order
+	invoice      Invoice
+	shipment     Shipment
+	delivery     Delivery
+	cancellation Cancellation
+	failure      Failure
+	exception    Exception
+	items        []Item
+}
+
+// wire points the object fields at the event's own storage.
+func (e *Event) wire() {
+	e.Order, e.Invoice, e.Shipment = &e.order, &e.invoice, &e.shipment
+	e.Delivery, e.Cancellation, e.Failure, e.Exception = &e.delivery, &e.cancellation, &e.failure, &e.exception
+	o := &e.order
+	o.Customer, o.ShippingAddress, o.Shipping, o.Totals = &o.customer, &o.shippingAddress, &o.shipping, &o.totals
+}
+
+// New returns an empty event whose objects are all present and empty.
+func New() *Event {
+	e := &Event{}
+	e.wire()
+	return e
 }
 
 // ItemsRaw returns the JSON of the event's items (empty when absent).
@@ -79,11 +104,16 @@ type Order struct {
 	MarketplaceStatus  string            `expr:"marketplaceStatus"`
 	ServicesEndpoint   string            `expr:"servicesEndpoint"`
 	Attributes         map[string]string `expr:"attributes"`
-	Customer           Customer          `expr:"customer"`
-	ShippingAddress    Address           `expr:"shippingAddress"`
-	Shipping           Shipping          `expr:"shipping"`
-	Totals             Totals            `expr:"totals"`
+	Customer           *Customer         `expr:"customer"`
+	ShippingAddress    *Address          `expr:"shippingAddress"`
+	Shipping           *Shipping         `expr:"shipping"`
+	Totals             *Totals           `expr:"totals"`
 	PlacedAt           string            `expr:"placedAt"`
+
+	customer        Customer
+	shippingAddress Address
+	shipping        Shipping
+	totals          Totals
 
 	raw gjson.Result
 }

@@ -86,6 +86,9 @@ func walkType(t reflect.Type, prefix string, segs []string) (string, bool) {
 }
 
 func step(t reflect.Type, at, seg string) (reflect.Type, string) {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		f, ok := fieldByTag(t, seg)

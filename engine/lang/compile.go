@@ -148,6 +148,9 @@ func (p *Program) ChainGJSON() string { return p.chainGJ }
 // path lies in.
 func (p *Program) ChainValue(env *Env) gjson.Result {
 	if p.chain.Root == RootItem {
+		if env.Item == nil {
+			return gjson.Result{}
+		}
 		return env.Item.Raw().Get(p.chainGJ)
 	}
 	return p.chainAt.lookup(&env.Event)
@@ -162,7 +165,10 @@ func (p *Program) ChainText(env *Env) (value string, present, ok bool) {
 	}
 	base := reflect.ValueOf(&env.Event).Elem()
 	if p.chain.Root == RootItem {
-		base = reflect.ValueOf(&env.Item).Elem()
+		if env.Item == nil {
+			return "", false, true
+		}
+		base = reflect.ValueOf(env.Item).Elem()
 	}
 	value, present = p.chainAt.text(base)
 	return value, present, true

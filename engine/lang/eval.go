@@ -39,7 +39,7 @@ var vms = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBudget} 
 func (p *Program) Missing(env *Env) *MissingError {
 	for _, r := range p.required {
 		if !presentIn(env, r) {
-			return &MissingError{Path: r.path, Pointer: r.path.Pointer(env.Item.Index())}
+			return &MissingError{Path: r.path, Pointer: r.path.Pointer(env.ItemIndex())}
 		}
 	}
 	return nil
@@ -114,8 +114,11 @@ func presentIn(env *Env, r reqPath) bool {
 		_, ok := env.Vars[p.Segs[0]]
 		return ok
 	case RootItem:
+		if env.Item == nil {
+			return false
+		}
 		if r.at.field != nil {
-			_, ok := r.at.text(reflect.ValueOf(&env.Item).Elem())
+			_, ok := r.at.text(reflect.ValueOf(env.Item).Elem())
 			return ok
 		}
 		return exists(env.Item.Raw().Get(gj))
@@ -143,6 +146,8 @@ func need(params ...any) (any, error) {
 	}
 	idx := 0
 	switch base := params[0].(type) {
+	case *event.Item:
+		p.Root, idx = RootItem, base.Index()
 	case event.Item:
 		p.Root, idx = RootItem, base.Index()
 	case *Env:

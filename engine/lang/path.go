@@ -100,6 +100,9 @@ func locate(p Path) located {
 func stringField(t reflect.Type, segs []string) []int {
 	var idx []int
 	for _, s := range segs {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
 		if t.Kind() != reflect.Struct {
 			return nil
 		}

@@ -1,0 +1,358 @@
+package engine_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/internal/handwritten"
+	"github.com/rotahq/rota/mappings"
+	"github.com/tidwall/sjson"
+)
+
+// The hand-written baseline (engine/internal/handwritten) must give the same
+// calls as the engine with the bundled mappings, byte for byte, and refuse
+// the same broken events for the same reason: otherwise the benchmarks in
+// bench_test.go would compare different work.
+
+// hwLoaded loads the bundled mappings once per test binary.
+var hwLoaded = sync.OnceValues(func() (*engine.Engine, error) {
+	return engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+})
+
+func hwEngine(t testing.TB) *engine.Engine {
+	t.Helper()
+	e, err := hwLoaded()
+	if err != nil {
+		t.Fatalf("load bundled mappings: %v", err)
+	}
+	return e
+}
+
+// hwExample reads examples/events/<mkt>/<event>.json and applies sjson
+// edits (path, value; a nil value deletes the path).
+func hwExample(t testing.TB, mkt, event string, edits ...any) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "events", mkt, event+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hwEdit(t, raw, edits...)
+}
+
+// hwEdit applies sjson edits (path, value; a nil value deletes the path).
+func hwEdit(t testing.TB, raw []byte, kv ...any) []byte {
+	t.Helper()
+	var err error
+	for i := 0; i+1 < len(kv); i += 2 {
+		path := kv[i].(string)
+		if kv[i+1] == nil {
+			raw, err = sjson.DeleteBytes(raw, path)
+		} else {
+			raw, err = sjson.SetBytes(raw, path, kv[i+1])
+		}
+		if err != nil {
+			t.Fatalf("edit %s: %v", path, err)
+		}
+	}
+	return raw
+}
+
+// hwValidNFeKey is a well-formed NF-e access key (check digit 6).
+const hwValidNFeKey = "35240511222333000181550010000123451123456786"
+
+// hwNapseVars are the run-time variables the napse mapping needs.
+var hwNapseVars = map[string]string{"baseUrl": "https://200.100.100.100:8090"}
+
+const hwNapseBaseURL = "https://200.100.100.100:8090"
+
+// hwPair is one (marketplace, event) with its hand-written translation.
+type hwPair struct {
+	mkt, event string
+	// edits turn the example event into the benchmarked one.
+	edits []any
+	// nCalls is how many calls the benchmarked event makes (0 means 1).
+	nCalls int
+	vars   map[string]string
+	// calls runs the hand-written translation (for the tests).
+	calls func(raw []byte) ([]handwritten.Request, error)
+	// run runs it the way a caller would, without wrapping the result (for
+	// the benchmarks: no allocation that the hand-written code does not make).
+	run func(raw []byte) error
+	// variants are more events (edits of the benchmarked one) that must
+	// translate the same way.
+	variants []hwVariant
+	// refusals are edits of the benchmarked event that both must refuse.
+	refusals []hwRefusal
+}
+
+type hwVariant struct {
+	name  string
+	edits []any
+}
+
+type hwRefusal struct {
+	name  string
+	edits []any
+	code  string
+	// schemaOnly: only the engine's input validation catches it (the NF-e
+	// check digit), so the engine without validation is not asked to refuse.
+	schemaOnly bool
+}
+
+func (p hwPair) name() string { return p.mkt + "/" + p.event }
+
+func (p hwPair) raw(t testing.TB, more ...any) []byte {
+	t.Helper()
+	return hwEdit(t, hwExample(t, p.mkt, p.event, p.edits...), more...)
+}
+
+func hwOne(f func([]byte) (handwritten.Request, error)) func([]byte) ([]handwritten.Request, error) {
+	return func(raw []byte) ([]handwritten.Request, error) {
+		r, err := f(raw)
+		if err != nil {
+			return nil, err
+		}
+		return []handwritten.Request{r}, nil
+	}
+}
+
+func hwNapseCanceled(raw []byte) (handwritten.Request, error) {
+	return handwritten.NapseCanceled(raw, hwNapseBaseURL)
+}
+
+// hwPairs are the main events of each marketplace, as benchmarked.
+var hwPairs = []hwPair{
+	{
+		mkt: "skyhub", event: "invoiced",
+		calls: hwOne(handwritten.SkyHubInvoiced),
+		run:   func(raw []byte) error { _, err := handwritten.SkyHubInvoiced(raw); return err },
+		variants: []hwVariant{
+			{"no issue date", []any{"invoice.issuedAt", nil}},
+			{"issue date in UTC", []any{"invoice.issuedAt", "2023-03-10T15:30:00.5Z"}},
+			{"status from order.status", []any{"order.marketplaceStatus", nil}},
+			{"order id with slash", []any{"order.marketplaceOrderId", "LA/77 1"}},
+		},
+		refusals: []hwRefusal{
+			{"from order_shipped", []any{"order.marketplaceStatus", "order_shipped"}, engine.CodeTransitionNotAllowed, false},
+			{"from order_canceled", []any{"order.marketplaceStatus", "order_canceled"}, engine.CodeFinalStatus, false},
+			{"no invoice key", []any{"invoice.key", nil}, engine.CodeMissingField, false},
+			{"bad check digit", []any{"invoice.key", "52060433009911002506550120000007800267301614"}, engine.CodeNFeKeyCheckDigit, true},
+		},
+	},
+	{
+		mkt: "skyhub", event: "shipped",
+		calls: hwOne(handwritten.SkyHubShipped),
+		run:   func(raw []byte) error { _, err := handwritten.SkyHubShipped(raw); return err },
+		variants: []hwVariant{
+			{"no optional tracking fields", []any{"shipment.service", nil, "shipment.trackingUrl", nil}},
+			{"no shippedAt: occurredAt", []any{"shipment.shippedAt", nil, "occurredAt", "2023-03-11T02:10:00Z"}},
+			{"several items", []any{"items.1", map[string]any{"sku": "2023002-AZ", "quantity": 3, "price": 100}}},
+		},
+		refusals: []hwRefusal{
+			{"no items", []any{"items", []any{}}, "items_required", false},
+			{"from payment_received", []any{"order.marketplaceStatus", "payment_received"}, engine.CodeTransitionNotAllowed, false},
+			{"from complete", []any{"order.marketplaceStatus", "complete"}, engine.CodeFinalStatus, false},
+			{"no tracking code", []any{"shipment.trackingCode", nil}, engine.CodeMissingField, false},
+		},
+	},
+	{
+		mkt: "skyhub", event: "delivered",
+		calls: hwOne(handwritten.SkyHubDelivered),
+		run:   func(raw []byte) error { _, err := handwritten.SkyHubDelivered(raw); return err },
+		variants: []hwVariant{
+			{"late UTC is the previous day in São Paulo", []any{"delivery.deliveredAt", "2023-03-14T01:30:00Z"}},
+			{"from shipment_exception", []any{"order.marketplaceStatus", "shipment_exception"}},
+		},
+		refusals: []hwRefusal{
+			{"from order_invoiced", []any{"order.marketplaceStatus", "order_invoiced"}, engine.CodeTransitionNotAllowed, false},
+			{"from complete", []any{"order.marketplaceStatus", "complete"}, engine.CodeFinalStatus, false},
+			{"no delivery date", []any{"delivery.deliveredAt", nil}, engine.CodeMissingField, false},
+		},
+	},
+	{
+		mkt: "skyhub", event: "canceled",
+		calls: hwOne(handwritten.SkyHubCanceled),
+		run:   func(raw []byte) error { _, err := handwritten.SkyHubCanceled(raw); return err },
+		variants: []hwVariant{
+			{"from order_invoiced", []any{"order.marketplaceStatus", "order_invoiced"}},
+			{"from book_product", []any{"order.marketplaceStatus", "book_product"}},
+		},
+		refusals: []hwRefusal{
+			{"from complete", []any{"order.marketplaceStatus", "complete"}, engine.CodeFinalStatus, false},
+			{"from order_shipped", []any{"order.marketplaceStatus", "order_shipped"}, engine.CodeTransitionNotAllowed, false},
+			{"from order_canceled", []any{"order.marketplaceStatus", "order_canceled"}, engine.CodeFinalStatus, false},
+		},
+	},
+	{
+		// The example's items are still pending: two calls.
+		mkt: "dafiti", event: "shipped",
+		nCalls: 2,
+		calls:  handwritten.DafitiShipped,
+		run:    func(raw []byte) error { _, err := handwritten.DafitiShipped(raw); return err },
+		variants: []hwVariant{
+			{"already ready to ship: one call", []any{"order.status", "ready_to_ship", "order.marketplaceStatus", "ready_to_ship", "invoice", nil}},
+			{"pending from order.status handling", []any{"order.status", "handling", "order.marketplaceStatus", nil}},
+			{"pending from order.status approved", []any{"order.status", "approved", "order.marketplaceStatus", nil}},
+			{"pending from marketplace status", []any{"order.status", "approved", "invoice", map[string]any{"key": hwValidNFeKey}}},
+			{"no delivery type: dropship", []any{"shipment.deliveryType", nil}},
+			{"carrier is trimmed", []any{"shipment.carrier", "  Total Express "}},
+		},
+		refusals: []hwRefusal{
+			{"pending without invoice key", []any{"invoice", nil}, "invoice_key_required", false},
+			{"pending without tracking code", []any{"shipment.trackingCode", nil}, "tracking_code_required", false},
+			{"pending with blank carrier", []any{"shipment.carrier", "  "}, "carrier_required", false},
+			{"item id with leading zero", []any{"items.0.marketplaceItemId", "0123"}, "order_item_id_required", false},
+			{"no items", []any{"items", []any{}}, "items_required", false},
+			{"no status", []any{"order.status", nil, "order.marketplaceStatus", nil}, "status_required", false},
+			{"from canceled", []any{"order.status", "canceled", "order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
+			{"pending with bad check digit", []any{"invoice.key", "35240511222333000181550010000123451123456787"}, engine.CodeNFeKeyCheckDigit, true},
+		},
+	},
+	{
+		mkt: "dafiti", event: "canceled",
+		calls: hwOne(handwritten.DafitiCanceled),
+		run:   func(raw []byte) error { _, err := handwritten.DafitiCanceled(raw); return err },
+		variants: []hwVariant{
+			{"one item", []any{"items.1", nil}},
+			{"no detail", []any{"cancellation.detail", nil}},
+		},
+		refusals: []hwRefusal{
+			{"customer request", []any{"cancellation.reason", "customer_request"}, "cancel_reason_not_accepted", false},
+			{"from ready_to_ship", []any{"order.marketplaceStatus", "ready_to_ship"}, engine.CodeTransitionNotAllowed, false},
+			{"from canceled", []any{"order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
+			{"no items", []any{"items", []any{}}, "items_required", false},
+			{"item id not digits", []any{"items.1.marketplaceItemId", "MOC-1"}, "order_item_id_required", false},
+		},
+	},
+	{
+		mkt: "fastshop", event: "invoiced",
+		calls: hwOne(handwritten.FastShopInvoiced),
+		run:   func(raw []byte) error { _, err := handwritten.FastShopInvoiced(raw); return err },
+		variants: []hwVariant{
+			{"with tracking", []any{"shipment", map[string]any{"carrier": "Correios", "trackingCode": "BR123", "trackingUrl": "https://rastreamento.correios.com.br/BR123"}}},
+			{"no issue date: occurredAt", []any{"invoice.issuedAt", nil}},
+			{"no url", []any{"invoice.url", nil}},
+			{"endpoint without slash", []any{"order.servicesEndpoint", "https://hml-fsh-hub.kaive.com.br"}},
+			{"from invoiced", []any{"order.marketplaceStatus", "invoiced"}},
+			{"two items", []any{"items.1", map[string]any{"sku": "97", "quantity": 2, "price": 0}}},
+		},
+		refusals: []hwRefusal{
+			{"endpoint not kaive", []any{"order.servicesEndpoint", "https://evil.example.com/"}, engine.CodeHostNotAllowed, false},
+			{"endpoint not https", []any{"order.servicesEndpoint", "http://fsh-hub.kaive.com.br/"}, engine.CodeHostNotAllowed, false},
+			{"invoice total zero", []any{"invoice.total", 0}, "invoice_value_required", false},
+			{"no items", []any{"items", []any{}}, "items_required", false},
+			{"from waiting-ffmt-authorization", []any{"order.marketplaceStatus", "waiting-ffmt-authorization"}, engine.CodeTransitionNotAllowed, false},
+			{"from canceled", []any{"order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
+			{"no item price", []any{"items.0.price", nil}, engine.CodeMissingField, false},
+			{"bad check digit", []any{"invoice.key", "35240511222333000181550010000123451123456780"}, engine.CodeNFeKeyCheckDigit, true},
+		},
+	},
+	{
+		mkt: "napse", event: "canceled",
+		vars:  hwNapseVars,
+		calls: hwOne(hwNapseCanceled),
+		run:   func(raw []byte) error { _, err := handwritten.NapseCanceled(raw, hwNapseBaseURL); return err },
+		variants: []hwVariant{
+			{"internal number with note", []any{"order.attributes", map[string]any{"internalNumber": "88123"}}},
+			{"internal number, detail", []any{"order.attributes", map[string]any{"internalNumber": "88123"}, "note", nil, "cancellation.detail", "sin stock"}},
+			{"channel, detail", []any{"note", nil, "cancellation.detail", "sin stock"}},
+			{"channel, no notes", []any{"note", nil}},
+			{"from transit", []any{"order.marketplaceStatus", "transit"}},
+		},
+		refusals: []hwRefusal{
+			{"closed", []any{"order.marketplaceStatus", "closed"}, "state_not_changeable", false},
+			{"already cancelled", []any{"order.marketplaceStatus", "cancelled"}, "state_not_changeable", false},
+			{"delivered, no marketplace status", []any{"order.marketplaceStatus", nil, "order.status", "delivered"}, "state_not_changeable", false},
+			{"not identified", []any{"order.channel", nil}, "order_not_identified", false},
+			{"unknown status", []any{"order.marketplaceStatus", "paused"}, engine.CodeTransitionNotAllowed, false},
+		},
+	},
+}
+
+var hwModes = []struct {
+	name string
+	skip bool
+}{{"validate", false}, {"novalidate", true}}
+
+func TestHandwrittenMatchesEngine(t *testing.T) {
+	eng := hwEngine(t)
+	for _, p := range hwPairs {
+		cases := append([]hwVariant{{"benchmarked", nil}}, p.variants...)
+		for _, v := range cases {
+			t.Run(p.name()+"/"+v.name, func(t *testing.T) {
+				raw := p.raw(t, v.edits...)
+				want, err := p.calls(raw)
+				if err != nil {
+					t.Fatalf("hand-written: %v", err)
+				}
+				if n := max(p.nCalls, 1); v.edits == nil && len(want) != n {
+					t.Fatalf("the benchmarked event makes %d calls, want %d", len(want), n)
+				}
+				for _, m := range hwModes {
+					res, err := eng.Translate(raw, engine.TranslateOptions{SkipValidation: m.skip, Vars: p.vars})
+					if err != nil {
+						t.Fatalf("%s: engine: %v", m.name, err)
+					}
+					hwSameCalls(t, m.name, res.Calls, want)
+				}
+			})
+		}
+	}
+}
+
+func hwSameCalls(t *testing.T, mode string, got []engine.Call, want []handwritten.Request) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: engine made %d calls, hand-written %d", mode, len(got), len(want))
+	}
+	for i, g := range got {
+		w := want[i]
+		if g.Name != w.Name || g.Method != w.Method || g.URL != w.URL {
+			t.Errorf("%s: call %d: engine %s %s %s, hand-written %s %s %s", mode, i, g.Name, g.Method, g.URL, w.Name, w.Method, w.URL)
+		}
+		if !reflect.DeepEqual(g.Headers, w.Headers) {
+			t.Errorf("%s: call %d: engine headers %v, hand-written %v", mode, i, g.Headers, w.Headers)
+		}
+		if !bytes.Equal(g.Body, w.Body) {
+			t.Errorf("%s: call %d: bodies differ\n      engine %s\n hand-written %s", mode, i, g.Body, w.Body)
+		}
+	}
+}
+
+func TestHandwrittenRefusesWithEngine(t *testing.T) {
+	eng := hwEngine(t)
+	for _, p := range hwPairs {
+		for _, r := range p.refusals {
+			t.Run(p.name()+"/"+r.name, func(t *testing.T) {
+				raw := p.raw(t, r.edits...)
+				_, err := p.calls(raw)
+				var he *handwritten.Error
+				if !errors.As(err, &he) {
+					t.Fatalf("hand-written: got %v, want a refusal %s", err, r.code)
+				}
+				if he.Code != r.code {
+					t.Errorf("hand-written: refused with %s (%v), want %s", he.Code, err, r.code)
+				}
+				for _, m := range hwModes {
+					if m.skip && r.schemaOnly {
+						continue
+					}
+					_, err := eng.Translate(raw, engine.TranslateOptions{SkipValidation: m.skip, Vars: p.vars})
+					var ee *engine.Error
+					if !errors.As(err, &ee) {
+						t.Fatalf("%s: engine: got %v, want a refusal %s", m.name, err, r.code)
+					}
+					if ee.Code != r.code {
+						t.Errorf("%s: engine refused with %s (%v), want %s", m.name, ee.Code, err, r.code)
+					}
+				}
+			})
+		}
+	}
+}
