@@ -113,7 +113,7 @@ func simBanner(stderr io.Writer, lines []string, faults []sim.Fault) {
 	}
 	root := strings.TrimSuffix(napse, "/"+sim.Napse)
 	fmt.Fprintf(stderr, "rota sim: serving; admin endpoints at %s/_sim; credentials in examples/sim.secrets; Ctrl-C stops\n", root)
-	fmt.Fprintf(stderr, "rota sim: for napse pass --var baseUrl=%s --var tokenUrl=%s/auth/token\n", napse, napse)
+	fmt.Fprintf(stderr, "rota sim: for napse pass --base-url %s --var tokenUrl=%s/auth/token\n", napse, napse)
 	for _, f := range faults {
 		fmt.Fprintf(stderr, "rota sim: fault %s\n", f)
 	}

@@ -247,7 +247,12 @@ func (f *File) leafDiag(l schemaerr.Leaf) diag.Diagnostic {
 	where := pointerWords(l.Pointer)
 	switch l.Keyword {
 	case "additionalProperties":
-		pos, _ := f.KeyPos(l.Pointer)
+		pos, ok := f.KeyPos(l.Pointer)
+		if !ok {
+			// The validator could not name the key unambiguously (it garbles
+			// names ending in a backslash): point at the enclosing object.
+			return f.Diag(f.PosOf(parent(l.Pointer)), diag.UnknownKey, "%s has a key the mapping format does not define (%s); check its spelling against docs/mapping-format.md", pointerWords(parent(l.Pointer)), l.Message)
+		}
 		return f.Diag(pos, diag.UnknownKey, "unknown key %q in %s; check its spelling against docs/mapping-format.md", l.Property, pointerWords(parent(l.Pointer)))
 	case "required":
 		return f.Diag(f.PosOf(parent(l.Pointer)), diag.SchemaViolation, "%s needs the key %q", pointerWords(parent(l.Pointer)), l.Property)
