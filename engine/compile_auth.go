@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/lang"
@@ -103,11 +102,6 @@ func (mk *market) compileRoute(c *compiler, name string, r *mapping.Route, ptr s
 	ic.opts.Names = []string{"payload", "error", "vars"}
 	out.errResp = ic.routeResponse(r.Error)
 	c.ds = ic.ds
-	secrets := mapping.SortedKeys(r.Auth.Values)
-	sort.Strings(secrets)
-	for _, h := range secrets {
-		out.auth = append(out.auth, header{name: h})
-	}
 	return out
 }
 
@@ -124,8 +118,6 @@ func (c *compiler) routeResponse(r *mapping.RouteResponse) *routeResponse {
 	}
 	return out
 }
-
-func (r *route) String() string { return fmt.Sprintf("%s %s", r.method, r.path) }
 
 func chainOf(p *lang.Program) (lang.Path, bool) {
 	if p == nil {

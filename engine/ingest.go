@@ -227,7 +227,7 @@ func (r *renderer) renderResponse(rr *routeResponse) (Response, error) {
 
 func usesName(t *tmpl, name string) bool {
 	for _, p := range progsOf(t) {
-		if strings.Contains(p.Source().Text, name) {
+		if p.Uses(name) {
 			return true
 		}
 	}

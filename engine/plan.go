@@ -101,7 +101,6 @@ type route struct {
 	name        string
 	method      string
 	path        string
-	auth        []header
 	authSecrets map[string]string
 	each        *lang.Program
 	eachBase    []string // payload path the inputs come from, when each is a plain read of payload

@@ -114,7 +114,12 @@ type Program struct {
 	chain    *Path
 	chainGJ  string
 	chainAt  located
+	names    []string // root identifiers the expression reads
 }
+
+// Uses reports whether the expression reads the name (a variable of its
+// environment, such as orderId in an inbound response).
+func (p *Program) Uses(name string) bool { return slices.Contains(p.names, name) }
 
 type reqPath struct {
 	path  Path
@@ -139,9 +144,6 @@ func (p *Program) Chain() (Path, bool) {
 	}
 	return *p.chain, true
 }
-
-// ChainGJSON is the gjson path of Chain, computed once.
-func (p *Program) ChainGJSON() string { return p.chainGJ }
 
 // ChainValue looks up the field the program reads (see Chain) in the
 // event: in the current item for item paths, else in the event object the
@@ -203,6 +205,11 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	}
 	for _, r := range c.reads {
 		p.reads = append(p.reads, r.path)
+	}
+	for _, r := range append(c.idents, c.reads...) {
+		if (r.path.Root == RootEvent || r.path.Root == RootInbound) && len(r.path.Segs) > 0 && !slices.Contains(p.names, r.path.Segs[0]) {
+			p.names = append(p.names, r.path.Segs[0])
+		}
 	}
 	if ch, ok := chainOf(tree.Node, env); ok && !hasOptional(tree.Node) {
 		p.chain, p.chainGJ, p.chainAt = &ch, ch.GJSON(), locate(ch)

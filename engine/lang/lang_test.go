@@ -185,3 +185,21 @@ func TestChain(t *testing.T) {
 		}
 	}
 }
+
+func TestUses(t *testing.T) {
+	names := []string{"input", "payload", "orderId", "vars", "now"}
+	for text, want := range map[string]bool{
+		`orderId`:                 true,
+		`input.orderId`:           false, // a field of the input, not the variable
+		`"orderId: " + input.x`:   false,
+		`orderId ?? input.seller`: true,
+	} {
+		p, ds := Compile(src(text), Options{Dialect: Inbound, Names: names})
+		if len(ds) > 0 {
+			t.Fatalf("%s: %v", text, ds)
+		}
+		if got := p.Uses("orderId"); got != want {
+			t.Errorf("%s: Uses(orderId) = %v, want %v", text, got, want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -305,14 +304,4 @@ func sep(b *strings.Builder) {
 func isIndex(s string) bool {
 	_, err := strconv.Atoi(s)
 	return err == nil && s != ""
-}
-
-// SortedKeys returns the keys of m in order.
-func SortedKeys[T any](m map[string]T) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
