@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rotahq/rota/engine"
@@ -9,6 +12,8 @@ import (
 )
 
 type ingestFlags struct {
+	headers     []string
+	secrets     string
 	marketplace string
 	route       string
 	orderID     string
@@ -39,6 +44,8 @@ broken mappings, configuration.`,
 	cmd.Flags().StringVar(&f.route, "route", "", "the mapping's inbound `ROUTE` (may be left out when the mapping has one)")
 	cmd.Flags().StringVar(&f.orderID, "order-id", "", "the seller's order `ID`, for responses that must carry one")
 	cmd.Flags().StringVar(&f.now, "now", "", "when the payload was received, as an RFC 3339 `TIME` (default: now; set it for reproducible output)")
+	cmd.Flags().StringArrayVar(&f.headers, "header", nil, "a request header, as `NAME: VALUE` (repeatable); when given, they are checked against the route's auth")
+	cmd.Flags().StringVar(&f.secrets, "secrets", "", "read the secrets the route's auth names from `FILE` (as rota send does); default: ROTA_SECRET_* variables")
 	f.common.register(cmd)
 	_ = cmd.MarkFlagRequired("marketplace")
 	return cmd
@@ -74,16 +81,52 @@ func runIngest(cmd *cobra.Command, f *ingestFlags, args []string) error {
 		return err
 	}
 	opts.Vars = withEnvVars(given, f.marketplace, declaredVars(eng, f.marketplace))
+	if err := checkInboundHeaders(eng, f, stderr); err != nil {
+		return reportIngestError(stdout, stderr, err)
+	}
 	res, err := eng.Ingest(f.marketplace, payload, opts)
 	if err != nil {
-		var te *engine.Error
-		if !errors.As(err, &te) {
-			return failf(stderr, "%v", err)
-		}
-		return reportError(stdout, stderr, ingestErrorOutput{Error: te, Response: te.Response}, te)
+		return reportIngestError(stdout, stderr, err)
 	}
 	if err := writeJSON(stdout, res); err != nil {
 		return failf(stderr, "cannot write output: %v", err)
 	}
 	return nil
+}
+
+// checkInboundHeaders checks --header values against the route's auth;
+// without --header nothing is checked.
+func checkInboundHeaders(eng *engine.Engine, f *ingestFlags, stderr io.Writer) error {
+	if len(f.headers) == 0 {
+		return nil
+	}
+	h := http.Header{}
+	for _, kv := range f.headers {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return usageErrorf(stderr, "--header %q: want NAME: VALUE", kv)
+		}
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	secrets, err := sendSecrets(stderr, f.secrets)
+	if err != nil {
+		return err
+	}
+	lookup := func(name string) (string, bool) { return secrets.Secret(f.marketplace, name) }
+	return eng.CheckInboundAuth(f.marketplace, f.route, h, lookup)
+}
+
+// reportIngestError prints an engine error as ingest's error JSON (with
+// the marketplace's error answer when the route has one); exit errors from
+// the command itself pass through.
+func reportIngestError(stdout, stderr io.Writer, err error) error {
+	var ee exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	var te *engine.Error
+	if !errors.As(err, &te) {
+		return failf(stderr, "%v", err)
+	}
+	return reportError(stdout, stderr, ingestErrorOutput{Error: te, Response: te.Response}, te)
 }

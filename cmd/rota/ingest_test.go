@@ -170,3 +170,26 @@ func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestIngestChecksHeaders(t *testing.T) {
+	order := "../../examples/inbound/fastshop/order.json"
+	base := []string{"ingest", "-m", "fastshop", "--route", "orders", "--order-id", "S-1", "--now", "2024-05-10T10:00:00-03:00",
+		"--secrets", "../../examples/sim.secrets"}
+	good := append(append([]string(nil), base...), "--header", "X-API-AppKey: sim-fastshop-app-key",
+		"--header", "X-API-AppToken: sim-fastshop-app-token", order)
+	rota(t, "", good...).wantCode(t, exitOK)
+
+	bad := append(append([]string(nil), base...), "--header", "X-API-AppKey: sim-fastshop-app-key",
+		"--header", "X-API-AppToken: wrong", order)
+	o := rota(t, "", bad...)
+	o.wantCode(t, exitRefused)
+	if !strings.Contains(o.stdout, `"code": "unauthorized"`) || !strings.Contains(o.stdout, "X-API-AppToken") {
+		t.Errorf("wrong token: stdout %s", o.stdout)
+	}
+	if strings.Contains(o.stdout+o.stderr, "sim-fastshop-app-token") {
+		t.Errorf("the secret value was printed")
+	}
+
+	malformed := append(append([]string(nil), base...), "--header", "no colon", order)
+	rota(t, "", malformed...).wantCode(t, exitUsage)
+}
