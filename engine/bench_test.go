@@ -59,14 +59,7 @@ func BenchmarkTranslate(b *testing.B) {
 			b.Run(p.name()+"/"+m.name, func(b *testing.B) {
 				o := engine.TranslateOptions{SkipValidation: m.skip, Vars: p.vars}
 				hwCheckTranslates(b, eng, raw, o, p)
-				b.ReportAllocs()
-				cpu := hwCPU(b)
-				for b.Loop() {
-					if _, err := eng.Translate(raw, o); err != nil {
-						b.Fatal(err)
-					}
-				}
-				cpu()
+				hwMeasure(b, func() error { _, err := eng.Translate(raw, o); return err })
 			})
 		}
 	}
@@ -79,14 +72,7 @@ func BenchmarkHandwritten(b *testing.B) {
 			if err := p.run(raw); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			cpu := hwCPU(b)
-			for b.Loop() {
-				if err := p.run(raw); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu()
+			hwMeasure(b, func() error { return p.run(raw) })
 		})
 	}
 }
@@ -100,14 +86,7 @@ func BenchmarkValidate(b *testing.B) {
 			if err := engine.ValidateEvent(raw); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			cpu := hwCPU(b)
-			for b.Loop() {
-				if err := engine.ValidateEvent(raw); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu()
+			hwMeasure(b, func() error { return engine.ValidateEvent(raw) })
 		})
 	}
 }
@@ -121,14 +100,7 @@ func BenchmarkLoad(b *testing.B) {
 	if n := len(e.Marketplaces()); n < 4 {
 		b.Fatalf("loaded %d marketplaces, want the 4 bundled ones", n)
 	}
-	b.ReportAllocs()
-	cpu := hwCPU(b)
-	for b.Loop() {
-		if _, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings")); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cpu()
+	hwMeasure(b, func() error { _, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings")); return err })
 }
 
 // BenchmarkTranslateSerial is BenchmarkTranslate/.../novalidate under the
@@ -140,14 +112,7 @@ func BenchmarkTranslateSerial(b *testing.B) {
 		b.Run(p.name(), func(b *testing.B) {
 			o := engine.TranslateOptions{SkipValidation: true, Vars: p.vars}
 			hwCheckTranslates(b, eng, raw, o, p)
-			b.ReportAllocs()
-			cpu := hwCPU(b)
-			for b.Loop() {
-				if _, err := eng.Translate(raw, o); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu()
+			hwMeasure(b, func() error { _, err := eng.Translate(raw, o); return err })
 		})
 	}
 }
@@ -161,17 +126,7 @@ func BenchmarkTranslateParallel(b *testing.B) {
 		b.Run(p.name(), func(b *testing.B) {
 			o := engine.TranslateOptions{SkipValidation: true, Vars: p.vars}
 			hwCheckTranslates(b, eng, raw, o, p)
-			b.ReportAllocs()
-			cpu := hwCPU(b)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := eng.Translate(raw, o); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			cpu()
+			hwMeasureParallel(b, func() error { _, err := eng.Translate(raw, o); return err })
 		})
 	}
 }
@@ -186,17 +141,7 @@ func BenchmarkHandwrittenParallel(b *testing.B) {
 			if err := p.run(raw); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			cpu := hwCPU(b)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := p.run(raw); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			cpu()
+			hwMeasureParallel(b, func() error { return p.run(raw) })
 		})
 	}
 }
@@ -206,6 +151,33 @@ func BenchmarkHandwrittenParallel(b *testing.B) {
 // iterations). Other load on the machine inflates ns/op, not cpu-ns/op: on
 // a shared machine compare cpu-ns/op. It includes the garbage collector's
 // work on other threads, a real cost of allocating.
+// hwMeasure times op in b's loop, reporting allocations and CPU time per op.
+func hwMeasure(b *testing.B, op func() error) {
+	b.ReportAllocs()
+	cpu := hwCPU(b)
+	for b.Loop() {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu()
+}
+
+// hwMeasureParallel is hwMeasure from GOMAXPROCS goroutines.
+func hwMeasureParallel(b *testing.B, op func() error) {
+	b.ReportAllocs()
+	cpu := hwCPU(b)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	cpu()
+}
+
 func hwCPU(b *testing.B) func() {
 	start, ok := cputime.Process()
 	return func() {
