@@ -31,6 +31,7 @@ const (
 // Stable error codes. Guards add their own codes, declared in mappings.
 const (
 	CodeMalformedJSON        = "malformed_json"
+	CodeDuplicateKey         = "duplicate_key"
 	CodeUnknownField         = "unknown_field"
 	CodeMissingField         = "missing_field"
 	CodeWrongType            = "wrong_type"

@@ -181,6 +181,8 @@ func TestTranslateErrors(t *testing.T) {
 		{"wrong type", edit(t, base, "items.0.quantity", "2"), engine.TranslateOptions{}, engine.KindInvalidEvent, engine.CodeWrongType, "/items/0/quantity", "", "", ""},
 		{"malformed JSON", []byte(`{"id": "x",`), engine.TranslateOptions{}, engine.KindInvalidEvent, engine.CodeMalformedJSON, "", "", "", "line 1"},
 		{"two documents", []byte(`{} {}`), engine.TranslateOptions{}, engine.KindInvalidEvent, engine.CodeMalformedJSON, "", "", "", "more than one"},
+		{"duplicate key", []byte(strings.Replace(string(base), `"order":{`, `"order":{"marketplaceStatus":null,`, 1)), engine.TranslateOptions{}, engine.KindInvalidEvent, engine.CodeDuplicateKey, "/order/marketplaceStatus", "", "", `"marketplaceStatus" appears twice`},
+		{"duplicate key in an item", []byte(strings.Replace(string(base), `"sku":`, `"sku":"X","sku":`, 1)), engine.TranslateOptions{}, engine.KindInvalidEvent, engine.CodeDuplicateKey, "/items/0/sku", "", "", `"sku" appears twice`},
 		{"current status unknown", edit(t, base, "order.marketplaceStatus", nil), engine.TranslateOptions{}, engine.KindInvalidEvent, engine.CodeMissingField, "/order/marketplaceStatus", "", "testdata/acme/acme.yaml:55:", "current status"},
 		{"skip validation still names missing fields", edit(t, base, "shipment", nil, "order.marketplaceStatus", "packed"), engine.TranslateOptions{SkipValidation: true}, engine.KindInvalidEvent, engine.CodeMissingField, "/shipment/trackingCode", "", "", ""},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rotahq/rota/engine/fiscal"
@@ -46,10 +47,47 @@ func decodeTree(s string) (any, error) {
 		}
 		return nil, &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
 	}
-	return treeOf(gjson.Parse(s)), nil
+	var dup dupKey
+	doc := treeOf(gjson.Parse(s), &dup)
+	if dup.found {
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeDuplicateKey, Path: dup.pointer(),
+			Message: fmt.Sprintf("the key %q appears twice in the same object; JSON readers disagree on which one counts, so send it once", dup.segs[0])}
+	}
+	return doc, nil
 }
 
-func treeOf(r gjson.Result) any {
+// dupKey is the first key found twice in one object of a document. Its
+// path is collected on the way back up, innermost segment first, so that
+// the walk keeps no path of its own.
+type dupKey struct {
+	found bool
+	segs  []string
+}
+
+// pointer renders the key's location as a JSON pointer.
+func (d *dupKey) pointer() string {
+	var b strings.Builder
+	for i := len(d.segs) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(d.segs[i], "~", "~0"), "/", "~1"))
+	}
+	return b.String()
+}
+
+// child converts a member of an array or object; if the duplicate is found
+// inside it, seg joins the duplicate's path.
+func (d *dupKey) child(v gjson.Result, seg func() string) any {
+	had := d.found
+	out := treeOf(v, d)
+	if d.found && !had {
+		d.segs = append(d.segs, seg())
+	}
+	return out
+}
+
+// treeOf converts a gjson value into the validator's tree, noting in dup
+// the first key found twice in one object.
+func treeOf(r gjson.Result, dup *dupKey) any {
 	switch r.Type {
 	case gjson.String:
 		return r.Str
@@ -65,21 +103,23 @@ func treeOf(r gjson.Result) any {
 	if r.IsArray() {
 		out := []any{}
 		r.ForEach(func(_, v gjson.Result) bool {
-			out = append(out, treeOf(v))
+			i := len(out)
+			out = append(out, dup.child(v, func() string { return strconv.Itoa(i) }))
 			return true
 		})
 		return out
 	}
 	out := map[string]any{}
 	r.ForEach(func(k, v gjson.Result) bool {
-		out[k.Str] = treeOf(v)
+		if _, twice := out[k.Str]; twice && !dup.found {
+			dup.found, dup.segs = true, []string{k.Str}
+		}
+		out[k.Str] = dup.child(v, func() string { return k.Str })
 		return true
 	})
 	return out
 }
 
-// decodeJSON parses raw as one JSON document, reporting syntax errors with
-// line and column.
 func decodeJSON(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
