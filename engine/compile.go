@@ -68,6 +68,14 @@ func (mk *market) compileBasics(c *compiler) {
 		mk.vars[name] = m.Variables.Values[name]
 		mk.varNames[name] = true
 	}
+	if len(mk.vars) > 0 {
+		mk.defaults = map[string]string{}
+		for name, v := range mk.vars {
+			if v.Default != nil {
+				mk.defaults[name] = *v.Default
+			}
+		}
+	}
 }
 
 func (mk *market) compileEnvs(c *compiler) {
@@ -263,8 +271,13 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
 	}
 	out.path = c.pathTemplate(&call.Path)
+	for _, p := range out.path {
+		// Literal text, and room for a value (an order id) per expression.
+		out.pathLen += len(p.text) + 24
+	}
 	out.query = c.headers(call.Query, ptr+"/query")
 	out.headers = c.headers(call.Headers, ptr+"/headers")
+	out.fixedHeaders = literalHeaders(mk.headers, out.headers)
 	if call.Body.Kind != 0 {
 		out.body = c.template(&call.Body)
 	}
@@ -276,6 +289,21 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 	}
 	out.response = c.response(call.Response, ptr+"/response")
 	out.confirm = mk.compileConfirm(c, call.Confirm, ptr+"/confirm")
+	return out
+}
+
+// literalHeaders returns the headers a call sends when they are all
+// literal and none is optional, or nil; later lists override earlier ones.
+func literalHeaders(lists ...[]header) map[string]string {
+	out := map[string]string{}
+	for _, list := range lists {
+		for _, h := range list {
+			if h.value.kind != tLiteral || strings.HasSuffix(h.name, "?") {
+				return nil
+			}
+			out[h.name] = h.value.str
+		}
+	}
 	return out
 }
 

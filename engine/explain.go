@@ -148,12 +148,12 @@ func (t *tracer) startCall(cp *callPlan) {
 	t.current(cp)
 }
 
-func (t *tracer) endCall(c *Call) {
+func (t *tracer) endCall(c Call) {
 	if t == nil {
 		return
 	}
 	t.call.Made = true
-	t.call.Request = c
+	t.call.Request = &c
 }
 
 func (t *tracer) pathValue(p *lang.Program, s string) {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/rotahq/rota/engine/lang"
 )
 
 // marshalString appends nothing; it returns s as a JSON string.
@@ -66,6 +68,17 @@ func appendEscape(b []byte, c byte) []byte {
 }
 
 // marshalValue appends the JSON encoding of an expression result.
+// appendValue appends an expression's value as JSON.
+func appendValue(b []byte, v lang.Value) ([]byte, error) {
+	if s, ok := v.Str(); ok {
+		return appendString(b, s), nil
+	}
+	if n, ok := v.Int(); ok {
+		return strconv.AppendInt(b, int64(n), 10), nil
+	}
+	return marshalValue(b, v.Interface())
+}
+
 func marshalValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
@@ -9,7 +10,7 @@ import (
 )
 
 // market is one compiled mapping: everything translate needs, precomputed.
-// It is immutable once built.
+// It is immutable once built, apart from caches safe for concurrent use.
 type market struct {
 	id          string
 	name        string
@@ -18,6 +19,7 @@ type market struct {
 	loc         *time.Location
 	lib         *lang.Library
 	vars        map[string]mapping.Variable
+	defaults    map[string]string // the variables' defaults; shared, never written
 	varNames    map[string]bool
 	envs        map[string]*envPlan
 	envOrder    []string
@@ -39,7 +41,12 @@ type envPlan struct {
 	allowed   []string
 	fromEvent bool
 	pos       diag.Pos
+	// checked caches the last base URL that passed checkBase and its
+	// normalised form, since one deployment sends one base over and over.
+	checked atomic.Pointer[checkedBase]
 }
+
+type checkedBase struct{ in, out string }
 
 type header struct {
 	name  string
@@ -66,19 +73,23 @@ type guard struct {
 }
 
 type callPlan struct {
-	name      string
-	method    string
-	when      *lang.Program
-	path      []pathPart
-	query     []header
-	headers   []header
-	body      *tmpl
-	leadsTo   string
-	leadsPos  diag.Pos
-	response  *respPlan
-	rateLimit *mapping.RateLimit
-	confirm   *confirmPlan
-	pos       diag.Pos
+	name    string
+	method  string
+	when    *lang.Program
+	path    []pathPart
+	pathLen int // a guess of the path's length, to size the URL once
+	query   []header
+	headers []header
+	// fixedHeaders are the call's headers when all are literal (nil
+	// otherwise); each call gets a copy.
+	fixedHeaders map[string]string
+	body         *tmpl
+	leadsTo      string
+	leadsPos     diag.Pos
+	response     *respPlan
+	rateLimit    *mapping.RateLimit
+	confirm      *confirmPlan
+	pos          diag.Pos
 }
 
 type pathPart struct {

@@ -67,11 +67,11 @@ func (r *renderer) renderExpr(t *tmpl) error {
 		}
 		return err
 	}
-	v, err := r.run(t.prog)
+	v, err := r.eval(t.prog)
 	if err != nil {
 		return err
 	}
-	if r.buf, err = marshalValue(r.buf, v); err != nil {
+	if r.buf, err = appendValue(r.buf, v); err != nil {
 		return r.fail(t.prog, CodeBadOutput, fmt.Sprintf("the expression's value cannot be written as JSON: %v", err), err)
 	}
 	if r.trace != nil {
@@ -108,6 +108,10 @@ func (r *renderer) renderObject(t *tmpl) error {
 	first := true
 	for i := range t.fields {
 		f := &t.fields[i]
+		if f.optional && r.absent(f.value) {
+			r.traceOmitted(f)
+			continue
+		}
 		mark := len(r.buf)
 		if !first {
 			r.buf = append(r.buf, ',')
@@ -129,6 +133,12 @@ func (r *renderer) renderObject(t *tmpl) error {
 	}
 	r.buf = append(r.buf, '}')
 	return nil
+}
+
+// absent reports whether an expression template reads an event field the
+// event lacks, which omits an optional key without building an error.
+func (r *renderer) absent(t *tmpl) bool {
+	return t.kind == tExpr && r.oenv != nil && !t.prog.Complete(r.oenv)
 }
 
 // isMissing reports whether err is an absent event field or an unset
@@ -239,7 +249,7 @@ func (r *renderer) renderString(t *tmpl) (string, error) {
 	case tInterp:
 		return r.interpolate(t)
 	case tExpr:
-		v, err := r.run(t.prog)
+		v, err := r.eval(t.prog)
 		if err != nil {
 			return "", err
 		}
@@ -255,7 +265,7 @@ func (r *renderer) interpolate(t *tmpl) (string, error) {
 			b.WriteString(p.text)
 			continue
 		}
-		v, err := r.run(p.prog)
+		v, err := r.eval(p.prog)
 		if err != nil {
 			return "", err
 		}
@@ -268,8 +278,14 @@ func (r *renderer) interpolate(t *tmpl) (string, error) {
 	return b.String(), nil
 }
 
-func (r *renderer) text(p *lang.Program, v any) (string, error) {
-	switch x := v.(type) {
+func (r *renderer) text(p *lang.Program, val lang.Value) (string, error) {
+	if s, ok := val.Str(); ok {
+		return s, nil
+	}
+	if n, ok := val.Int(); ok {
+		return strconv.Itoa(n), nil
+	}
+	switch x := val.Interface().(type) {
 	case string:
 		return x, nil
 	case int, int64, bool:
@@ -279,7 +295,7 @@ func (r *renderer) text(p *lang.Program, v any) (string, error) {
 	case nil:
 		return "", r.fail(p, CodeBadOutput, "the expression gave no value (nil) where text is needed", nil)
 	}
-	return "", r.fail(p, CodeBadOutput, fmt.Sprintf("the expression gave a %T where text is needed", v), nil)
+	return "", r.fail(p, CodeBadOutput, fmt.Sprintf("the expression gave a %T where text is needed", val.Interface()), nil)
 }
 
 // run evaluates a program and converts its failure into an *Error that
@@ -292,12 +308,25 @@ func (r *renderer) run(p *lang.Program) (any, error) {
 	return v, nil
 }
 
+// eval is run without boxing the value, for outbound programs.
+func (r *renderer) eval(p *lang.Program) (lang.Value, error) {
+	if r.oenv == nil {
+		v, err := r.run(p)
+		return lang.ValueOf(v), err
+	}
+	v, err := p.Eval(r.oenv)
+	if err != nil {
+		return lang.Value{}, r.convert(p, err)
+	}
+	return v, nil
+}
+
 func (r *renderer) runBool(p *lang.Program) (bool, error) {
-	v, err := r.run(p)
+	v, err := r.eval(p)
 	if err != nil {
 		return false, err
 	}
-	b, _ := v.(bool)
+	b, _ := v.Bool()
 	return b, nil
 }
 

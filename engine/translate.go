@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"sync"
@@ -86,9 +87,9 @@ type translation struct {
 var translations = sync.Pool{New: func() any { return new(translation) }}
 
 func (t *translation) release() {
-	buf := t.r.buf[:0]
-	*t = translation{}
-	t.r.buf = buf
+	// The event is reset when the next translation decodes into it.
+	t.env.Item, t.env.Vars, t.env.Current = nil, nil, ""
+	t.r = renderer{buf: t.r.buf[:0]}
 	translations.Put(t)
 }
 
@@ -192,8 +193,8 @@ func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
 // every given one is declared. A variable without default that is not given
 // is reported when an expression reads it.
 func (mk *market) resolveVars(given map[string]string) (map[string]string, error) {
-	if len(mk.vars) == 0 && len(given) == 0 {
-		return nil, nil
+	if len(given) == 0 {
+		return mk.defaults, nil
 	}
 	vars := make(map[string]string, len(mk.vars))
 	for name, v := range mk.vars {
@@ -310,6 +311,17 @@ func (mk *market) baseURL(r *renderer, o TranslateOptions) (string, error) {
 }
 
 func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
+	if c := ep.checked.Load(); c != nil && c.in == s {
+		return c.out, nil
+	}
+	out, err := mk.checkNewBase(ep, s)
+	if err == nil {
+		ep.checked.Store(&checkedBase{in: s, out: out})
+	}
+	return out, err
+}
+
+func (mk *market) checkNewBase(ep *envPlan, s string) (string, error) {
 	u, err := parseBaseURL(s)
 	if err != nil {
 		e := &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Message: err.Error(), Source: ep.base.pos.String()}
@@ -425,7 +437,9 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 		return call, err
 	}
 	call.URL = u
-	if call.Headers, err = r.buildHeaders(mk.headers, cp.headers); err != nil {
+	if cp.fixedHeaders != nil && r.trace == nil {
+		call.Headers = maps.Clone(cp.fixedHeaders)
+	} else if call.Headers, err = r.buildHeaders(mk.headers, cp.headers); err != nil {
 		return call, err
 	}
 	if cp.body != nil {
@@ -434,7 +448,7 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 			return call, err
 		}
 	}
-	r.trace.endCall(&call)
+	r.trace.endCall(call)
 	if cp.confirm != nil {
 		if call.confirm, err = mk.buildConfirmation(r, cp.confirm, base); err != nil {
 			return call, err
@@ -445,13 +459,14 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 
 func (r *renderer) buildURL(cp *callPlan, base string) (string, error) {
 	var b strings.Builder
+	b.Grow(len(base) + cp.pathLen)
 	b.WriteString(base)
 	for _, p := range cp.path {
 		if p.prog == nil {
 			b.WriteString(p.text)
 			continue
 		}
-		v, err := r.run(p.prog)
+		v, err := r.eval(p.prog)
 		if err != nil {
 			return "", err
 		}

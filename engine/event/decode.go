@@ -29,9 +29,8 @@ func DecodeInto(e *Event, s string) bool {
 	if !r.IsObject() {
 		return false
 	}
-	items := e.items[:0]
-	*e = Event{raw: r, items: items}
-	e.wire()
+	e.Reset()
+	e.raw = r
 	r.ForEach(func(k, v gjson.Result) bool {
 		e.set(k.Str, v)
 		return true
@@ -58,7 +57,10 @@ func (e *Event) set(k string, v gjson.Result) {
 		each(v, e.Order.set)
 	case "items":
 		e.itemsRaw = v
-		e.items, e.Items = decodeItems(v, e.items)
+		e.items, e.Items = decodeItems(v, e.items, e.itemPtrs[:0])
+		if e.Items != nil {
+			e.itemPtrs = e.Items
+		}
 	default:
 		e.setDetail(k, v)
 	}
@@ -199,23 +201,26 @@ func (a *Address) setPlace(k, s string) {
 	}
 }
 
-// decodeItems decodes the items into store (reused when large enough) and
-// returns the store and pointers to its elements.
-func decodeItems(v gjson.Result, store []Item) ([]Item, []*Item) {
+// decodeItems decodes the items into store and pointers to them into
+// ptrs, reusing both when they are large enough.
+func decodeItems(v gjson.Result, store []Item, ptrs []*Item) ([]Item, []*Item) {
 	if !v.IsArray() {
-		return store, nil
+		return store[:0], nil
 	}
-	arr := v.Array()
-	if cap(store) < len(arr) {
-		store = make([]Item, len(arr))
+	n := 0
+	v.ForEach(func(_, _ gjson.Result) bool { n++; return true })
+	if cap(store) < n {
+		store, ptrs = make([]Item, n), make([]*Item, n)
 	}
-	store = store[:len(arr)]
-	ptrs := make([]*Item, len(arr))
-	for i, r := range arr {
+	store, ptrs = store[:n], ptrs[:n]
+	i := 0
+	v.ForEach(func(_, r gjson.Result) bool {
 		store[i] = Item{raw: r, index: i}
 		each(r, store[i].set)
 		ptrs[i] = &store[i]
-	}
+		i++
+		return true
+	})
 	return store, ptrs
 }
 

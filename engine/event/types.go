@@ -72,6 +72,17 @@ type Event struct {
 	failure      Failure
 	exception    Exception
 	items        []Item
+	itemPtrs     []*Item
+}
+
+// Reset empties the event, keeping the memory its items were decoded into
+// so that decoding into it again allocates less.
+func (e *Event) Reset() {
+	items, ptrs := e.items[:cap(e.items)], e.itemPtrs[:cap(e.itemPtrs)]
+	clear(items)
+	clear(ptrs)
+	*e = Event{items: items[:0], itemPtrs: ptrs[:0]}
+	e.wire()
 }
 
 // wire points the object fields at the event's own storage.

@@ -115,6 +115,7 @@ type Program struct {
 	chainGJ  string
 	chainAt  located
 	names    []string // root identifiers the expression reads
+	fast     *fnode   // native form (outbound only), nil when the VM must run
 }
 
 // Uses reports whether the expression reads the name (a variable of its
@@ -200,6 +201,9 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 		return nil, diag.List{exprDiag(src, err, diag.ExprType, o)}
 	}
 	p := &Program{prog: prog, src: src, out: prog.Node().Type()}
+	if o.Dialect == Outbound {
+		p.fast = compileFast(prog.Node(), o.Lib)
+	}
 	for _, r := range required(c.reads) {
 		p.required = append(p.required, reqPath{path: r, gjson: r.GJSON(), at: locate(r)})
 	}

@@ -45,6 +45,17 @@ func (p *Program) Missing(env *Env) *MissingError {
 	return nil
 }
 
+// Complete reports whether the environment has every field the program
+// requires: Missing without building the error.
+func (p *Program) Complete(env *Env) bool {
+	for _, r := range p.required {
+		if !presentIn(env, r) {
+			return false
+		}
+	}
+	return true
+}
+
 // Run evaluates the program against env. Before evaluating it checks that
 // every field the expression needs is present, and returns a *MissingError
 // naming the first one that is not. Errors raised by domain functions
@@ -60,11 +71,129 @@ func (p *Program) Run(env any) (any, error) {
 			return nil, m
 		}
 	}
+	if e, ok := env.(*Env); ok && p.fast != nil {
+		if v, ok := p.runFast(e); ok {
+			return v.Interface(), nil
+		}
+	}
+	return p.runVM(env)
+}
+
+func (p *Program) runVM(env any) (any, error) {
 	m := vms.Get().(*vm.VM)
 	out, err := m.Run(p.prog, env)
 	vms.Put(m)
 	return out, err
 }
+
+// Native reports whether the program is evaluated natively (without expr's
+// VM) whenever the event has every field it reads.
+func (p *Program) Native() bool { return p.fast != nil }
+
+// Eval evaluates an outbound program like Run, without boxing its value.
+func (p *Program) Eval(env *Env) (Value, error) {
+	if m := p.Missing(env); m != nil {
+		return Value{}, m
+	}
+	if p.fast != nil {
+		if v, ok := p.runFast(env); ok {
+			return v, nil
+		}
+	}
+	out, err := p.runVM(env)
+	return ValueOf(out), err
+}
+
+// EvalVM is Eval through expr's VM only, never the native evaluation. The
+// engine does not need it; it lets tests hold the two to the same results.
+func (p *Program) EvalVM(env *Env) (Value, error) {
+	if m := p.Missing(env); m != nil {
+		return Value{}, m
+	}
+	out, err := p.runVM(env)
+	return ValueOf(out), err
+}
+
+// RunBool evaluates a boolean outbound program (a guard or a condition);
+// a value that is not a boolean reads as false.
+func (p *Program) RunBool(env *Env) (bool, error) {
+	v, err := p.Eval(env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := v.Bool()
+	return b, nil
+}
+
+func (p *Program) runFast(env *Env) (Value, bool) {
+	f := p.fast
+	switch f.kind {
+	case fBool:
+		b, ok := f.b(env, nil)
+		return Value{kind: valueBool, b: b}, ok
+	case fInt:
+		n, ok := f.n(env, nil)
+		return Value{kind: valueInt, n: n}, ok
+	case fString:
+		s, ok := f.s(env, nil)
+		return Value{kind: valueString, s: s}, ok
+	}
+	return Value{}, false
+}
+
+type valueKind uint8
+
+const (
+	valueAny valueKind = iota
+	valueBool
+	valueInt
+	valueString
+)
+
+// Value is what an expression gives, held without boxing when it is a
+// boolean, an int or a string.
+type Value struct {
+	kind valueKind
+	b    bool
+	n    int
+	s    string
+	any  any
+}
+
+// ValueOf holds v as a Value.
+func ValueOf(v any) Value {
+	switch x := v.(type) {
+	case bool:
+		return Value{kind: valueBool, b: x}
+	case int:
+		return Value{kind: valueInt, n: x}
+	case string:
+		return Value{kind: valueString, s: x}
+	}
+	return Value{any: v}
+}
+
+// Interface returns the value as expr gives it (string, int, bool, nil, ...).
+func (v Value) Interface() any {
+	switch v.kind {
+	case valueBool:
+		return v.b
+	case valueInt:
+		return v.n
+	case valueString:
+		return v.s
+	}
+	return v.any
+}
+
+// Str returns the value when it is a string.
+func (v Value) Str() (string, bool) { return v.s, v.kind == valueString }
+
+// Int returns the value when it is an int.
+func (v Value) Int() (int, bool) { return v.n, v.kind == valueInt }
+
+// Bool returns the value when it is a boolean.
+func (v Value) Bool() (bool, bool) { return v.b, v.kind == valueBool }
 
 // missingIn checks the required paths of an inbound expression against
 // the decoded payload: an absent or null value is missing.

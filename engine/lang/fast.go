@@ -1,0 +1,841 @@
+package lang
+
+import (
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/fiscal"
+)
+
+// Native evaluation. The shapes most outbound expressions take (field
+// reads, has(), ??, comparisons with constants, in with a constant list,
+// matches with a constant pattern, &&, ||, !, ternaries, len and all/any/none
+// over items, and the string and domain functions) are compiled at load
+// time into Go closures that read the decoded event without boxing values
+// into interfaces, as expr's VM must.
+//
+// The closures only ever produce a value on the paths where their result
+// is certain to be the VM's: whenever one meets a case it does not model (an
+// absent field, a failing conversion, a missing table entry, a nil item),
+// it reports ok=false and the program is run by the VM from the start, which
+// produces the value or the error the VM always gives. TestFastAgreesWithVM
+// and the engine's cross-check over the bundled mappings hold the two to
+// the same results.
+
+// fkind is the static kind of a natively compiled sub-expression.
+type fkind uint8
+
+const (
+	fBool fkind = iota + 1
+	fInt
+	fString
+	fItems
+)
+
+// elemFn reads the element of a predicate (the # of all(items, ...)).
+type (
+	boolFn  func(env *Env, el *event.Item) (bool, bool)
+	intFn   func(env *Env, el *event.Item) (int, bool)
+	strFn   func(env *Env, el *event.Item) (string, bool)
+	itemsFn func(env *Env, el *event.Item) ([]*event.Item, bool)
+)
+
+// fnode is a compiled sub-expression: exactly the function of its kind is set.
+type fnode struct {
+	kind  fkind
+	b     boolFn
+	n     intFn
+	s     strFn
+	items itemsFn
+}
+
+// fastCompiler turns a checked expression tree into closures.
+type fastCompiler struct {
+	lib *Library
+	// inPredicate is set while compiling the body of a predicate, where
+	// .field reads the element.
+	inPredicate bool
+}
+
+// compileFast returns the native form of an outbound expression tree, or
+// nil when the tree has a shape the native evaluator does not model.
+func compileFast(root ast.Node, lib *Library) *fnode {
+	c := &fastCompiler{lib: lib}
+	n, ok := c.compile(root)
+	if !ok || n.kind == fItems {
+		return nil
+	}
+	return &n
+}
+
+func (c *fastCompiler) compile(n ast.Node) (fnode, bool) {
+	switch v := n.(type) {
+	case *ast.BoolNode:
+		b := v.Value
+		return fnode{kind: fBool, b: func(*Env, *event.Item) (bool, bool) { return b, true }}, true
+	case *ast.IntegerNode:
+		i := v.Value
+		return fnode{kind: fInt, n: func(*Env, *event.Item) (int, bool) { return i, true }}, true
+	case *ast.StringNode:
+		s := v.Value
+		return fnode{kind: fString, s: func(*Env, *event.Item) (string, bool) { return s, true }}, true
+	case *ast.UnaryNode:
+		return c.unary(v)
+	case *ast.BinaryNode:
+		return c.binary(v)
+	case *ast.ConditionalNode:
+		return c.conditional(v)
+	case *ast.CallNode:
+		return c.call(v)
+	case *ast.BuiltinNode:
+		return c.builtin(v)
+	case *ast.IdentifierNode, *ast.MemberNode:
+		return c.read(n)
+	}
+	return fnode{}, false
+}
+
+func (c *fastCompiler) unary(v *ast.UnaryNode) (fnode, bool) {
+	x, ok := c.compile(v.Node)
+	if !ok {
+		return fnode{}, false
+	}
+	switch {
+	case (v.Operator == "!" || v.Operator == "not") && x.kind == fBool:
+		f := x.b
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			b, ok := f(env, el)
+			return !b, ok
+		}), true
+	case v.Operator == "-" && x.kind == fInt:
+		f := x.n
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			i, ok := f(env, el)
+			return -i, ok
+		}), true
+	}
+	return fnode{}, false
+}
+
+func (c *fastCompiler) binary(v *ast.BinaryNode) (fnode, bool) {
+	switch v.Operator {
+	case "in":
+		return c.in(v)
+	case "matches":
+		return c.matches(v)
+	}
+	l, ok := c.compile(v.Left)
+	if !ok {
+		return fnode{}, false
+	}
+	r, ok := c.compile(v.Right)
+	if !ok || l.kind != r.kind {
+		return fnode{}, false
+	}
+	switch l.kind {
+	case fBool:
+		return boolOp(v.Operator, l.b, r.b)
+	case fInt:
+		return intOp(v.Operator, l.n, r.n)
+	case fString:
+		return stringOp(v.Operator, l.s, r.s)
+	}
+	return fnode{}, false
+}
+
+func boolOp(op string, l, r boolFn) (fnode, bool) {
+	switch op {
+	case "&&", "and":
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			a, ok := l(env, el)
+			if !ok || !a {
+				return false, ok
+			}
+			return r(env, el)
+		}), true
+	case "||", "or":
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			a, ok := l(env, el)
+			if !ok || a {
+				return a, ok
+			}
+			return r(env, el)
+		}), true
+	case "==", "!=":
+		neg := op == "!="
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			a, ok1 := l(env, el)
+			b, ok2 := r(env, el)
+			return (a == b) != neg, ok1 && ok2
+		}), true
+	}
+	return fnode{}, false
+}
+
+func intOp(op string, l, r intFn) (fnode, bool) {
+	if cmp := intCompare(op); cmp != nil {
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			a, ok1 := l(env, el)
+			b, ok2 := r(env, el)
+			return cmp(a, b), ok1 && ok2
+		}), true
+	}
+	var arith func(a, b int) int
+	switch op {
+	case "+":
+		arith = func(a, b int) int { return a + b }
+	case "-":
+		arith = func(a, b int) int { return a - b }
+	case "*":
+		arith = func(a, b int) int { return a * b }
+	default:
+		return fnode{}, false
+	}
+	return intNode(func(env *Env, el *event.Item) (int, bool) {
+		a, ok1 := l(env, el)
+		b, ok2 := r(env, el)
+		return arith(a, b), ok1 && ok2
+	}), true
+}
+
+func intCompare(op string) func(a, b int) bool {
+	switch op {
+	case "==":
+		return func(a, b int) bool { return a == b }
+	case "!=":
+		return func(a, b int) bool { return a != b }
+	case "<":
+		return func(a, b int) bool { return a < b }
+	case "<=":
+		return func(a, b int) bool { return a <= b }
+	case ">":
+		return func(a, b int) bool { return a > b }
+	case ">=":
+		return func(a, b int) bool { return a >= b }
+	}
+	return nil
+}
+
+func stringOp(op string, l, r strFn) (fnode, bool) {
+	if op == "+" {
+		return strNode(func(env *Env, el *event.Item) (string, bool) {
+			a, ok1 := l(env, el)
+			b, ok2 := r(env, el)
+			if !ok1 || !ok2 {
+				return "", false
+			}
+			return a + b, true
+		}), true
+	}
+	cmp := stringCompare(op)
+	if cmp == nil {
+		return fnode{}, false
+	}
+	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		a, ok1 := l(env, el)
+		b, ok2 := r(env, el)
+		return cmp(a, b), ok1 && ok2
+	}), true
+}
+
+func stringCompare(op string) func(a, b string) bool {
+	switch op {
+	case "==":
+		return func(a, b string) bool { return a == b }
+	case "!=":
+		return func(a, b string) bool { return a != b }
+	case "<":
+		return func(a, b string) bool { return a < b }
+	case "<=":
+		return func(a, b string) bool { return a <= b }
+	case ">":
+		return func(a, b string) bool { return a > b }
+	case ">=":
+		return func(a, b string) bool { return a >= b }
+	case "contains":
+		return strings.Contains
+	case "startsWith":
+		return strings.HasPrefix
+	case "endsWith":
+		return strings.HasSuffix
+	}
+	return nil
+}
+
+// in handles x in [constants], which expr's optimizer turns into a lookup
+// in a constant set.
+func (c *fastCompiler) in(v *ast.BinaryNode) (fnode, bool) {
+	l, ok := c.compile(v.Left)
+	if !ok {
+		return fnode{}, false
+	}
+	k, ok := v.Right.(*ast.ConstantNode)
+	if !ok {
+		return fnode{}, false
+	}
+	switch set := k.Value.(type) {
+	case map[string]struct{}:
+		if l.kind != fString {
+			return fnode{}, false
+		}
+		f := l.s
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			s, ok := f(env, el)
+			_, found := set[s]
+			return found, ok
+		}), true
+	case map[int]struct{}:
+		if l.kind != fInt {
+			return fnode{}, false
+		}
+		f := l.n
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			i, ok := f(env, el)
+			_, found := set[i]
+			return found, ok
+		}), true
+	}
+	return fnode{}, false
+}
+
+func (c *fastCompiler) matches(v *ast.BinaryNode) (fnode, bool) {
+	l, ok := c.compile(v.Left)
+	pat, isConst := v.Right.(*ast.StringNode)
+	if !ok || !isConst || l.kind != fString {
+		return fnode{}, false
+	}
+	re, err := regexp.Compile(pat.Value)
+	if err != nil {
+		return fnode{}, false
+	}
+	f := l.s
+	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		s, ok := f(env, el)
+		return ok && re.MatchString(s), ok
+	}), true
+}
+
+func (c *fastCompiler) conditional(v *ast.ConditionalNode) (fnode, bool) {
+	cond, ok1 := c.compile(v.Cond)
+	a, ok2 := c.compile(v.Exp1)
+	b, ok3 := c.compile(v.Exp2)
+	if !ok1 || !ok2 || !ok3 || cond.kind != fBool || a.kind != b.kind {
+		return fnode{}, false
+	}
+	pick := func(env *Env, el *event.Item) (first, ok bool) { return cond.b(env, el) }
+	switch a.kind {
+	case fBool:
+		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+			if first, ok := pick(env, el); !ok {
+				return false, false
+			} else if first {
+				return a.b(env, el)
+			}
+			return b.b(env, el)
+		}), true
+	case fInt:
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			if first, ok := pick(env, el); !ok {
+				return 0, false
+			} else if first {
+				return a.n(env, el)
+			}
+			return b.n(env, el)
+		}), true
+	case fString:
+		return strNode(func(env *Env, el *event.Item) (string, bool) {
+			if first, ok := pick(env, el); !ok {
+				return "", false
+			} else if first {
+				return a.s(env, el)
+			}
+			return b.s(env, el)
+		}), true
+	}
+	return fnode{}, false
+}
+
+func boolNode(f boolFn) fnode { return fnode{kind: fBool, b: f} }
+func intNode(f intFn) fnode   { return fnode{kind: fInt, n: f} }
+func strNode(f strFn) fnode   { return fnode{kind: fString, s: f} }
+
+// stringArg compiles the only argument of a string function.
+func (c *fastCompiler) stringArg(args []ast.Node, n int) (strFn, bool) {
+	if len(args) <= n {
+		return nil, false
+	}
+	a, ok := c.compile(args[n])
+	if !ok || a.kind != fString {
+		return nil, false
+	}
+	return a.s, true
+}
+
+func mapString(f strFn, m func(string) string) fnode {
+	return strNode(func(env *Env, el *event.Item) (string, bool) {
+		s, ok := f(env, el)
+		return m(s), ok
+	})
+}
+
+func testString(f strFn, t func(string) bool) fnode {
+	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		s, ok := f(env, el)
+		return ok && t(s), ok
+	})
+}
+
+// constString is the value of a string literal argument.
+func constString(args []ast.Node, n int) (string, bool) {
+	if len(args) <= n {
+		return "", false
+	}
+	s, ok := args[n].(*ast.StringNode)
+	if !ok {
+		return "", false
+	}
+	return s.Value, true
+}
+
+func (c *fastCompiler) call(v *ast.CallNode) (fnode, bool) {
+	id, ok := v.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return fnode{}, false
+	}
+	switch id.Value {
+	case presentFunc:
+		return c.present(v.Arguments)
+	case needFunc:
+		return c.need(v.Arguments)
+	case "toInt":
+		return c.toInt(v.Arguments)
+	case "lookup":
+		return c.lookup(v.Arguments)
+	case "date":
+		return c.date(v.Arguments)
+	}
+	if len(v.Arguments) != 1 {
+		return fnode{}, false
+	}
+	f, ok := c.stringArg(v.Arguments, 0)
+	if !ok {
+		return fnode{}, false
+	}
+	switch id.Value {
+	case "digits":
+		return mapString(f, fiscal.Digits), true
+	case "validNFeKey":
+		return testString(f, fiscal.ValidNFeKey), true
+	case "validCPF":
+		return testString(f, fiscal.ValidCPF), true
+	case "validCNPJ":
+		return testString(f, fiscal.ValidCNPJ), true
+	}
+	return fnode{}, false
+}
+
+// presence is what _present(base, path, obj) tests, resolved at load time.
+func presence(args []ast.Node) (boolFn, bool) {
+	if len(args) < 3 {
+		return nil, false
+	}
+	base, ok1 := args[0].(*ast.IdentifierNode)
+	path, ok2 := args[1].(*ast.StringNode)
+	obj, ok3 := args[2].(*ast.IntegerNode)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, false
+	}
+	p, o := path.Value, event.Object(obj.Value)
+	switch base.Value {
+	case "item":
+		text := decodedText(itemType, nil, p)
+		return func(env *Env, _ *event.Item) (bool, bool) {
+			if env.Item == nil {
+				return false, false
+			}
+			if text != nil && text(reflect.ValueOf(env.Item).Elem()) != "" {
+				return true, true
+			}
+			return exists(env.Item.Raw().Get(p)), true
+		}, true
+	case "$env":
+	default:
+		return nil, false
+	}
+	if p == "current" {
+		return func(env *Env, _ *event.Item) (bool, bool) { return env.Current != "", true }, true
+	}
+	if name, ok := strings.CutPrefix(p, "vars."); ok {
+		return func(env *Env, _ *event.Item) (bool, bool) {
+			_, found := env.Vars[name]
+			return found, true
+		}, true
+	}
+	text := decodedText(eventType, event.ObjectPath(o), p)
+	return func(env *Env, _ *event.Item) (bool, bool) {
+		if text != nil && text(reflect.ValueOf(&env.Event).Elem()) != "" {
+			return true, true
+		}
+		return exists(env.Event.ObjectRaw(o).Get(p)), true
+	}, true
+}
+
+// decodedText returns a reader of the decoded text of a string field (or
+// string map entry) at the gjson path p inside the object at obj, or nil.
+// Decoded text that is not empty proves the field is in the JSON and not
+// null, which spares the JSON lookup; empty text proves nothing (the field
+// may be "", or absent).
+func decodedText(t reflect.Type, obj []string, p string) func(reflect.Value) string {
+	if strings.ContainsRune(p, '\\') {
+		return nil
+	}
+	segs := append(append([]string(nil), obj...), strings.Split(p, ".")...)
+	idx, key, kind, ok := fieldPath(t, segs)
+	switch {
+	case !ok:
+		return nil
+	case kind == reflect.String:
+		return func(b reflect.Value) string { return b.FieldByIndex(idx).String() }
+	case kind == reflect.Map:
+		return func(b reflect.Value) string {
+			m, _ := b.FieldByIndex(idx).Interface().(map[string]string)
+			return m[key]
+		}
+	}
+	return nil
+}
+
+func (c *fastCompiler) present(args []ast.Node) (fnode, bool) {
+	f, ok := presence(args)
+	return boolNode(f), ok
+}
+
+// need evaluates a field read of a branch; an absent field leaves the
+// error to the VM.
+func (c *fastCompiler) need(args []ast.Node) (fnode, bool) {
+	test, ok := presence(args)
+	if !ok || len(args) != 4 {
+		return fnode{}, false
+	}
+	x, ok := c.compile(args[3])
+	if !ok {
+		return fnode{}, false
+	}
+	there := func(env *Env, el *event.Item) bool {
+		p, ok := test(env, el)
+		return p && ok
+	}
+	switch x.kind {
+	case fString:
+		return strNode(func(env *Env, el *event.Item) (string, bool) {
+			if !there(env, el) {
+				return "", false
+			}
+			return x.s(env, el)
+		}), true
+	case fInt:
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			if !there(env, el) {
+				return 0, false
+			}
+			return x.n(env, el)
+		}), true
+	}
+	return fnode{}, false
+}
+
+func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
+	if len(args) != 1 {
+		return fnode{}, false
+	}
+	a, ok := c.compile(args[0])
+	if !ok {
+		return fnode{}, false
+	}
+	switch a.kind {
+	case fInt:
+		return a, true
+	case fString:
+		f := a.s
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			s, ok := f(env, el)
+			if !ok {
+				return 0, false
+			}
+			n, err := strconv.ParseInt(s, 10, 64)
+			return int(n), err == nil
+		}), true
+	}
+	return fnode{}, false
+}
+
+func (c *fastCompiler) lookup(args []ast.Node) (fnode, bool) {
+	name, ok := constString(args, 0)
+	if !ok || c.lib == nil || c.lib.Tables[name] == nil || len(args) != 2 {
+		return fnode{}, false
+	}
+	key, ok := c.stringArg(args, 1)
+	if !ok {
+		return fnode{}, false
+	}
+	table := c.lib.Tables[name]
+	return strNode(func(env *Env, el *event.Item) (string, bool) {
+		k, ok := key(env, el)
+		if !ok {
+			return "", false
+		}
+		v, found := table[k]
+		return v, found
+	}), true
+}
+
+func (c *fastCompiler) date(args []ast.Node) (fnode, bool) {
+	value, ok := c.stringArg(args, 0)
+	layout, isConst := constString(args, 1)
+	if !ok || !isConst || len(args) > 3 {
+		return fnode{}, false
+	}
+	loc := time.UTC
+	if c.lib != nil && c.lib.Location != nil {
+		loc = c.lib.Location
+	}
+	if len(args) == 3 {
+		zone, ok := constString(args, 2)
+		if !ok {
+			return fnode{}, false
+		}
+		l, err := LoadLocation(zone)
+		if err != nil {
+			return fnode{}, false
+		}
+		loc = l
+	}
+	return strNode(func(env *Env, el *event.Item) (string, bool) {
+		s, ok := value(env, el)
+		if !ok {
+			return "", false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return "", false
+		}
+		return t.In(loc).Format(layout), true
+	}), true
+}
+
+func (c *fastCompiler) builtin(v *ast.BuiltinNode) (fnode, bool) {
+	switch v.Name {
+	case "len":
+		return c.length(v.Arguments)
+	case "all", "any", "none":
+		return c.quantifier(v.Name, v.Arguments)
+	}
+	if len(v.Arguments) != 1 {
+		return fnode{}, false
+	}
+	f, ok := c.stringArg(v.Arguments, 0)
+	if !ok {
+		return fnode{}, false
+	}
+	switch v.Name {
+	case "trim":
+		return mapString(f, strings.TrimSpace), true
+	case "upper":
+		return mapString(f, strings.ToUpper), true
+	case "lower":
+		return mapString(f, strings.ToLower), true
+	}
+	return fnode{}, false
+}
+
+func (c *fastCompiler) length(args []ast.Node) (fnode, bool) {
+	if len(args) != 1 {
+		return fnode{}, false
+	}
+	a, ok := c.compile(args[0])
+	if !ok {
+		return fnode{}, false
+	}
+	switch a.kind {
+	case fItems:
+		f := a.items
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			items, ok := f(env, el)
+			return len(items), ok
+		}), true
+	case fString:
+		f := a.s
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			s, ok := f(env, el)
+			return utf8.RuneCountInString(s), ok
+		}), true
+	}
+	return fnode{}, false
+}
+
+// quantifier compiles all/any/none over the event's items with a
+// predicate that reads the element (.marketplaceItemId).
+func (c *fastCompiler) quantifier(name string, args []ast.Node) (fnode, bool) {
+	if len(args) != 2 || c.inPredicate {
+		return fnode{}, false
+	}
+	list, ok := c.compile(args[0])
+	pred, isPred := args[1].(*ast.PredicateNode)
+	if !ok || !isPred || list.kind != fItems {
+		return fnode{}, false
+	}
+	c.inPredicate = true
+	body, ok := c.compile(pred.Node)
+	c.inPredicate = false
+	if !ok || body.kind != fBool {
+		return fnode{}, false
+	}
+	// all stops at the first false, any and none at the first true.
+	stopOn := name != "all"
+	items, test := list.items, body.b
+	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		list, ok := items(env, el)
+		if !ok {
+			return false, false
+		}
+		for _, it := range list {
+			b, ok := test(env, it)
+			if !ok {
+				return false, false
+			}
+			if b == stopOn {
+				return name == "any", true
+			}
+		}
+		return name != "any", true
+	}), true
+}
+
+// read compiles a field read: of the event, the current item, a variable,
+// current, or (in a predicate) the element.
+func (c *fastCompiler) read(n ast.Node) (fnode, bool) {
+	if m, ok := n.(*ast.MemberNode); ok && !m.Optional {
+		if _, isElem := m.Node.(*ast.PointerNode); isElem {
+			return c.elemField(m)
+		}
+	}
+	p, ok := chainOf(n, envInfo{dialect: Outbound, inLoop: true})
+	if !ok || hasOptional(n) {
+		return fnode{}, false
+	}
+	switch p.Root {
+	case RootCurrent:
+		if len(p.Segs) > 0 {
+			return fnode{}, false
+		}
+		return strNode(func(env *Env, _ *event.Item) (string, bool) { return env.Current, true }), true
+	case RootVars:
+		if len(p.Segs) != 1 {
+			return fnode{}, false
+		}
+		name := p.Segs[0]
+		return strNode(func(env *Env, _ *event.Item) (string, bool) {
+			v, ok := env.Vars[name]
+			return v, ok
+		}), true
+	case RootItem:
+		return structField(itemType, p.Segs, func(env *Env, _ *event.Item) (reflect.Value, bool) {
+			if env.Item == nil {
+				return reflect.Value{}, false
+			}
+			return reflect.ValueOf(env.Item).Elem(), true
+		})
+	case RootEvent:
+		if len(p.Segs) == 1 && p.Segs[0] == "items" {
+			return fnode{kind: fItems, items: func(env *Env, _ *event.Item) ([]*event.Item, bool) { return env.Items, true }}, true
+		}
+		return structField(eventType, p.Segs, func(env *Env, _ *event.Item) (reflect.Value, bool) {
+			return reflect.ValueOf(&env.Event).Elem(), true
+		})
+	}
+	return fnode{}, false
+}
+
+// elemField compiles .field inside a predicate over items.
+func (c *fastCompiler) elemField(m *ast.MemberNode) (fnode, bool) {
+	name, ok := constSeg(m.Property)
+	if !c.inPredicate || !ok {
+		return fnode{}, false
+	}
+	return structField(itemType, []string{name}, func(_ *Env, el *event.Item) (reflect.Value, bool) {
+		if el == nil {
+			return reflect.Value{}, false
+		}
+		return reflect.ValueOf(el).Elem(), true
+	})
+}
+
+// structField compiles the read of a string or int field reached through
+// structs (and a last step into a string map, such as order.attributes.x).
+func structField(t reflect.Type, segs []string, base func(*Env, *event.Item) (reflect.Value, bool)) (fnode, bool) {
+	idx, key, kind, ok := fieldPath(t, segs)
+	if !ok {
+		return fnode{}, false
+	}
+	switch kind {
+	case reflect.String:
+		return strNode(func(env *Env, el *event.Item) (string, bool) {
+			b, ok := base(env, el)
+			if !ok {
+				return "", false
+			}
+			return b.FieldByIndex(idx).String(), true
+		}), true
+	case reflect.Int:
+		return intNode(func(env *Env, el *event.Item) (int, bool) {
+			b, ok := base(env, el)
+			if !ok {
+				return 0, false
+			}
+			return int(b.FieldByIndex(idx).Int()), true
+		}), true
+	case reflect.Map:
+		return strNode(func(env *Env, el *event.Item) (string, bool) {
+			b, ok := base(env, el)
+			if !ok {
+				return "", false
+			}
+			m, _ := b.FieldByIndex(idx).Interface().(map[string]string)
+			v, found := m[key]
+			return v, found
+		}), true
+	}
+	return fnode{}, false
+}
+
+// fieldPath resolves segs through struct fields: the index path, and the
+// kind at its end (string, int, or a map[string]string read at key).
+func fieldPath(t reflect.Type, segs []string) (idx []int, key string, kind reflect.Kind, ok bool) {
+	for i, s := range segs {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() == reflect.Map && i == len(segs)-1 && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String {
+			return idx, s, reflect.Map, true
+		}
+		if t.Kind() != reflect.Struct {
+			return nil, "", 0, false
+		}
+		f, found := fieldByTag(t, s)
+		if !found {
+			return nil, "", 0, false
+		}
+		idx = append(idx, f.Index...)
+		t = f.Type
+	}
+	if len(segs) == 0 || (t.Kind() != reflect.String && t.Kind() != reflect.Int) {
+		return nil, "", 0, false
+	}
+	return idx, "", t.Kind(), true
+}
