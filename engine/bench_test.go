@@ -146,11 +146,6 @@ func BenchmarkHandwrittenParallel(b *testing.B) {
 	}
 }
 
-// hwCPU starts measuring the process's CPU time; the function it returns
-// reports it per op as cpu-ns/op (after the loop, when b.N is the number of
-// iterations). Other load on the machine inflates ns/op, not cpu-ns/op: on
-// a shared machine compare cpu-ns/op. It includes the garbage collector's
-// work on other threads, a real cost of allocating.
 // hwMeasure times op in b's loop, reporting allocations and CPU time per op.
 func hwMeasure(b *testing.B, op func() error) {
 	b.ReportAllocs()
@@ -178,6 +173,11 @@ func hwMeasureParallel(b *testing.B, op func() error) {
 	cpu()
 }
 
+// hwCPU starts measuring the process's CPU time; the function it returns
+// reports it per op as cpu-ns/op (after the loop, when b.N is the number of
+// iterations). Other load on the machine inflates ns/op, not cpu-ns/op: on
+// a shared machine compare cpu-ns/op. It includes the garbage collector's
+// work on other threads, a real cost of allocating.
 func hwCPU(b *testing.B) func() {
 	start, ok := cputime.Process()
 	return func() {

@@ -152,8 +152,9 @@ func (t *tracer) endCall(c Call) {
 	if t == nil {
 		return
 	}
+	req := c
 	t.call.Made = true
-	t.call.Request = &c
+	t.call.Request = &req
 }
 
 func (t *tracer) pathValue(p *lang.Program, s string) {

@@ -166,34 +166,38 @@ func (r *renderer) renderArray(t *tmpl) error {
 }
 
 func (r *renderer) renderEach(t *tmpl) error {
-	v, err := r.eachList(t.prog)
-	if err != nil {
+	var items []*event.Item
+	var list any
+	var err error
+	if r.isItems(t.prog) {
+		if m := t.prog.Missing(r.oenv); m != nil {
+			return r.convert(t.prog, m)
+		}
+		items = r.oenv.Items
+	} else if list, err = r.run(t.prog); err != nil {
 		return err
 	}
 	r.buf = append(r.buf, '[')
 	if r.oenv != nil {
-		err = r.eachItem(t, v)
+		if items == nil {
+			items, _ = list.([]*event.Item)
+		}
+		err = r.eachItem(t, items)
 	} else {
-		err = r.eachValue(t, v)
+		err = r.eachValue(t, list)
 	}
 	r.buf = append(r.buf, ']')
 	return err
 }
 
-// eachList evaluates the list of a $each; $each: items reads the event's
-// items directly.
-func (r *renderer) eachList(p *lang.Program) (any, error) {
-	if path, ok := p.Chain(); ok && r.oenv != nil && path.Root == lang.RootEvent && len(path.Segs) == 1 && path.Segs[0] == "items" {
-		if m := p.Missing(r.oenv); m != nil {
-			return nil, r.convert(p, m)
-		}
-		return r.oenv.Items, nil
-	}
-	return r.run(p)
+// isItems reports whether a $each list is the event's items, which are read
+// directly rather than evaluated.
+func (r *renderer) isItems(p *lang.Program) bool {
+	path, ok := p.Chain()
+	return ok && r.oenv != nil && path.Root == lang.RootEvent && len(path.Segs) == 1 && path.Segs[0] == "items"
 }
 
-func (r *renderer) eachItem(t *tmpl, v any) error {
-	items, _ := v.([]*event.Item)
+func (r *renderer) eachItem(t *tmpl, items []*event.Item) error {
 	saved := r.oenv.Item
 	defer func() { r.oenv.Item = saved }()
 	for i := range items {
@@ -409,6 +413,13 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sortStrings(out)
 	return out
+}
+
+// at sets the output location, kept only while tracing.
+func (r *renderer) at(where ...string) {
+	if r.trace != nil {
+		r.where = append(r.where[:0], where...)
+	}
 }
 
 func (r *renderer) push(s string) {

@@ -443,7 +443,7 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 		return call, err
 	}
 	if cp.body != nil {
-		r.where = append(r.where[:0], "body")
+		r.at("body")
 		if call.Body, err = r.renderJSON(cp.body); err != nil {
 			return call, err
 		}
@@ -488,7 +488,7 @@ func (r *renderer) buildQuery(params []header) (string, error) {
 	var parts []string
 	for _, h := range params {
 		name, optional := strings.CutSuffix(h.name, "?")
-		r.where = append(r.where[:0], "query", name)
+		r.at("query", name)
 		v, err := r.renderString(h.value)
 		if err != nil {
 			if optional && isMissing(err) {
@@ -507,7 +507,7 @@ func (r *renderer) buildHeaders(lists ...[]header) (map[string]string, error) {
 	for _, list := range lists {
 		for _, h := range list {
 			name, optional := strings.CutSuffix(h.name, "?")
-			r.where = append(r.where[:0], "headers", name)
+			r.at("headers", name)
 			v, err := r.renderString(h.value)
 			if err != nil {
 				if optional && isMissing(err) {
