@@ -78,11 +78,49 @@ type Event struct {
 // Reset empties the event, keeping the memory its items were decoded into
 // so that decoding into it again allocates less.
 func (e *Event) Reset() {
-	items, ptrs := e.items[:cap(e.items)], e.itemPtrs[:cap(e.itemPtrs)]
-	clear(items)
-	clear(ptrs)
-	*e = Event{items: items[:0], itemPtrs: ptrs[:0]}
-	e.wire()
+	if e.Order != &e.order {
+		// Never wired, or a copy of another event: start afresh.
+		items, ptrs := e.items[:cap(e.items)], e.itemPtrs[:cap(e.itemPtrs)]
+		clear(items)
+		clear(ptrs)
+		*e = Event{items: items[:0], itemPtrs: ptrs[:0]}
+		e.wire()
+		return
+	}
+	// Clear only what the last decode wrote: every pointer written while
+	// the garbage collector is marking costs a write barrier.
+	clear(e.items)
+	clear(e.itemPtrs)
+	e.items, e.itemPtrs, e.Items = e.items[:0], e.itemPtrs[:0], nil
+	e.SpecVersion, e.ID, e.Type, e.OccurredAt, e.Marketplace, e.Note = "", "", "", "", "", ""
+	e.raw, e.itemsRaw = gjson.Result{}, gjson.Result{}
+	if e.order.raw.Raw != "" {
+		e.order = Order{}
+		o := &e.order
+		o.Customer, o.ShippingAddress, o.Shipping, o.Totals = &o.customer, &o.shippingAddress, &o.shipping, &o.totals
+	}
+	e.resetDetails()
+}
+
+func (e *Event) resetDetails() {
+	if e.invoice.raw.Raw != "" {
+		e.invoice = Invoice{}
+	}
+	if e.shipment.raw.Raw != "" {
+		e.shipment = Shipment{}
+	}
+	if e.delivery.raw.Raw != "" {
+		e.delivery = Delivery{}
+	}
+	if e.cancellation.raw.Raw != "" {
+		e.cancellation = Cancellation{}
+	}
+	if e.failure.raw.Raw != "" {
+		e.failure = Failure{}
+	}
+	if e.exception.raw.Raw != "" {
+		e.exception = Exception{}
+	}
 }
 
 // wire points the object fields at the event's own storage.
