@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"cmp"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -179,11 +180,11 @@ func boolOp(op string, l, r boolFn) (fnode, bool) {
 }
 
 func intOp(op string, l, r intFn) (fnode, bool) {
-	if cmp := intCompare(op); cmp != nil {
+	if compare := ordered[int](op); compare != nil {
 		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
 			a, ok1 := l(env, el)
 			b, ok2 := r(env, el)
-			return cmp(a, b), ok1 && ok2
+			return compare(a, b), ok1 && ok2
 		}), true
 	}
 	var arith func(a, b int) int
@@ -204,20 +205,21 @@ func intOp(op string, l, r intFn) (fnode, bool) {
 	}), true
 }
 
-func intCompare(op string) func(a, b int) bool {
+// ordered compares two values of an ordered type with op, or is nil.
+func ordered[T cmp.Ordered](op string) func(a, b T) bool {
 	switch op {
 	case "==":
-		return func(a, b int) bool { return a == b }
+		return func(a, b T) bool { return a == b }
 	case "!=":
-		return func(a, b int) bool { return a != b }
+		return func(a, b T) bool { return a != b }
 	case "<":
-		return func(a, b int) bool { return a < b }
+		return func(a, b T) bool { return a < b }
 	case "<=":
-		return func(a, b int) bool { return a <= b }
+		return func(a, b T) bool { return a <= b }
 	case ">":
-		return func(a, b int) bool { return a > b }
+		return func(a, b T) bool { return a > b }
 	case ">=":
-		return func(a, b int) bool { return a >= b }
+		return func(a, b T) bool { return a >= b }
 	}
 	return nil
 }
@@ -233,31 +235,19 @@ func stringOp(op string, l, r strFn) (fnode, bool) {
 			return a + b, true
 		}), true
 	}
-	cmp := stringCompare(op)
-	if cmp == nil {
+	compare := stringCompare(op)
+	if compare == nil {
 		return fnode{}, false
 	}
 	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
 		a, ok1 := l(env, el)
 		b, ok2 := r(env, el)
-		return cmp(a, b), ok1 && ok2
+		return compare(a, b), ok1 && ok2
 	}), true
 }
 
 func stringCompare(op string) func(a, b string) bool {
 	switch op {
-	case "==":
-		return func(a, b string) bool { return a == b }
-	case "!=":
-		return func(a, b string) bool { return a != b }
-	case "<":
-		return func(a, b string) bool { return a < b }
-	case "<=":
-		return func(a, b string) bool { return a <= b }
-	case ">":
-		return func(a, b string) bool { return a > b }
-	case ">=":
-		return func(a, b string) bool { return a >= b }
 	case "contains":
 		return strings.Contains
 	case "startsWith":
@@ -265,7 +255,7 @@ func stringCompare(op string) func(a, b string) bool {
 	case "endsWith":
 		return strings.HasSuffix
 	}
-	return nil
+	return ordered[string](op)
 }
 
 // in handles x in [constants], which expr's optimizer turns into a lookup
