@@ -410,22 +410,33 @@ func (c *fastCompiler) call(v *ast.CallNode) (fnode, bool) {
 	case "date":
 		return c.date(v.Arguments)
 	}
-	if len(v.Arguments) != 1 {
+	return c.stringFunc(id.Value, v.Arguments)
+}
+
+// stringMaps and stringTests are the one-argument string functions (domain
+// functions and builtins) the native evaluation runs.
+var (
+	stringMaps = map[string]func(string) string{
+		"digits": fiscal.Digits, "trim": strings.TrimSpace, "upper": strings.ToUpper, "lower": strings.ToLower,
+	}
+	stringTests = map[string]func(string) bool{
+		"validNFeKey": fiscal.ValidNFeKey, "validCPF": fiscal.ValidCPF, "validCNPJ": fiscal.ValidCNPJ,
+	}
+)
+
+func (c *fastCompiler) stringFunc(name string, args []ast.Node) (fnode, bool) {
+	if len(args) != 1 {
 		return fnode{}, false
 	}
-	f, ok := c.stringArg(v.Arguments, 0)
+	f, ok := c.stringArg(args, 0)
 	if !ok {
 		return fnode{}, false
 	}
-	switch id.Value {
-	case "digits":
-		return mapString(f, fiscal.Digits), true
-	case "validNFeKey":
-		return testString(f, fiscal.ValidNFeKey), true
-	case "validCPF":
-		return testString(f, fiscal.ValidCPF), true
-	case "validCNPJ":
-		return testString(f, fiscal.ValidCNPJ), true
+	if m, ok := stringMaps[name]; ok {
+		return mapString(f, m), true
+	}
+	if t, ok := stringTests[name]; ok {
+		return testString(f, t), true
 	}
 	return fnode{}, false
 }
@@ -626,22 +637,7 @@ func (c *fastCompiler) builtin(v *ast.BuiltinNode) (fnode, bool) {
 	case "all", "any", "none":
 		return c.quantifier(v.Name, v.Arguments)
 	}
-	if len(v.Arguments) != 1 {
-		return fnode{}, false
-	}
-	f, ok := c.stringArg(v.Arguments, 0)
-	if !ok {
-		return fnode{}, false
-	}
-	switch v.Name {
-	case "trim":
-		return mapString(f, strings.TrimSpace), true
-	case "upper":
-		return mapString(f, strings.ToUpper), true
-	case "lower":
-		return mapString(f, strings.ToLower), true
-	}
-	return fnode{}, false
+	return c.stringFunc(v.Name, v.Arguments)
 }
 
 func (c *fastCompiler) length(args []ast.Node) (fnode, bool) {
