@@ -439,31 +439,15 @@ func childPtrs(n ast.Node) []*ast.Node {
 	case *ast.BinaryNode:
 		return []*ast.Node{&v.Left, &v.Right}
 	case *ast.CallNode:
-		out := make([]*ast.Node, len(v.Arguments))
-		for i := range v.Arguments {
-			out[i] = &v.Arguments[i]
-		}
-		return out
+		return elemPtrs(v.Arguments)
 	case *ast.BuiltinNode:
-		out := make([]*ast.Node, len(v.Arguments))
-		for i := range v.Arguments {
-			out[i] = &v.Arguments[i]
-		}
-		return out
+		return elemPtrs(v.Arguments)
 	case *ast.ConditionalNode:
 		return []*ast.Node{&v.Cond, &v.Exp1, &v.Exp2}
 	case *ast.ArrayNode:
-		out := make([]*ast.Node, len(v.Nodes))
-		for i := range v.Nodes {
-			out[i] = &v.Nodes[i]
-		}
-		return out
+		return elemPtrs(v.Nodes)
 	case *ast.MapNode:
-		out := make([]*ast.Node, len(v.Pairs))
-		for i := range v.Pairs {
-			out[i] = &v.Pairs[i]
-		}
-		return out
+		return elemPtrs(v.Pairs)
 	case *ast.PairNode:
 		return []*ast.Node{&v.Value}
 	case *ast.MemberNode:
@@ -472,6 +456,14 @@ func childPtrs(n ast.Node) []*ast.Node {
 		return []*ast.Node{&v.Node, &v.From, &v.To}
 	}
 	return nil
+}
+
+func elemPtrs(nodes []ast.Node) []*ast.Node {
+	out := make([]*ast.Node, len(nodes))
+	for i := range nodes {
+		out[i] = &nodes[i]
+	}
+	return out
 }
 
 // nilTestPatcher rewrites has(x.y) into x.y != nil for inbound payloads,

@@ -37,23 +37,27 @@ var vms = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: MemoryBudget} 
 
 // Missing returns the first required field the environment lacks, or nil.
 func (p *Program) Missing(env *Env) *MissingError {
-	for _, r := range p.required {
-		if !presentIn(env, r) {
-			return &MissingError{Path: r.path, Pointer: r.path.Pointer(env.ItemIndex())}
-		}
+	i := p.firstMissing(env)
+	if i < 0 {
+		return nil
 	}
-	return nil
+	r := p.required[i].path
+	return &MissingError{Path: r, Pointer: r.Pointer(env.ItemIndex())}
 }
 
 // Complete reports whether the environment has every field the program
 // requires: Missing without building the error.
-func (p *Program) Complete(env *Env) bool {
-	for _, r := range p.required {
+func (p *Program) Complete(env *Env) bool { return p.firstMissing(env) < 0 }
+
+// firstMissing is the index in p.required of the first field env lacks,
+// or -1.
+func (p *Program) firstMissing(env *Env) int {
+	for i, r := range p.required {
 		if !presentIn(env, r) {
-			return false
+			return i
 		}
 	}
-	return true
+	return -1
 }
 
 // Run evaluates the program against env. Before evaluating it checks that
@@ -66,14 +70,12 @@ func (p *Program) Run(env any) (any, error) {
 		if m := p.Missing(e); m != nil {
 			return nil, m
 		}
+		if v, ok := p.runFast(e); ok {
+			return v.Interface(), nil
+		}
 	case map[string]any:
 		if m := p.missingIn(e); m != nil {
 			return nil, m
-		}
-	}
-	if e, ok := env.(*Env); ok && p.fast != nil {
-		if v, ok := p.runFast(e); ok {
-			return v.Interface(), nil
 		}
 	}
 	return p.runVM(env)
@@ -86,8 +88,8 @@ func (p *Program) runVM(env any) (any, error) {
 	return out, err
 }
 
-// Native reports whether the program is evaluated natively (without expr's
-// VM) whenever the event has every field it reads.
+// Native reports whether the program has a native form (see fast.go), used
+// instead of expr's VM whenever it can give the VM's result.
 func (p *Program) Native() bool { return p.fast != nil }
 
 // Eval evaluates an outbound program like Run, without boxing its value.
@@ -95,10 +97,8 @@ func (p *Program) Eval(env *Env) (Value, error) {
 	if m := p.Missing(env); m != nil {
 		return Value{}, m
 	}
-	if p.fast != nil {
-		if v, ok := p.runFast(env); ok {
-			return v, nil
-		}
+	if v, ok := p.runFast(env); ok {
+		return v, nil
 	}
 	out, err := p.runVM(env)
 	return ValueOf(out), err
@@ -114,19 +114,13 @@ func (p *Program) EvalVM(env *Env) (Value, error) {
 	return ValueOf(out), err
 }
 
-// RunBool evaluates a boolean outbound program (a guard or a condition);
-// a value that is not a boolean reads as false.
-func (p *Program) RunBool(env *Env) (bool, error) {
-	v, err := p.Eval(env)
-	if err != nil {
-		return false, err
-	}
-	b, _ := v.Bool()
-	return b, nil
-}
-
-func (p *Program) runFast(env *Env) (Value, bool) {
+// runFast evaluates the native form; ok is false when there is none or it
+// leaves the value to the VM.
+func (p *Program) runFast(env *Env) (v Value, ok bool) {
 	f := p.fast
+	if f == nil {
+		return Value{}, false
+	}
 	switch f.kind {
 	case fBool:
 		b, ok := f.b(env, nil)

@@ -39,12 +39,16 @@ const (
 	fItems
 )
 
-// elemFn reads the element of a predicate (the # of all(items, ...)).
+// fn computes a sub-expression. el is the element of the enclosing
+// predicate (the # of all(items, ...)), nil outside one; the second result
+// is false when the VM must give the value.
+type fn[T any] func(env *Env, el *event.Item) (T, bool)
+
 type (
-	boolFn  func(env *Env, el *event.Item) (bool, bool)
-	intFn   func(env *Env, el *event.Item) (int, bool)
-	strFn   func(env *Env, el *event.Item) (string, bool)
-	itemsFn func(env *Env, el *event.Item) ([]*event.Item, bool)
+	boolFn  = fn[bool]
+	intFn   = fn[int]
+	strFn   = fn[string]
+	itemsFn = fn[[]*event.Item]
 )
 
 // fnode is a compiled sub-expression: exactly the function of its kind is set.
@@ -271,27 +275,24 @@ func (c *fastCompiler) in(v *ast.BinaryNode) (fnode, bool) {
 	}
 	switch set := k.Value.(type) {
 	case map[string]struct{}:
-		if l.kind != fString {
-			return fnode{}, false
+		if l.kind == fString {
+			return boolNode(member(l.s, set)), true
 		}
-		f := l.s
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
-			s, ok := f(env, el)
-			_, found := set[s]
-			return found, ok
-		}), true
 	case map[int]struct{}:
-		if l.kind != fInt {
-			return fnode{}, false
+		if l.kind == fInt {
+			return boolNode(member(l.n, set)), true
 		}
-		f := l.n
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
-			i, ok := f(env, el)
-			_, found := set[i]
-			return found, ok
-		}), true
 	}
 	return fnode{}, false
+}
+
+// member tests whether f's value is in a constant set.
+func member[T comparable](f fn[T], set map[T]struct{}) boolFn {
+	return func(env *Env, el *event.Item) (bool, bool) {
+		v, ok := f(env, el)
+		_, found := set[v]
+		return found, ok
+	}
 }
 
 func (c *fastCompiler) matches(v *ast.BinaryNode) (fnode, bool) {
@@ -318,44 +319,37 @@ func (c *fastCompiler) conditional(v *ast.ConditionalNode) (fnode, bool) {
 	if !ok1 || !ok2 || !ok3 || cond.kind != fBool || a.kind != b.kind {
 		return fnode{}, false
 	}
-	pick := func(env *Env, el *event.Item) (first, ok bool) { return cond.b(env, el) }
 	switch a.kind {
 	case fBool:
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
-			if first, ok := pick(env, el); !ok {
-				return false, false
-			} else if first {
-				return a.b(env, el)
-			}
-			return b.b(env, el)
-		}), true
+		return boolNode(choose(cond.b, a.b, b.b)), true
 	case fInt:
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
-			if first, ok := pick(env, el); !ok {
-				return 0, false
-			} else if first {
-				return a.n(env, el)
-			}
-			return b.n(env, el)
-		}), true
+		return intNode(choose(cond.b, a.n, b.n)), true
 	case fString:
-		return strNode(func(env *Env, el *event.Item) (string, bool) {
-			if first, ok := pick(env, el); !ok {
-				return "", false
-			} else if first {
-				return a.s(env, el)
-			}
-			return b.s(env, el)
-		}), true
+		return strNode(choose(cond.b, a.s, b.s)), true
 	}
 	return fnode{}, false
+}
+
+// choose is cond ? a : b.
+func choose[T any](cond boolFn, a, b fn[T]) fn[T] {
+	return func(env *Env, el *event.Item) (T, bool) {
+		first, ok := cond(env, el)
+		switch {
+		case !ok:
+			var zero T
+			return zero, false
+		case first:
+			return a(env, el)
+		}
+		return b(env, el)
+	}
 }
 
 func boolNode(f boolFn) fnode { return fnode{kind: fBool, b: f} }
 func intNode(f intFn) fnode   { return fnode{kind: fInt, n: f} }
 func strNode(f strFn) fnode   { return fnode{kind: fString, s: f} }
 
-// stringArg compiles the only argument of a string function.
+// stringArg compiles args[n], which must be a string.
 func (c *fastCompiler) stringArg(args []ast.Node, n int) (strFn, bool) {
 	if len(args) <= n {
 		return nil, false
@@ -455,15 +449,12 @@ func presence(args []ast.Node) (boolFn, bool) {
 	p, o := path.Value, event.Object(obj.Value)
 	switch base.Value {
 	case "item":
-		text := decodedText(itemType, nil, p)
-		return func(env *Env, _ *event.Item) (bool, bool) {
+		text := decodedText(itemType, nil, p, itemBase)
+		return func(env *Env, el *event.Item) (bool, bool) {
 			if env.Item == nil {
 				return false, false
 			}
-			if text != nil && text(reflect.ValueOf(env.Item).Elem()) != "" {
-				return true, true
-			}
-			return exists(env.Item.Raw().Get(p)), true
+			return hasText(text, env, el) || exists(env.Item.Raw().Get(p)), true
 		}, true
 	case "$env":
 	default:
@@ -478,38 +469,36 @@ func presence(args []ast.Node) (boolFn, bool) {
 			return found, true
 		}, true
 	}
-	text := decodedText(eventType, event.ObjectPath(o), p)
-	return func(env *Env, _ *event.Item) (bool, bool) {
-		if text != nil && text(reflect.ValueOf(&env.Event).Elem()) != "" {
-			return true, true
-		}
-		return exists(env.Event.ObjectRaw(o).Get(p)), true
+	text := decodedText(eventType, event.ObjectPath(o), p, eventBase)
+	return func(env *Env, el *event.Item) (bool, bool) {
+		return hasText(text, env, el) || exists(env.Event.ObjectRaw(o).Get(p)), true
 	}, true
 }
 
 // decodedText returns a reader of the decoded text of a string field (or
-// string map entry) at the gjson path p inside the object at obj, or nil.
-// Decoded text that is not empty proves the field is in the JSON and not
-// null, which spares the JSON lookup; empty text proves nothing (the field
-// may be "", or absent).
-func decodedText(t reflect.Type, obj []string, p string) func(reflect.Value) string {
+// string map entry) at the gjson path p inside the object at obj, read from
+// base, or nil. Decoded text that is not empty proves the field is in the
+// JSON and not null, which spares the JSON lookup; empty text proves nothing
+// (the field may be "", or absent).
+func decodedText(t reflect.Type, obj []string, p string, base fn[reflect.Value]) strFn {
 	if strings.ContainsRune(p, '\\') {
 		return nil
 	}
 	segs := append(append([]string(nil), obj...), strings.Split(p, ".")...)
-	idx, key, kind, ok := fieldPath(t, segs)
-	switch {
-	case !ok:
-		return nil
-	case kind == reflect.String:
-		return func(b reflect.Value) string { return b.FieldByIndex(idx).String() }
-	case kind == reflect.Map:
-		return func(b reflect.Value) string {
-			m, _ := b.FieldByIndex(idx).Interface().(map[string]string)
-			return m[key]
-		}
+	if n, ok := structField(t, segs, base); ok && n.kind == fString {
+		return n.s
 	}
 	return nil
+}
+
+// hasText reports whether a decodedText reader (possibly nil) reads text
+// that is not empty.
+func hasText(text strFn, env *Env, el *event.Item) bool {
+	if text == nil {
+		return false
+	}
+	s, _ := text(env, el)
+	return s != ""
 }
 
 func (c *fastCompiler) present(args []ast.Node) (fnode, bool) {
@@ -528,27 +517,24 @@ func (c *fastCompiler) need(args []ast.Node) (fnode, bool) {
 	if !ok {
 		return fnode{}, false
 	}
-	there := func(env *Env, el *event.Item) bool {
-		p, ok := test(env, el)
-		return p && ok
-	}
 	switch x.kind {
 	case fString:
-		return strNode(func(env *Env, el *event.Item) (string, bool) {
-			if !there(env, el) {
-				return "", false
-			}
-			return x.s(env, el)
-		}), true
+		return strNode(ifPresent(test, x.s)), true
 	case fInt:
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
-			if !there(env, el) {
-				return 0, false
-			}
-			return x.n(env, el)
-		}), true
+		return intNode(ifPresent(test, x.n)), true
 	}
 	return fnode{}, false
+}
+
+// ifPresent is x when test holds; otherwise the VM decides.
+func ifPresent[T any](test boolFn, x fn[T]) fn[T] {
+	return func(env *Env, el *event.Item) (T, bool) {
+		if there, ok := test(env, el); !there || !ok {
+			var zero T
+			return zero, false
+		}
+		return x(env, el)
+	}
 }
 
 func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
@@ -731,21 +717,34 @@ func (c *fastCompiler) read(n ast.Node) (fnode, bool) {
 			return v, ok
 		}), true
 	case RootItem:
-		return structField(itemType, p.Segs, func(env *Env, _ *event.Item) (reflect.Value, bool) {
-			if env.Item == nil {
-				return reflect.Value{}, false
-			}
-			return reflect.ValueOf(env.Item).Elem(), true
-		})
+		return structField(itemType, p.Segs, itemBase)
 	case RootEvent:
 		if len(p.Segs) == 1 && p.Segs[0] == "items" {
 			return fnode{kind: fItems, items: func(env *Env, _ *event.Item) ([]*event.Item, bool) { return env.Items, true }}, true
 		}
-		return structField(eventType, p.Segs, func(env *Env, _ *event.Item) (reflect.Value, bool) {
-			return reflect.ValueOf(&env.Event).Elem(), true
-		})
+		return structField(eventType, p.Segs, eventBase)
 	}
 	return fnode{}, false
+}
+
+// itemBase, eventBase and elemBase are the structs field reads start from:
+// the current item, the event, and the element of a predicate.
+func itemBase(env *Env, _ *event.Item) (reflect.Value, bool) {
+	if env.Item == nil {
+		return reflect.Value{}, false
+	}
+	return reflect.ValueOf(env.Item).Elem(), true
+}
+
+func eventBase(env *Env, _ *event.Item) (reflect.Value, bool) {
+	return reflect.ValueOf(&env.Event).Elem(), true
+}
+
+func elemBase(_ *Env, el *event.Item) (reflect.Value, bool) {
+	if el == nil {
+		return reflect.Value{}, false
+	}
+	return reflect.ValueOf(el).Elem(), true
 }
 
 // elemField compiles .field inside a predicate over items.
@@ -754,17 +753,12 @@ func (c *fastCompiler) elemField(m *ast.MemberNode) (fnode, bool) {
 	if !c.inPredicate || !ok {
 		return fnode{}, false
 	}
-	return structField(itemType, []string{name}, func(_ *Env, el *event.Item) (reflect.Value, bool) {
-		if el == nil {
-			return reflect.Value{}, false
-		}
-		return reflect.ValueOf(el).Elem(), true
-	})
+	return structField(itemType, []string{name}, elemBase)
 }
 
 // structField compiles the read of a string or int field reached through
 // structs (and a last step into a string map, such as order.attributes.x).
-func structField(t reflect.Type, segs []string, base func(*Env, *event.Item) (reflect.Value, bool)) (fnode, bool) {
+func structField(t reflect.Type, segs []string, base fn[reflect.Value]) (fnode, bool) {
 	idx, key, kind, ok := fieldPath(t, segs)
 	if !ok {
 		return fnode{}, false
@@ -798,30 +792,4 @@ func structField(t reflect.Type, segs []string, base func(*Env, *event.Item) (re
 		}), true
 	}
 	return fnode{}, false
-}
-
-// fieldPath resolves segs through struct fields: the index path, and the
-// kind at its end (string, int, or a map[string]string read at key).
-func fieldPath(t reflect.Type, segs []string) (idx []int, key string, kind reflect.Kind, ok bool) {
-	for i, s := range segs {
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t.Kind() == reflect.Map && i == len(segs)-1 && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String {
-			return idx, s, reflect.Map, true
-		}
-		if t.Kind() != reflect.Struct {
-			return nil, "", 0, false
-		}
-		f, found := fieldByTag(t, s)
-		if !found {
-			return nil, "", 0, false
-		}
-		idx = append(idx, f.Index...)
-		t = f.Type
-	}
-	if len(segs) == 0 || (t.Kind() != reflect.String && t.Kind() != reflect.Int) {
-		return nil, "", 0, false
-	}
-	return idx, "", t.Kind(), true
 }

@@ -98,25 +98,37 @@ func locate(p Path) located {
 // stringField returns the index path of a string field reached through
 // struct fields only, or nil.
 func stringField(t reflect.Type, segs []string) []int {
-	var idx []int
-	for _, s := range segs {
+	idx, _, kind, ok := fieldPath(t, segs)
+	if !ok || kind != reflect.String {
+		return nil
+	}
+	return idx
+}
+
+// fieldPath resolves segs through struct fields: the index path, and the
+// kind at its end (string, int, or a map[string]string read at key).
+func fieldPath(t reflect.Type, segs []string) (idx []int, key string, kind reflect.Kind, ok bool) {
+	for i, s := range segs {
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if t.Kind() != reflect.Struct {
-			return nil
+		if t.Kind() == reflect.Map && i == len(segs)-1 && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String {
+			return idx, s, reflect.Map, true
 		}
-		f, ok := fieldByTag(t, s)
-		if !ok {
-			return nil
+		if t.Kind() != reflect.Struct {
+			return nil, "", 0, false
+		}
+		f, found := fieldByTag(t, s)
+		if !found {
+			return nil, "", 0, false
 		}
 		idx = append(idx, f.Index...)
 		t = f.Type
 	}
-	if t.Kind() != reflect.String || len(segs) == 0 {
-		return nil
+	if len(segs) == 0 || (t.Kind() != reflect.String && t.Kind() != reflect.Int) {
+		return nil, "", 0, false
 	}
-	return idx
+	return idx, "", t.Kind(), true
 }
 
 // lookup finds a located path in the event.
