@@ -56,11 +56,7 @@ func (e *Event) set(k string, v gjson.Result) {
 		e.Order.raw = v
 		each(v, e.Order.set)
 	case "items":
-		e.itemsRaw = v
-		e.items, e.Items = decodeItems(v, e.items, e.itemPtrs[:0])
-		if e.Items != nil {
-			e.itemPtrs = e.Items
-		}
+		e.setItems(v)
 	default:
 		e.setDetail(k, v)
 	}
@@ -201,27 +197,29 @@ func (a *Address) setPlace(k, s string) {
 	}
 }
 
-// decodeItems decodes the items into store and pointers to them into
-// ptrs, reusing both when they are large enough.
-func decodeItems(v gjson.Result, store []Item, ptrs []*Item) ([]Item, []*Item) {
+// setItems decodes the items array into the event's item memory, growing
+// it only when the last decode's is too small. Items is nil when v is not
+// an array, and empty but not nil for [], however often e was reused.
+func (e *Event) setItems(v gjson.Result) {
+	e.itemsRaw = v
 	if !v.IsArray() {
-		return store[:0], nil
+		return
 	}
 	n := 0
 	v.ForEach(func(_, _ gjson.Result) bool { n++; return true })
-	if cap(store) < n {
-		store, ptrs = make([]Item, n), make([]*Item, n)
+	if e.items == nil || cap(e.items) < n {
+		e.items, e.itemPtrs = make([]Item, n), make([]*Item, n)
 	}
-	store, ptrs = store[:n], ptrs[:n]
+	e.items, e.itemPtrs = e.items[:n], e.itemPtrs[:n]
 	i := 0
 	v.ForEach(func(_, r gjson.Result) bool {
-		store[i] = Item{raw: r, index: i}
-		each(r, store[i].set)
-		ptrs[i] = &store[i]
+		e.items[i] = Item{raw: r, index: i}
+		each(r, e.items[i].set)
+		e.itemPtrs[i] = &e.items[i]
 		i++
 		return true
 	})
-	return store, ptrs
+	e.Items = e.itemPtrs
 }
 
 func (it *Item) set(k string, v gjson.Result) {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -41,6 +42,8 @@ func TestDecodeIntoReusedEvent(t *testing.T) {
 		fullEvent,
 		`{"id":"e2","type":"order.created","items":[{"sku":"Z"}]}`,
 		fullEvent,
+		`{"id":"e3","items":[]}`,
+		fullEvent,
 		`{"id":"e3"}`,
 		`{"order":{"id":"o4"},"invoice":{"key":"k4"}}`,
 	}
@@ -72,5 +75,34 @@ func TestResetAfterCopy(t *testing.T) {
 	}
 	if orig.Order.ID != "o1" || cp.Order.ID != "o9" {
 		t.Errorf("original order id %q, copy %q; want o1 and o9", orig.Order.ID, cp.Order.ID)
+	}
+	if !DecodeInto(&cp, `{"id":"other","items":[{"sku":"Q"}]}`) {
+		t.Fatal("not decoded")
+	}
+	if len(orig.Items) != 2 || orig.Items[0] == nil || orig.Items[0].SKU != "A" || cp.Items[0].SKU != "Q" {
+		t.Errorf("original items %v, copy %v; want the original's first sku A and the copy's Q", orig.Items, cp.Items)
+	}
+}
+
+// TestObjects checks that each object's path, the object ObjectOf finds for
+// a field inside it, and the raw JSON ObjectRaw gives all agree.
+func TestObjects(t *testing.T) {
+	e, _ := DecodeString(fullEvent)
+	for o := ObjectOrder; o <= ObjectException; o++ {
+		path := ObjectPath(o)
+		got, n := ObjectOf(append(append([]string{}, path...), "field"))
+		if got != o || n != len(path) {
+			t.Errorf("ObjectOf(%v.field) = %d, %d; want %d, %d", path, got, n, o, len(path))
+		}
+		want := e.Raw().Get(strings.Join(path, ".")).Raw
+		if raw := e.ObjectRaw(o).Raw; raw == "" || raw != want {
+			t.Errorf("ObjectRaw(%v) = %q, want %q", path, raw, want)
+		}
+	}
+	if o, n := ObjectOf([]string{"order"}); o != ObjectNone || n != 0 {
+		t.Errorf("ObjectOf(order) = %d, %d; want the event itself", o, n)
+	}
+	if e.ObjectRaw(ObjectNone).Raw != fullEvent || ObjectPath(ObjectNone) != nil {
+		t.Error("ObjectNone does not stand for the whole event")
 	}
 }

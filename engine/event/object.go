@@ -27,11 +27,24 @@ const (
 	ObjectException
 )
 
-var objectPaths = map[string]Object{
-	"order": ObjectOrder, "order.customer": ObjectCustomer, "order.shippingAddress": ObjectShippingAddress,
-	"order.shipping": ObjectShipping, "order.totals": ObjectTotals, "invoice": ObjectInvoice,
-	"shipment": ObjectShipment, "delivery": ObjectDelivery, "cancellation": ObjectCancellation,
-	"failure": ObjectFailure, "exception": ObjectException,
+// objects gives, by Object, the field path of each object and where its raw
+// JSON is kept.
+var objects = [...]struct {
+	path string
+	raw  func(*Event) gjson.Result
+}{
+	ObjectNone:            {"", func(e *Event) gjson.Result { return e.raw }},
+	ObjectOrder:           {"order", func(e *Event) gjson.Result { return e.order.raw }},
+	ObjectCustomer:        {"order.customer", func(e *Event) gjson.Result { return e.order.customer.raw }},
+	ObjectShippingAddress: {"order.shippingAddress", func(e *Event) gjson.Result { return e.order.shippingAddress.raw }},
+	ObjectShipping:        {"order.shipping", func(e *Event) gjson.Result { return e.order.shipping.raw }},
+	ObjectTotals:          {"order.totals", func(e *Event) gjson.Result { return e.order.totals.raw }},
+	ObjectInvoice:         {"invoice", func(e *Event) gjson.Result { return e.invoice.raw }},
+	ObjectShipment:        {"shipment", func(e *Event) gjson.Result { return e.shipment.raw }},
+	ObjectDelivery:        {"delivery", func(e *Event) gjson.Result { return e.delivery.raw }},
+	ObjectCancellation:    {"cancellation", func(e *Event) gjson.Result { return e.cancellation.raw }},
+	ObjectFailure:         {"failure", func(e *Event) gjson.Result { return e.failure.raw }},
+	ObjectException:       {"exception", func(e *Event) gjson.Result { return e.exception.raw }},
 }
 
 // ObjectOf returns the deepest object of the event that a field path lies
@@ -45,8 +58,10 @@ func ObjectOf(segs []string) (Object, int) {
 			key += "."
 		}
 		key += segs[i]
-		if o, ok := objectPaths[key]; ok {
-			best, n = o, i+1
+		for o := ObjectOrder; int(o) < len(objects); o++ {
+			if objects[o].path == key {
+				best, n = o, i+1
+			}
 		}
 	}
 	return best, n
@@ -55,46 +70,17 @@ func ObjectOf(segs []string) (Object, int) {
 // ObjectRaw returns the raw JSON of one of the event's objects (empty
 // when the event lacks it); ObjectNone gives the whole event.
 func (e *Event) ObjectRaw(o Object) gjson.Result {
-	switch o {
-	case ObjectOrder:
-		return e.Order.raw
-	case ObjectCustomer:
-		return e.Order.Customer.raw
-	case ObjectShippingAddress:
-		return e.Order.ShippingAddress.raw
-	case ObjectShipping:
-		return e.Order.Shipping.raw
-	case ObjectTotals:
-		return e.Order.Totals.raw
+	if int(o) >= len(objects) {
+		return e.raw
 	}
-	return e.detailRaw(o)
-}
-
-func (e *Event) detailRaw(o Object) gjson.Result {
-	switch o {
-	case ObjectInvoice:
-		return e.Invoice.raw
-	case ObjectShipment:
-		return e.Shipment.raw
-	case ObjectDelivery:
-		return e.Delivery.raw
-	case ObjectCancellation:
-		return e.Cancellation.raw
-	case ObjectFailure:
-		return e.Failure.raw
-	case ObjectException:
-		return e.Exception.raw
-	}
-	return e.raw
+	return objects[o].raw(e)
 }
 
 // ObjectPath returns the field names that lead to an object
-// (ObjectCustomer → order, customer).
+// (ObjectCustomer → order, customer); nil for ObjectNone.
 func ObjectPath(o Object) []string {
-	for path, obj := range objectPaths {
-		if obj == o {
-			return strings.Split(path, ".")
-		}
+	if o == ObjectNone || int(o) >= len(objects) {
+		return nil
 	}
-	return nil
+	return strings.Split(objects[o].path, ".")
 }

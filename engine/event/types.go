@@ -79,11 +79,9 @@ type Event struct {
 // so that decoding into it again allocates less.
 func (e *Event) Reset() {
 	if e.Order != &e.order {
-		// Never wired, or a copy of another event: start afresh.
-		items, ptrs := e.items[:cap(e.items)], e.itemPtrs[:cap(e.itemPtrs)]
-		clear(items)
-		clear(ptrs)
-		*e = Event{items: items[:0], itemPtrs: ptrs[:0]}
+		// Never wired, or a copy of another event whose item memory is the
+		// original's: start afresh.
+		*e = Event{}
 		e.wire()
 		return
 	}
@@ -94,48 +92,38 @@ func (e *Event) Reset() {
 	e.items, e.itemPtrs, e.Items = e.items[:0], e.itemPtrs[:0], nil
 	e.SpecVersion, e.ID, e.Type, e.OccurredAt, e.Marketplace, e.Note = "", "", "", "", "", ""
 	e.raw, e.itemsRaw = gjson.Result{}, gjson.Result{}
-	if e.order.raw.Raw != "" {
-		e.order = Order{}
-		o := &e.order
-		o.Customer, o.ShippingAddress, o.Shipping, o.Totals = &o.customer, &o.shippingAddress, &o.shipping, &o.totals
+	if zeroIfDecoded(&e.order, e.order.raw) {
+		e.order.wire()
 	}
-	e.resetDetails()
+	zeroIfDecoded(&e.invoice, e.invoice.raw)
+	zeroIfDecoded(&e.shipment, e.shipment.raw)
+	zeroIfDecoded(&e.delivery, e.delivery.raw)
+	zeroIfDecoded(&e.cancellation, e.cancellation.raw)
+	zeroIfDecoded(&e.failure, e.failure.raw)
+	zeroIfDecoded(&e.exception, e.exception.raw)
 }
 
-func (e *Event) resetDetails() {
-	if e.invoice.raw.Raw != "" {
-		e.invoice = Invoice{}
+// zeroIfDecoded zeroes *p when a decode filled it in, which it tells by the
+// object's raw JSON, and reports whether it did.
+func zeroIfDecoded[T any](p *T, raw gjson.Result) bool {
+	if raw.Raw == "" {
+		return false
 	}
-	if e.shipment.raw.Raw != "" {
-		e.shipment = Shipment{}
-	}
-	if e.delivery.raw.Raw != "" {
-		e.delivery = Delivery{}
-	}
-	if e.cancellation.raw.Raw != "" {
-		e.cancellation = Cancellation{}
-	}
-	if e.failure.raw.Raw != "" {
-		e.failure = Failure{}
-	}
-	if e.exception.raw.Raw != "" {
-		e.exception = Exception{}
-	}
+	var zero T
+	*p = zero
+	return true
 }
 
 // wire points the object fields at the event's own storage.
 func (e *Event) wire() {
 	e.Order, e.Invoice, e.Shipment = &e.order, &e.invoice, &e.shipment
 	e.Delivery, e.Cancellation, e.Failure, e.Exception = &e.delivery, &e.cancellation, &e.failure, &e.exception
-	o := &e.order
-	o.Customer, o.ShippingAddress, o.Shipping, o.Totals = &o.customer, &o.shippingAddress, &o.shipping, &o.totals
+	e.order.wire()
 }
 
-// New returns an empty event whose objects are all present and empty.
-func New() *Event {
-	e := &Event{}
-	e.wire()
-	return e
+// wire points the order's object fields at its own storage.
+func (o *Order) wire() {
+	o.Customer, o.ShippingAddress, o.Shipping, o.Totals = &o.customer, &o.shippingAddress, &o.shipping, &o.totals
 }
 
 // ItemsRaw returns the JSON of the event's items (empty when absent).

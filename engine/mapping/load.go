@@ -36,7 +36,11 @@ type File struct {
 // aliases cannot make loading loop or explode.
 const maxValues = 50_000
 
-var errTooLarge = errors.New("too many values")
+// tooLargeError is toJSON's error when maxValues is reached or an alias
+// refers to itself; at is the outermost alias being expanded then.
+type tooLargeError struct{ at *yaml.Node }
+
+func (*tooLargeError) Error() string { return "too many values" }
 
 // Pos returns the position of a node in this file.
 func (f *File) Pos(n *yaml.Node) diag.Pos {
@@ -92,8 +96,7 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 	f.budget, f.active = maxValues, map[*yaml.Node]bool{}
 	value, err := f.toJSON(f.Root, "")
 	if err != nil {
-		return f, diag.List{f.Diag(diag.Pos{File: path, Line: 1, Col: 1}, diag.YAMLSyntax,
-			"the file expands to more than %d values (an alias that refers to itself, or aliases nested too deep); write the values out instead", maxValues)}
+		return f, diag.List{f.tooLargeDiag(err.(*tooLargeError).at)}
 	}
 	if schema != nil {
 		if ds := f.validate(schema, value); len(ds) > 0 {
@@ -106,6 +109,17 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 	}
 	f.Mapping = &m
 	return f, nil
+}
+
+// tooLargeDiag reports a file that expands to more than maxValues values,
+// at the alias that does it when there is one.
+func (f *File) tooLargeDiag(alias *yaml.Node) diag.Diagnostic {
+	if alias == nil {
+		return f.Diag(diag.Pos{File: f.Path, Line: 1, Col: 1}, diag.YAMLSyntax,
+			"the file has more than %d values, more than a mapping file may hold; remove what the mapping does not need", maxValues)
+	}
+	return f.Diag(f.Pos(alias), diag.YAMLSyntax,
+		"the file expands to more than %d values through this alias (it refers to itself, or to aliases nested too deep); write the values out instead", maxValues)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
@@ -163,17 +177,12 @@ func (f *File) decodeDiag(err error) diag.Diagnostic {
 // recording every value's and key's node under its JSON pointer.
 func (f *File) toJSON(n *yaml.Node, ptr string) (any, error) {
 	if f.budget--; f.budget < 0 {
-		return nil, errTooLarge
+		return nil, &tooLargeError{}
 	}
 	f.values[ptr] = n
 	switch n.Kind {
 	case yaml.AliasNode:
-		if f.active[n.Alias] {
-			return nil, errTooLarge
-		}
-		f.active[n.Alias] = true
-		defer delete(f.active, n.Alias)
-		return f.toJSON(n.Alias, ptr)
+		return f.aliasJSON(n, ptr)
 	case yaml.MappingNode:
 		return f.mappingJSON(n, ptr)
 	case yaml.SequenceNode:
@@ -188,6 +197,21 @@ func (f *File) toJSON(n *yaml.Node, ptr string) (any, error) {
 		return a, nil
 	}
 	return scalar(n), nil
+}
+
+// aliasJSON expands an alias, failing on one that refers to itself and
+// naming the outermost alias in the error.
+func (f *File) aliasJSON(n *yaml.Node, ptr string) (any, error) {
+	if f.active[n.Alias] {
+		return nil, &tooLargeError{at: n}
+	}
+	f.active[n.Alias] = true
+	v, err := f.toJSON(n.Alias, ptr)
+	delete(f.active, n.Alias)
+	if err != nil {
+		err.(*tooLargeError).at = n // each enclosing alias overwrites it
+	}
+	return v, err
 }
 
 func (f *File) mappingJSON(n *yaml.Node, ptr string) (any, error) {

@@ -16,14 +16,20 @@ func TestAliasesCannotExplode(t *testing.T) {
 		bomb += name + ": &" + name + " [" + refs + "]\n"
 		prev = name
 	}
-	for name, src := range map[string]string{
-		"alias bomb":  bomb,
-		"alias cycle": "a: &a {b: *a}\n",
+	for name, c := range map[string]struct {
+		src       string
+		line, col int // of the alias the finding points at; col 0: any
+	}{
+		"alias bomb":  {bomb, 5, 0}, // e: the first anchor past the limit
+		"alias cycle": {"x: 1\na: &a {b: *a}\n", 2, 11},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, ds := Parse("m.yaml", []byte(src), nil)
+			_, ds := Parse("m.yaml", []byte(c.src), nil)
 			if len(ds) == 0 || ds[0].Code != diag.YAMLSyntax || !strings.Contains(ds[0].Message, "expands to more than") {
-				t.Errorf("findings = %v, want one yaml_syntax about expansion", ds)
+				t.Fatalf("findings = %v, want one yaml_syntax about expansion", ds)
+			}
+			if ds[0].Pos.Line != c.line || c.col != 0 && ds[0].Pos.Col != c.col {
+				t.Errorf("finding at %d:%d, want the alias at %d:%d", ds[0].Pos.Line, ds[0].Pos.Col, c.line, c.col)
 			}
 		})
 	}
