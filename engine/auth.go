@@ -60,7 +60,7 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 	}
 	ap, ok := mk.auth[scheme]
 	if !ok {
-		return nil, &Error{Kind: KindConfiguration, Code: "unknown_auth_scheme",
+		return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownAuthScheme,
 			Message: fmt.Sprintf("the %s mapping has no auth scheme %q (it has: %s)", mk.id, scheme, strings.Join(mk.src.Auth.Schemes.Keys, ", "))}
 	}
 	return mk.resolveAuth(ap, vars)
@@ -131,7 +131,7 @@ func (a *Auth) TokenBody(secrets, vars map[string]string) ([]byte, error) {
 	}
 	for _, name := range a.Secrets {
 		if secrets[name] == "" {
-			return nil, &Error{Kind: KindConfiguration, Code: "missing_secret",
+			return nil, &Error{Kind: KindConfiguration, Code: CodeMissingSecret,
 				Message: fmt.Sprintf("secret %s of the %s mapping is not set; set %s or put it in the secrets file", name, a.mk.id, SecretEnvName(a.mk.id, name))}
 		}
 	}
@@ -147,4 +147,4 @@ func SecretEnvName(marketplace, name string) string {
 
 // VarEnvName is the environment variable that holds a marketplace's
 // run-time variable: ROTA_VAR_<MARKETPLACE>_<NAME>.
-func VarEnvName(marketplace, name string) string { return varEnvName(marketplace, name) }
+func VarEnvName(marketplace, name string) string { return envName("ROTA_VAR_", marketplace, name) }

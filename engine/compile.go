@@ -272,7 +272,8 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 	}
 	out.path = c.pathTemplate(&call.Path)
 	for _, p := range out.path {
-		// Literal text, and room for a value (an order id) per expression.
+		// Literal text, and generous room per part for the values between
+		// (order ids, once percent-encoded, run long).
 		out.pathLen += len(p.text) + 24
 	}
 	out.query = c.headers(call.Query, ptr+"/query")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,25 +89,31 @@ func responseEnv(status int, header http.Header, body []byte) *lang.Response {
 	return env
 }
 
+// runRule runs a response rule, naming the rule's position on failure.
+func runRule(p *lang.Program, env *lang.Response) (any, error) {
+	v, err := p.Run(env)
+	if err != nil {
+		return nil, fmt.Errorf("response rule at %s: %w", p.Source().Pos, err)
+	}
+	return v, nil
+}
+
 func evalBool(p *lang.Program, env *lang.Response, def bool) (bool, error) {
 	if p == nil {
 		return def, nil
 	}
-	v, err := p.Run(env)
-	if err != nil {
-		return false, fmt.Errorf("response rule at %s: %w", p.Source().Pos, err)
-	}
+	v, err := runRule(p, env)
 	b, _ := v.(bool)
-	return b, nil
+	return b, err
 }
 
 func evalText(p *lang.Program, env *lang.Response, def string) (string, error) {
 	if p == nil {
 		return def, nil
 	}
-	v, err := p.Run(env)
+	v, err := runRule(p, env)
 	if err != nil {
-		return def, fmt.Errorf("response rule at %s: %w", p.Source().Pos, err)
+		return def, err
 	}
 	switch x := v.(type) {
 	case string:
@@ -114,7 +121,7 @@ func evalText(p *lang.Program, env *lang.Response, def string) (string, error) {
 			return x, nil
 		}
 	case float64:
-		return strings.TrimSuffix(fmt.Sprintf("%.0f", x), ".0"), nil
+		return strconv.FormatFloat(x, 'f', 0, 64), nil
 	case int, int64, bool:
 		return fmt.Sprint(x), nil
 	}

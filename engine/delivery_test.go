@@ -2,38 +2,43 @@ package engine_test
 
 import (
 	"net/http"
-	"os"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/mappings"
 )
 
-func bundled(t *testing.T) *engine.Engine {
+// bundledOnce loads the bundled mappings once per test binary; an Engine
+// is not changed after loading, so tests and benchmarks share it.
+var bundledOnce = sync.OnceValues(func() (*engine.Engine, error) {
+	return engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+})
+
+// bundled is the engine with the bundled mappings.
+func bundled(t testing.TB) *engine.Engine {
 	t.Helper()
-	e, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+	e, err := bundledOnce()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("load bundled mappings: %v", err)
 	}
 	return e
 }
 
-func firstCall(t *testing.T, e *engine.Engine, file string, o engine.TranslateOptions) engine.Call {
+// firstCall translates examples/events/<mkt>/<event>.json and returns its
+// first call.
+func firstCall(t *testing.T, e *engine.Engine, mkt, event string, o engine.TranslateOptions) engine.Call {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.Translate(raw, o)
+	res, err := e.Translate(exampleEvent(t, mkt, event), o)
 	if err != nil || len(res.Calls) == 0 {
-		t.Fatalf("translate %s: %v", file, err)
+		t.Fatalf("translate %s/%s: got %+v, %v; want a call", mkt, event, res, err)
 	}
 	return res.Calls[0]
 }
 
 func TestJudgeSkyHub(t *testing.T) {
-	c := firstCall(t, bundled(t), "../examples/events/skyhub/shipped.json", engine.TranslateOptions{})
+	c := firstCall(t, bundled(t), "skyhub", "shipped", engine.TranslateOptions{})
 	tests := []struct {
 		status        int
 		body          string
@@ -68,8 +73,7 @@ func TestJudgeSkyHub(t *testing.T) {
 }
 
 func TestJudgeNapseAck(t *testing.T) {
-	vars := map[string]string{"baseUrl": "https://200.100.100.100:8090"}
-	c := firstCall(t, bundled(t), "../examples/events/napse/canceled.json", engine.TranslateOptions{Vars: vars})
+	c := firstCall(t, bundled(t), "napse", "canceled", engine.TranslateOptions{Vars: napseVars})
 	v, err := c.Judge(200, http.Header{}, []byte(`{"ack": 1023, "message": "orden cerrada"}`))
 	if err != nil || v.Outcome != engine.VerdictFail || v.Code != "1023" || v.Message != "orden cerrada" {
 		t.Errorf("ack 1023 on HTTP 200: got %+v, %v; want fail 1023", v, err)

@@ -140,11 +140,16 @@ func capped(ds diag.List, file string) diag.List {
 	if len(ds) <= MaxFindings {
 		return ds
 	}
-	more := len(ds) - MaxFindings
+	// The summary is an error only when it hides one, so that warnings
+	// alone never stop the mappings from loading.
+	hidden := ds[MaxFindings:]
+	severity := diag.Warning
+	if hidden.HasErrors() {
+		severity = diag.Error
+	}
 	last := ds[MaxFindings-1]
-	ds = append(ds[:MaxFindings:MaxFindings], diag.Diagnostic{Pos: last.Pos, Severity: diag.Error, Code: last.Code,
-		Message: fmt.Sprintf("%d more findings in %s not shown; fix these first", more, file)})
-	return ds
+	return append(ds[:MaxFindings:MaxFindings], diag.Diagnostic{Pos: last.Pos, Severity: severity, Code: last.Code,
+		Message: fmt.Sprintf("%d more findings in %s not shown; fix these first", len(hidden), file)})
 }
 
 func (e *Engine) add(mk *market) diag.List {

@@ -55,6 +55,14 @@ const (
 	CodeBadOutput            = "bad_output"
 	CodeNoEvents             = "no_events"
 	CodeMissingOrderID       = "missing_order_id"
+	// CodeUnauthorized: an inbound request lacks a header its route
+	// requires, or the header does not hold the expected secret.
+	CodeUnauthorized = "unauthorized"
+	// CodeUnknownAuthScheme: the run names an auth scheme the mapping
+	// does not declare.
+	CodeUnknownAuthScheme = "unknown_auth_scheme"
+	// CodeMissingSecret: a secret the mapping needs is not set.
+	CodeMissingSecret = "missing_secret"
 )
 
 // Error is why an event (or an inbound payload) produced no call. It is the

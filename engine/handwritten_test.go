@@ -6,13 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/internal/handwritten"
-	"github.com/rotahq/rota/mappings"
-	"github.com/tidwall/sjson"
 )
 
 // The hand-written baseline (engine/internal/handwritten) must give the same
@@ -20,56 +17,25 @@ import (
 // the same broken events for the same reason: otherwise the benchmarks in
 // bench_test.go would compare different work.
 
-// hwLoaded loads the bundled mappings once per test binary.
-var hwLoaded = sync.OnceValues(func() (*engine.Engine, error) {
-	return engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
-})
-
-func hwEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	e, err := hwLoaded()
-	if err != nil {
-		t.Fatalf("load bundled mappings: %v", err)
-	}
-	return e
-}
-
-// hwExample reads examples/events/<mkt>/<event>.json and applies sjson
-// edits (path, value; a nil value deletes the path).
-func hwExample(t testing.TB, mkt, event string, edits ...any) []byte {
+// exampleEvent reads examples/events/<mkt>/<event>.json and applies sjson
+// edits (see edit).
+func exampleEvent(t testing.TB, mkt, event string, edits ...any) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "examples", "events", mkt, event+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return hwEdit(t, raw, edits...)
-}
-
-// hwEdit applies sjson edits (path, value; a nil value deletes the path).
-func hwEdit(t testing.TB, raw []byte, kv ...any) []byte {
-	t.Helper()
-	var err error
-	for i := 0; i+1 < len(kv); i += 2 {
-		path := kv[i].(string)
-		if kv[i+1] == nil {
-			raw, err = sjson.DeleteBytes(raw, path)
-		} else {
-			raw, err = sjson.SetBytes(raw, path, kv[i+1])
-		}
-		if err != nil {
-			t.Fatalf("edit %s: %v", path, err)
-		}
-	}
-	return raw
+	return edit(t, raw, edits...)
 }
 
 // hwValidNFeKey is a well-formed NF-e access key (check digit 6).
 const hwValidNFeKey = "35240511222333000181550010000123451123456786"
 
-// hwNapseVars are the run-time variables the napse mapping needs.
-var hwNapseVars = map[string]string{"baseUrl": "https://200.100.100.100:8090"}
+// napseBaseURL is the installation's BRIDGE API the napse examples use.
+const napseBaseURL = "https://200.100.100.100:8090"
 
-const hwNapseBaseURL = "https://200.100.100.100:8090"
+// napseVars are the run-time variables the napse mapping needs.
+var napseVars = map[string]string{"baseUrl": napseBaseURL}
 
 // hwPair is one (marketplace, event) with its hand-written translation.
 type hwPair struct {
@@ -79,11 +45,11 @@ type hwPair struct {
 	// nCalls is how many calls the benchmarked event makes (0 means 1).
 	nCalls int
 	vars   map[string]string
-	// calls runs the hand-written translation (for the tests).
-	calls func(raw []byte) ([]handwritten.Request, error)
-	// run runs it the way a caller would, without wrapping the result (for
-	// the benchmarks: no allocation that the hand-written code does not make).
-	run func(raw []byte) error
+	// The hand-written translation: one for a function that makes one
+	// call, many for one that may make several; exactly one is set. The
+	// tests (calls) and the benchmarks (run) both call it.
+	one  func(raw []byte) (handwritten.Request, error)
+	many func(raw []byte) ([]handwritten.Request, error)
 	// variants are more events (edits of the benchmarked one) that must
 	// translate the same way.
 	variants []hwVariant
@@ -109,29 +75,41 @@ func (p hwPair) name() string { return p.mkt + "/" + p.event }
 
 func (p hwPair) raw(t testing.TB, more ...any) []byte {
 	t.Helper()
-	return hwEdit(t, hwExample(t, p.mkt, p.event, p.edits...), more...)
+	return edit(t, exampleEvent(t, p.mkt, p.event, p.edits...), more...)
 }
 
-func hwOne(f func([]byte) (handwritten.Request, error)) func([]byte) ([]handwritten.Request, error) {
-	return func(raw []byte) ([]handwritten.Request, error) {
-		r, err := f(raw)
-		if err != nil {
-			return nil, err
-		}
-		return []handwritten.Request{r}, nil
+// calls runs the hand-written translation of raw, as the tests compare it.
+func (p hwPair) calls(raw []byte) ([]handwritten.Request, error) {
+	if p.many != nil {
+		return p.many(raw)
 	}
+	r, err := p.one(raw)
+	if err != nil {
+		return nil, err
+	}
+	return []handwritten.Request{r}, nil
+}
+
+// run is the hand-written translation of raw as the benchmarks time it:
+// called the way a caller would, without wrapping its result (no
+// allocation that the hand-written code does not make).
+func (p hwPair) run(raw []byte) func() error {
+	if many := p.many; many != nil {
+		return func() error { _, err := many(raw); return err }
+	}
+	one := p.one
+	return func() error { _, err := one(raw); return err }
 }
 
 func hwNapseCanceled(raw []byte) (handwritten.Request, error) {
-	return handwritten.NapseCanceled(raw, hwNapseBaseURL)
+	return handwritten.NapseCanceled(raw, napseBaseURL)
 }
 
 // hwPairs are the main events of each marketplace, as benchmarked.
 var hwPairs = []hwPair{
 	{
 		mkt: "skyhub", event: "invoiced",
-		calls: hwOne(handwritten.SkyHubInvoiced),
-		run:   func(raw []byte) error { _, err := handwritten.SkyHubInvoiced(raw); return err },
+		one: handwritten.SkyHubInvoiced,
 		variants: []hwVariant{
 			{"no issue date", []any{"invoice.issuedAt", nil}},
 			{"issue date in UTC", []any{"invoice.issuedAt", "2023-03-10T15:30:00.5Z"}},
@@ -147,8 +125,7 @@ var hwPairs = []hwPair{
 	},
 	{
 		mkt: "skyhub", event: "shipped",
-		calls: hwOne(handwritten.SkyHubShipped),
-		run:   func(raw []byte) error { _, err := handwritten.SkyHubShipped(raw); return err },
+		one: handwritten.SkyHubShipped,
 		variants: []hwVariant{
 			{"no optional tracking fields", []any{"shipment.service", nil, "shipment.trackingUrl", nil}},
 			{"no shippedAt: occurredAt", []any{"shipment.shippedAt", nil, "occurredAt", "2023-03-11T02:10:00Z"}},
@@ -163,8 +140,7 @@ var hwPairs = []hwPair{
 	},
 	{
 		mkt: "skyhub", event: "delivered",
-		calls: hwOne(handwritten.SkyHubDelivered),
-		run:   func(raw []byte) error { _, err := handwritten.SkyHubDelivered(raw); return err },
+		one: handwritten.SkyHubDelivered,
 		variants: []hwVariant{
 			{"late UTC is the previous day in São Paulo", []any{"delivery.deliveredAt", "2023-03-14T01:30:00Z"}},
 			{"from shipment_exception", []any{"order.marketplaceStatus", "shipment_exception"}},
@@ -177,8 +153,7 @@ var hwPairs = []hwPair{
 	},
 	{
 		mkt: "skyhub", event: "canceled",
-		calls: hwOne(handwritten.SkyHubCanceled),
-		run:   func(raw []byte) error { _, err := handwritten.SkyHubCanceled(raw); return err },
+		one: handwritten.SkyHubCanceled,
 		variants: []hwVariant{
 			{"from order_invoiced", []any{"order.marketplaceStatus", "order_invoiced"}},
 			{"from book_product", []any{"order.marketplaceStatus", "book_product"}},
@@ -193,8 +168,7 @@ var hwPairs = []hwPair{
 		// The example's items are still pending: two calls.
 		mkt: "dafiti", event: "shipped",
 		nCalls: 2,
-		calls:  handwritten.DafitiShipped,
-		run:    func(raw []byte) error { _, err := handwritten.DafitiShipped(raw); return err },
+		many:   handwritten.DafitiShipped,
 		variants: []hwVariant{
 			{"already ready to ship: one call", []any{"order.status", "ready_to_ship", "order.marketplaceStatus", "ready_to_ship", "invoice", nil}},
 			{"pending from order.status handling", []any{"order.status", "handling", "order.marketplaceStatus", nil}},
@@ -216,8 +190,7 @@ var hwPairs = []hwPair{
 	},
 	{
 		mkt: "dafiti", event: "canceled",
-		calls: hwOne(handwritten.DafitiCanceled),
-		run:   func(raw []byte) error { _, err := handwritten.DafitiCanceled(raw); return err },
+		one: handwritten.DafitiCanceled,
 		variants: []hwVariant{
 			{"one item", []any{"items.1", nil}},
 			{"no detail", []any{"cancellation.detail", nil}},
@@ -232,8 +205,7 @@ var hwPairs = []hwPair{
 	},
 	{
 		mkt: "fastshop", event: "invoiced",
-		calls: hwOne(handwritten.FastShopInvoiced),
-		run:   func(raw []byte) error { _, err := handwritten.FastShopInvoiced(raw); return err },
+		one: handwritten.FastShopInvoiced,
 		variants: []hwVariant{
 			{"with tracking", []any{"shipment", map[string]any{"carrier": "Correios", "trackingCode": "BR123", "trackingUrl": "https://rastreamento.correios.com.br/BR123"}}},
 			{"no issue date: occurredAt", []any{"invoice.issuedAt", nil}},
@@ -255,9 +227,8 @@ var hwPairs = []hwPair{
 	},
 	{
 		mkt: "napse", event: "canceled",
-		vars:  hwNapseVars,
-		calls: hwOne(hwNapseCanceled),
-		run:   func(raw []byte) error { _, err := handwritten.NapseCanceled(raw, hwNapseBaseURL); return err },
+		vars: napseVars,
+		one:  hwNapseCanceled,
 		variants: []hwVariant{
 			{"internal number with note", []any{"order.attributes", map[string]any{"internalNumber": "88123"}}},
 			{"internal number, detail", []any{"order.attributes", map[string]any{"internalNumber": "88123"}, "note", nil, "cancellation.detail", "sin stock"}},
@@ -281,32 +252,43 @@ var hwModes = []struct {
 }{{"validate", false}, {"novalidate", true}}
 
 func TestHandwrittenMatchesEngine(t *testing.T) {
-	eng := hwEngine(t)
+	eng := bundled(t)
 	for _, p := range hwPairs {
 		cases := append([]hwVariant{{"benchmarked", nil}}, p.variants...)
 		for _, v := range cases {
 			t.Run(p.name()+"/"+v.name, func(t *testing.T) {
-				raw := p.raw(t, v.edits...)
-				want, err := p.calls(raw)
-				if err != nil {
-					t.Fatalf("hand-written: %v", err)
-				}
-				if n := max(p.nCalls, 1); v.edits == nil && len(want) != n {
-					t.Fatalf("the benchmarked event makes %d calls, want %d", len(want), n)
-				}
-				for _, m := range hwModes {
-					res, err := eng.Translate(raw, engine.TranslateOptions{SkipValidation: m.skip, Vars: p.vars})
-					if err != nil {
-						t.Fatalf("%s: engine: %v", m.name, err)
-					}
-					hwSameCalls(t, m.name, res.Calls, want)
-				}
+				hwCheckSame(t, eng, p, p.raw(t, v.edits...), v.edits == nil)
 			})
 		}
 	}
 }
 
-func hwSameCalls(t *testing.T, mode string, got []engine.Call, want []handwritten.Request) {
+// hwCheckSame fails t unless the hand-written code and the engine, with and
+// without validation, send raw with the same calls; for the benchmarked
+// event (benchmarked), as many as p.nCalls says.
+func hwCheckSame(t testing.TB, eng *engine.Engine, p hwPair, raw []byte, benchmarked bool) {
+	t.Helper()
+	want, err := p.calls(raw)
+	if err != nil {
+		t.Fatalf("%s: hand-written: %v", p.name(), err)
+	}
+	if n := max(p.nCalls, 1); benchmarked && len(want) != n {
+		t.Fatalf("%s: the benchmarked event makes %d calls, want %d", p.name(), len(want), n)
+	}
+	for _, m := range hwModes {
+		mode := p.name() + " " + m.name
+		res, err := eng.Translate(raw, engine.TranslateOptions{SkipValidation: m.skip, Vars: p.vars})
+		if err != nil {
+			t.Fatalf("%s: engine: %v", mode, err)
+		}
+		if res.Outcome != engine.OutcomeSend {
+			t.Fatalf("%s: engine outcome %s, want send", mode, res.Outcome)
+		}
+		hwSameCalls(t, mode, res.Calls, want)
+	}
+}
+
+func hwSameCalls(t testing.TB, mode string, got []engine.Call, want []handwritten.Request) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: engine made %d calls, hand-written %d", mode, len(got), len(want))
@@ -326,7 +308,7 @@ func hwSameCalls(t *testing.T, mode string, got []engine.Call, want []handwritte
 }
 
 func TestHandwrittenRefusesWithEngine(t *testing.T) {
-	eng := hwEngine(t)
+	eng := bundled(t)
 	for _, p := range hwPairs {
 		for _, r := range p.refusals {
 			t.Run(p.name()+"/"+r.name, func(t *testing.T) {

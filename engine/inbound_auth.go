@@ -4,12 +4,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"sort"
 )
-
-// CodeUnauthorized: an inbound request lacks a header its route requires,
-// or the header does not hold the expected secret.
-const CodeUnauthorized = "unauthorized"
 
 // CheckInboundAuth checks an inbound request's headers against its route's
 // auth: each header the route names must equal the secret it names (Fast
@@ -27,12 +22,7 @@ func (e *Engine) CheckInboundAuth(marketplace, route string, header http.Header,
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(rt.authSecrets))
-	for h := range rt.authSecrets {
-		names = append(names, h)
-	}
-	sort.Strings(names)
-	for _, h := range names {
+	for _, h := range sortedKeys(rt.authSecrets) {
 		if err := mk.checkHeader(rt, h, header.Get(h), secret); err != nil {
 			return err
 		}
@@ -44,7 +34,7 @@ func (mk *market) checkHeader(rt *route, h, got string, secret func(string) (str
 	name := rt.authSecrets[h]
 	want, ok := secret(name)
 	if !ok || want == "" {
-		return &Error{Kind: KindConfiguration, Code: "missing_secret", Source: rt.pos.String(),
+		return &Error{Kind: KindConfiguration, Code: CodeMissingSecret, Source: rt.pos.String(),
 			Message: fmt.Sprintf("secret %s is not set; set %s to check the %s route's %s header", name, SecretEnvName(mk.id, name), rt.name, h)}
 	}
 	if got == "" {

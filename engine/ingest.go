@@ -51,11 +51,26 @@ func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*I
 	if err != nil {
 		return nil, err
 	}
-	res, err := mk.ingest(rt, payload, o)
+	doc, vars, err := mk.readInbound(payload, o.Vars)
+	var res *IngestResult
+	if err == nil {
+		res, err = mk.ingest(rt, doc, vars, o)
+	}
 	if err != nil {
-		return nil, mk.withErrorResponse(rt, payload, o, err)
+		return nil, mk.withErrorResponse(rt, doc, vars, err)
 	}
 	return res, nil
+}
+
+// readInbound decodes a payload and resolves the run's variables. What it
+// could read comes back even on failure, for the route's error answer.
+func (mk *market) readInbound(payload []byte, given map[string]string) (any, map[string]string, error) {
+	doc, derr := decodeLoose(payload)
+	vars, verr := mk.resolveVars(given)
+	if derr != nil {
+		return doc, vars, derr
+	}
+	return doc, vars, verr
 }
 
 func (mk *market) route(name string) (*route, error) {
@@ -70,25 +85,11 @@ func (mk *market) route(name string) (*route, error) {
 	return rt, nil
 }
 
-func (mk *market) ingest(rt *route, payload []byte, o IngestOptions) (*IngestResult, error) {
-	doc, err := decodeLoose(payload)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := mk.resolveVars(o.Vars)
-	if err != nil {
-		return nil, err
-	}
+func (mk *market) ingest(rt *route, doc any, vars map[string]string, o IngestOptions) (*IngestResult, error) {
 	env := mk.inboundEnv(doc, vars, o)
 	r := &renderer{mk: mk, env: env, as: rt.as, eachBase: rt.eachBase}
-	for _, g := range rt.guards {
-		ok, err := r.runBool(g.prog)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, mk.refuse(r, g)
-		}
+	if err := mk.checkGuards(r, rt.guards); err != nil {
+		return nil, err
 	}
 	inputs, err := r.inputs(rt, doc)
 	if err != nil {
@@ -104,7 +105,7 @@ func (mk *market) ingest(rt *route, payload []byte, o IngestOptions) (*IngestRes
 		res.Events = append(res.Events, ev)
 	}
 	delete(env, rt.as)
-	res.Response, err = r.routeResponse(rt, res.Events, o)
+	res.Response, err = r.routeResponse(rt, res.Events)
 	return res, err
 }
 
@@ -179,22 +180,24 @@ func (r *renderer) inboundEvent(rt *route, i int) (json.RawMessage, error) {
 	return ev, nil
 }
 
+// validateBuilt checks an event a route rendered. Output that does not
+// parse, or a schema that does not load, is the mapping's failure.
 func validateBuilt(ev []byte) *Error {
 	doc, err := decodeJSON(ev)
 	if err != nil {
 		return &Error{Kind: KindMapping, Code: CodeBadOutput, Message: err.Error()}
 	}
-	v, err := canonicalValidator()
-	if err != nil {
+	switch err := validateDoc(doc).(type) {
+	case nil:
+		return nil
+	case *Error:
+		return err
+	default:
 		return &Error{Kind: KindMapping, Code: CodeBadOutput, Message: err.Error()}
 	}
-	if e := invalid(append(v.validate(doc), fieldRules(doc)...)); e != nil {
-		return e.(*Error)
-	}
-	return nil
 }
 
-func (r *renderer) routeResponse(rt *route, events []json.RawMessage, o IngestOptions) (Response, error) {
+func (r *renderer) routeResponse(rt *route, events []json.RawMessage) (Response, error) {
 	if rt.response == nil {
 		return Response{Status: 200, Body: json.RawMessage("null")}, nil
 	}
@@ -235,13 +238,11 @@ func usesName(t *tmpl, name string) bool {
 }
 
 // withErrorResponse attaches the route's error answer to an ingest failure.
-func (mk *market) withErrorResponse(rt *route, payload []byte, o IngestOptions, err error) error {
+func (mk *market) withErrorResponse(rt *route, doc any, vars map[string]string, err error) error {
 	e, ok := err.(*Error)
 	if !ok || rt.errResp == nil {
 		return err
 	}
-	doc, _ := decodeLoose(payload)
-	vars, _ := mk.resolveVars(o.Vars)
 	env := map[string]any{"payload": doc, "vars": vars, "error": map[string]any{"kind": string(e.Kind), "code": e.Code, "message": publicMessage(e)}}
 	r := &renderer{mk: mk, env: env}
 	if resp, rerr := r.renderResponse(rt.errResp); rerr == nil {

@@ -3,7 +3,10 @@ package engine_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/rotahq/rota/engine"
@@ -63,7 +66,7 @@ func TestIngestErrors(t *testing.T) {
 		{"built event invalid", `{"orders":[{"code":"X","lines":[{"sku":"a","qty":0}]}]}`, engine.IngestOptions{OrderID: "S"}, engine.KindInvalidEvent, engine.CodeBadValue, "/items/0/quantity", 500},
 		{"nothing to ingest", `{"orders":[]}`, engine.IngestOptions{OrderID: "S"}, engine.KindInvalidEvent, engine.CodeNoEvents, "", 500},
 		{"malformed payload", `{"orders":`, engine.IngestOptions{OrderID: "S"}, engine.KindInvalidEvent, engine.CodeMalformedJSON, "", 500},
-		{"order id needed", orders, engine.IngestOptions{}, engine.KindConfiguration, "missing_order_id", "", 500},
+		{"order id needed", orders, engine.IngestOptions{}, engine.KindConfiguration, engine.CodeMissingOrderID, "", 500},
 		{"unknown route", orders, engine.IngestOptions{Route: "x"}, engine.KindConfiguration, engine.CodeUnknownRoute, "", 0},
 	}
 	for _, tt := range tests {
@@ -131,5 +134,38 @@ func TestExplainRefusal(t *testing.T) {
 	}
 	if ex.Error == nil || ex.Error.Code != "items_required" || len(ex.Guards) != 1 || *ex.Guards[0].Value {
 		t.Errorf("explanation = %+v, want the refusing guard and its error", ex)
+	}
+}
+
+// TestInboundGuardWhen checks that an inbound guard applies only when its
+// when holds: the route below refuses a payload of two orders and lets one
+// order through.
+func TestInboundGuardWhen(t *testing.T) {
+	src, err := os.ReadFile("testdata/acme/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded := strings.Replace(string(src), "    as: o\n", `    as: o
+    guards:
+      - code: one_order_only
+        when: len(payload.orders) > 1
+        require: "false"
+        message: send one order per request
+`, 1)
+	if guarded == string(src) {
+		t.Fatal("the acme route no longer has the line the guard is inserted after")
+	}
+	e, err := engine.Load(fstest.MapFS{"acme.yaml": {Data: []byte(guarded)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Ingest("acme", []byte(orders), engine.IngestOptions{OrderID: "S-9", Now: receivedAt})
+	if !errors.Is(err, &engine.Error{Kind: engine.KindRejected, Code: "one_order_only"}) {
+		t.Fatalf("two orders: err = %v, want rejected one_order_only", err)
+	}
+	one := `{"orders":[{"code":"X1","lines":[]}]}`
+	res, err := e.Ingest("acme", []byte(one), engine.IngestOptions{OrderID: "S-9", Now: receivedAt})
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("one order: %v, %+v; want one event", err, res)
 	}
 }

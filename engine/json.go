@@ -67,7 +67,6 @@ func appendEscape(b []byte, c byte) []byte {
 	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
 }
 
-// marshalValue appends the JSON encoding of an expression result.
 // appendValue appends an expression's value as JSON.
 func appendValue(b []byte, v lang.Value) ([]byte, error) {
 	if s, ok := v.Str(); ok {
@@ -79,6 +78,7 @@ func appendValue(b []byte, v lang.Value) ([]byte, error) {
 	return marshalValue(b, v.Interface())
 }
 
+// marshalValue appends the JSON encoding of an expression result.
 func marshalValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:

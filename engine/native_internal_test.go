@@ -124,6 +124,9 @@ func TestNativeAgreesWithVM(t *testing.T) {
 			}
 		}
 	}
+	if compared == 0 {
+		t.Fatal("no evaluation compared: no outbound expression or no event")
+	}
 	t.Logf("%d evaluations compared over %d events", compared, len(events))
 }
 

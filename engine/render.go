@@ -448,8 +448,6 @@ func (r *renderer) traceOmitted(f *field) {
 	r.trace.omitted(append(r.where, f.name), f.pos)
 }
 
-func varEnvName(market, name string) string { return envName("ROTA_VAR_", market, name) }
-
 // envName is how rota names a marketplace's setting in the environment:
 // PREFIX<MARKETPLACE>_<NAME>, upper case, - as _.
 func envName(prefix, market, name string) string {

@@ -144,11 +144,7 @@ func (c *compiler) expr(n *yaml.Node, extra lang.Options) *lang.Program {
 	if inner, start, ok := wholeExpr(text); ok {
 		text, off = inner, start
 	}
-	trimmed := strings.TrimLeft(text, " \t\n")
-	off += len(text) - len(trimmed)
-	prog, ds := lang.Compile(exprSource(c.file, n, off, strings.TrimRight(trimmed, " \t\n")), o)
-	c.ds = append(c.ds, ds...)
-	return prog
+	return c.compileWith(n, off, text, o)
 }
 
 func (c *compiler) scalar(n *yaml.Node) *tmpl {
@@ -169,10 +165,15 @@ func (c *compiler) scalar(n *yaml.Node) *tmpl {
 }
 
 func (c *compiler) compileAt(n *yaml.Node, off int, text string) *lang.Program {
-	trimmed := strings.TrimLeft(text, " \t")
+	return c.compileWith(n, off, text, c.opts)
+}
+
+// compileWith compiles the expression text found at byte offset off of n's
+// value, without its surrounding blanks so that positions point at it.
+func (c *compiler) compileWith(n *yaml.Node, off int, text string, o lang.Options) *lang.Program {
+	trimmed := strings.TrimLeft(text, " \t\n")
 	off += len(text) - len(trimmed)
-	text = strings.TrimRight(trimmed, " \t")
-	prog, ds := lang.Compile(exprSource(c.file, n, off, text), c.opts)
+	prog, ds := lang.Compile(exprSource(c.file, n, off, strings.TrimRight(trimmed, " \t\n")), o)
 	c.ds = append(c.ds, ds...)
 	return prog
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/rotahq/rota/engine/event"
 	"github.com/rotahq/rota/engine/lang"
 	"github.com/rotahq/rota/engine/mapping"
-	"github.com/tidwall/gjson"
 )
 
 // Outcome says what translation decided.
@@ -121,11 +120,8 @@ func (e *Engine) decode(ev *event.Event, raw []byte, skip bool) error {
 		if err := validateString(s); err != nil {
 			return err
 		}
-	} else if !gjson.Valid(s) {
-		if _, err := decodeJSON(raw); err != nil {
-			return err
-		}
-		return &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
+	} else if err := checkSyntax(s); err != nil {
+		return err
 	}
 	if !event.DecodeInto(ev, s) {
 		return &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
@@ -161,7 +157,7 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 	t.env.Vars = vars
 	r.oenv, r.env = &t.env, &t.env
 	t.env.Current = mk.currentStatus(&t.env)
-	if err := mk.checkGuards(r, ru); err != nil {
+	if err := mk.checkGuards(r, ru.guards); err != nil {
 		return nil, err
 	}
 	base, err := mk.baseURL(r, o)
@@ -197,11 +193,7 @@ func (mk *market) resolveVars(given map[string]string) (map[string]string, error
 		return mk.defaults, nil
 	}
 	vars := make(map[string]string, len(mk.vars))
-	for name, v := range mk.vars {
-		if v.Default != nil {
-			vars[name] = *v.Default
-		}
-	}
+	maps.Copy(vars, mk.defaults)
 	for name, val := range given {
 		if _, ok := mk.vars[name]; !ok {
 			return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownVariable,
@@ -218,7 +210,7 @@ func (mk *market) resolveVars(given map[string]string) (map[string]string, error
 func (mk *market) missingVar(name, source string, cause error) *Error {
 	v := mk.vars[name]
 	return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: source, Err: cause,
-		Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(v), varEnvName(mk.id, name), v.Description)}
+		Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(v), VarEnvName(mk.id, name), v.Description)}
 }
 
 func declaredVars(mk *market) string {
@@ -237,8 +229,10 @@ func sortedVarNames(mk *market) []string {
 	return out
 }
 
-func (mk *market) checkGuards(r *renderer, ru *rule) error {
-	for _, g := range ru.guards {
+// checkGuards runs guards in order, skipping those whose when does not
+// hold, and refuses with the first that fails.
+func (mk *market) checkGuards(r *renderer, guards []*guard) error {
+	for _, g := range guards {
 		if g.when != nil {
 			applies, err := r.runBool(g.when)
 			if err != nil {

@@ -31,9 +31,13 @@ func baseEvent(t testing.TB) []byte {
 	return raw
 }
 
-// edit applies sjson edits (path → value; a nil value deletes the path).
+// edit applies sjson edits: pairs of path and value, where a nil value
+// deletes the path.
 func edit(t testing.TB, raw []byte, kv ...any) []byte {
 	t.Helper()
+	if len(kv)%2 != 0 {
+		t.Fatalf("edits %v: want pairs of path and value", kv)
+	}
 	var err error
 	for i := 0; i < len(kv); i += 2 {
 		path := kv[i].(string)
@@ -43,7 +47,7 @@ func edit(t testing.TB, raw []byte, kv ...any) []byte {
 			raw, err = sjson.SetBytes(raw, path, kv[i+1])
 		}
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("edit %s: %v", path, err)
 		}
 	}
 	return raw

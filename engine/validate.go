@@ -29,6 +29,12 @@ func validateString(s string) error {
 	if err != nil {
 		return err
 	}
+	return validateDoc(doc)
+}
+
+// validateDoc checks a decoded event against the canonical schema and the
+// field rules.
+func validateDoc(doc any) error {
 	v, err := canonicalValidator()
 	if err != nil {
 		return fmt.Errorf("canonical event schema: %w", err)
@@ -41,11 +47,8 @@ func validateString(s string) error {
 // from gjson's parse at a fraction of encoding/json's cost; malformed input
 // is reported by decodeJSON, with line and column.
 func decodeTree(s string) (any, error) {
-	if !gjson.Valid(s) {
-		if _, err := decodeJSON([]byte(s)); err != nil {
-			return nil, err
-		}
-		return nil, &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
+	if err := checkSyntax(s); err != nil {
+		return nil, err
 	}
 	var dup dupKey
 	doc := treeOf(gjson.Parse(s), &dup)
@@ -54,6 +57,18 @@ func decodeTree(s string) (any, error) {
 			Message: fmt.Sprintf("the key %q appears twice in the same object; JSON readers disagree on which one counts, so send it once", dup.segs[0])}
 	}
 	return doc, nil
+}
+
+// checkSyntax reports malformed JSON as decodeJSON does, with line and
+// column, after gjson's quick check passes valid input through.
+func checkSyntax(s string) error {
+	if gjson.Valid(s) {
+		return nil
+	}
+	if _, err := decodeJSON([]byte(s)); err != nil {
+		return err
+	}
+	return &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
 }
 
 // dupKey is the first key found twice in one object of a document. Its
@@ -69,7 +84,7 @@ func (d *dupKey) pointer() string {
 	var b strings.Builder
 	for i := len(d.segs) - 1; i >= 0; i-- {
 		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(d.segs[i], "~", "~0"), "/", "~1"))
+		b.WriteString(esc(d.segs[i]))
 	}
 	return b.String()
 }

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
 	"sync"
 
+	"github.com/rotahq/rota/engine/lang"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -172,10 +172,9 @@ func (v *eventValidator) checkRules(doc any) []Detail {
 	}
 	// As the schema's if: the condition holds only when type is present
 	// and equal; otherwise an else (except) rule applies.
-	typ, _ := root["type"].(string)
+	typ, isString := root["type"].(string)
 	var out []Detail
 	for _, r := range v.rules {
-		_, isString := root["type"].(string)
 		if (isString && typ == r.typ) == r.except {
 			continue
 		}
@@ -196,8 +195,7 @@ func missingMembers(root map[string]any, r typeRule, typ string) []Detail {
 	var out []Detail
 	for _, name := range r.required {
 		if _, ok := obj[name]; !ok {
-			at := "/" + strings.Join(append(append([]string(nil), r.at...), name), "/")
-			out = append(out, Detail{Code: CodeMissingField, Path: strings.Replace(at, "//", "/", 1),
+			out = append(out, Detail{Code: CodeMissingField, Path: lang.Path{Segs: append(r.at[:len(r.at):len(r.at)], name)}.Pointer(0),
 				Message: fmt.Sprintf("missing required field %q: a %s event carries it", name, typ)})
 		}
 	}
