@@ -52,7 +52,8 @@ func (e *authError) Error() string { return e.msg }
 
 // newAuthorizer builds the authorizer of scheme a for marketplace, reading
 // every secret it names up front: a missing one is a configuration error.
-func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth) (authorizer, error) {
+// vars are the marketplace's run-time variables (token request bodies).
+func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth, vars map[string]string) (authorizer, error) {
 	values := map[string]string{}
 	var missing []string
 	for _, name := range a.Secrets {
@@ -82,10 +83,9 @@ func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth) (authorizer, 
 	case engine.AuthOAuth2Credentials:
 		return newOAuthAuth(s, marketplace, a, get)
 	case engine.AuthToken:
-		return newTokenAuth(s, marketplace, a, values)
+		return newTokenAuth(s, marketplace, a, values, vars)
 	}
-	return nil, &engine.Error{Kind: engine.KindConfiguration, Code: "unknown_auth_type",
-		Message: fmt.Sprintf("the %s auth scheme %s has type %q, which this sender does not know", marketplace, a.Scheme, a.Type)}
+	return nil, configError("unknown_auth_type", "the %s auth scheme %s has type %q, which this sender does not know; pick another scheme (rota send --auth)", marketplace, a.Scheme, a.Type)
 }
 
 func valuesOf(m map[string]string) []string {
@@ -296,10 +296,7 @@ func oauthError(tokenURL string, err error) error {
 	return &authError{retryable: true, msg: fmt.Sprintf("cannot get a token from %s: %s", tokenURL, transportMessage(err))}
 }
 
-func (o *oauthAuth) rejected(ans answer) bool {
-	status := ans.status
-	return status == http.StatusUnauthorized
-}
+func (o *oauthAuth) rejected(ans answer) bool { return ans.status == http.StatusUnauthorized }
 
 func (o *oauthAuth) invalidate(req *http.Request) {
 	o.cache.drop(strings.TrimPrefix(req.Header.Get("Authorization"), bearerPrefix))
@@ -324,12 +321,12 @@ type tokenAuth struct {
 	cache          tokenCache
 }
 
-func newTokenAuth(s *Sender, marketplace string, a *engine.Auth, secrets map[string]string) (*tokenAuth, error) {
+func newTokenAuth(s *Sender, marketplace string, a *engine.Auth, secrets, vars map[string]string) (*tokenAuth, error) {
 	tokenURL, err := s.tokenURL(marketplace, a)
 	if err != nil {
 		return nil, err
 	}
-	body, err := a.TokenBody(secrets, s.varsFor(marketplace))
+	body, err := a.TokenBody(secrets, vars)
 	if err != nil {
 		return nil, err
 	}
@@ -447,9 +444,8 @@ func retryableStatus(st int) bool { return st == http.StatusTooManyRequests || s
 // tokenURL is the scheme's token URL, moved to Sender.BaseURL when set.
 func (s *Sender) tokenURL(marketplace string, a *engine.Auth) (string, error) {
 	if a.TokenURL == "" {
-		return "", &engine.Error{Kind: engine.KindConfiguration, Code: CodeMissingTokenURL,
-			Message: fmt.Sprintf("the %s auth scheme %s needs a token URL and none is set; give the variable its mapping uses for it (e.g. --var tokenUrl=https://host/path or %s)",
-				marketplace, a.Scheme, engine.VarEnvName(marketplace, "tokenUrl"))}
+		return "", configError(CodeMissingTokenURL, "the %s auth scheme %s needs a token URL and none is set; give the variable its mapping uses for it (e.g. --var tokenUrl=https://host/path or %s)",
+			marketplace, a.Scheme, engine.VarEnvName(marketplace, "tokenUrl"))
 	}
 	if s.BaseURL == "" {
 		return a.TokenURL, nil
@@ -463,11 +459,11 @@ func (s *Sender) tokenURL(marketplace string, a *engine.Auth) (string, error) {
 func rebase(u, base string) (string, error) {
 	tu, err := url.Parse(u)
 	if err != nil {
-		return "", &engine.Error{Kind: engine.KindConfiguration, Code: engine.CodeBadBaseURL, Message: fmt.Sprintf("token URL %q: %v", u, err)}
+		return "", configError(engine.CodeBadBaseURL, "token URL %q does not parse (%v); fix the variable the mapping reads it from", u, err)
 	}
 	bu, err := url.Parse(base)
 	if err != nil || bu.Scheme == "" || bu.Host == "" {
-		return "", &engine.Error{Kind: engine.KindConfiguration, Code: engine.CodeBadBaseURL, Message: fmt.Sprintf("base URL %q is not an absolute URL", base)}
+		return "", configError(engine.CodeBadBaseURL, "base URL %q is not an absolute URL; give a scheme and a host, e.g. --base-url http://127.0.0.1:8080/dafiti", base)
 	}
 	if strings.EqualFold(tu.Scheme, bu.Scheme) && strings.EqualFold(tu.Host, bu.Host) {
 		return u, nil

@@ -223,7 +223,9 @@ func TestTokenServiceNapse(t *testing.T) {
 	}
 	// The token is kept for the next event.
 	res.EventID = "evt-other"
-	send(t, s, res)
+	if rep := send(t, s, res); rep.Outcome != Delivered {
+		t.Errorf("second event: %s (%s), want delivered", rep.Outcome, rep.Reason)
+	}
 	if ns.fetches.Load() != 2 {
 		t.Errorf("%d fetches after a second event, want 2", ns.fetches.Load())
 	}
@@ -344,7 +346,7 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestDryRunRedactsQuery(t *testing.T) {
-	got := redactQuery("UserID=look%40me.com&Version=1.0&Signature=abc", []string{"look@me.com", "k"})
+	got := redactQuery("UserID=look%40me.com&Version=1.0&Signature=abc", scrubber([]string{"look@me.com", "k"}))
 	if got != "UserID=[redacted]&Version=1.0&Signature=abc" {
 		t.Errorf("redactQuery = %q", got)
 	}

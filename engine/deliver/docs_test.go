@@ -1,14 +1,11 @@
 package deliver
 
 import (
-	"io/fs"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/mappings"
-	"go.yaml.in/yaml/v3"
 )
 
 // docs/delivery.md lists the environment variable of every secret the
@@ -19,34 +16,30 @@ func TestDocsListSecretsAndCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	files, err := fs.Glob(mappings.FS, "*.yaml")
-	if err != nil || len(files) < 4 {
-		t.Fatalf("bundled mappings: %v %v", files, err)
+	e := bundled(t)
+	if mks := e.Marketplaces(); len(mks) < 4 {
+		t.Fatalf("bundled mappings: %v, want the four marketplaces", mks)
 	}
-	for _, file := range files {
-		src, err := fs.ReadFile(mappings.FS, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m struct {
-			Marketplace string
-			Auth        struct {
-				Schemes map[string]struct{ Secrets []string }
-			}
-		}
-		if err := yaml.Unmarshal(src, &m); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		for name, s := range m.Auth.Schemes {
+	checked := 0
+	for _, mk := range e.Marketplaces() {
+		for _, name := range e.AuthSchemes(mk) {
 			if !strings.Contains(doc, "`"+name+"`") {
-				t.Errorf("docs/delivery.md does not name the %s scheme %s", m.Marketplace, name)
+				t.Errorf("docs/delivery.md does not name the %s scheme %s", mk, name)
 			}
-			for _, secret := range s.Secrets {
-				if env := engine.SecretEnvName(m.Marketplace, secret); !strings.Contains(doc, "`"+env+"`") {
+			a, err := e.Auth(mk, name, nil)
+			if err != nil {
+				t.Fatalf("%s scheme %s: %v", mk, name, err)
+			}
+			for _, secret := range a.Secrets {
+				checked++
+				if env := engine.SecretEnvName(mk, secret); !strings.Contains(doc, "`"+env+"`") {
 					t.Errorf("docs/delivery.md does not list %s", env)
 				}
 			}
 		}
+	}
+	if checked == 0 {
+		t.Fatal("the bundled mappings name no secret: the check above ran on nothing")
 	}
 	for _, code := range []string{ErrNetwork, ErrTimeout, ErrAuthFailed, ErrRetriesExhausted, ErrRuleFailed, ErrBadRequest, ErrCanceled, ErrNotConfirmed,
 		CodeMissingSecret, CodeMissingTokenURL, CodeInsecureSecretsFile, CodeBadSecretsFile,

@@ -64,29 +64,19 @@ func (s *Sender) dryRequest(ctx context.Context, call *engine.Call, auth authori
 	if err := auth.authorize(ctx, req, true); err != nil {
 		return DryRequest{}, err
 	}
-	secrets := auth.secretValues()
+	scrub := scrubber(auth.secretValues())
 	dr := DryRequest{Name: call.Name, Method: req.Method, Headers: map[string]string{}, Body: call.Body}
 	for name, vs := range req.Header {
-		dr.Headers[name] = redact(strings.Join(vs, ", "), secrets)
+		dr.Headers[name] = scrub.Replace(strings.Join(vs, ", "))
 	}
-	req.URL.RawQuery = redactQuery(req.URL.RawQuery, secrets)
+	req.URL.RawQuery = redactQuery(req.URL.RawQuery, scrub)
 	dr.URL = req.URL.String()
 	return dr, nil
 }
 
-// redact replaces each secret value within v with Redacted.
-func redact(v string, secrets []string) string {
-	for _, sv := range secrets {
-		if sv != "" && strings.Contains(v, sv) {
-			v = strings.ReplaceAll(v, sv, Redacted)
-		}
-	}
-	return v
-}
-
 // redactQuery replaces the value of each query parameter that holds a
 // secret with Redacted, keeping the others as they are.
-func redactQuery(raw string, secrets []string) string {
+func redactQuery(raw string, scrub *strings.Replacer) string {
 	if raw == "" {
 		return raw
 	}
@@ -97,7 +87,7 @@ func redactQuery(raw string, secrets []string) string {
 		if err != nil {
 			dec = v
 		}
-		if redact(dec, secrets) != dec || redact(v, secrets) != v {
+		if scrub.Replace(dec) != dec || scrub.Replace(v) != v {
 			parts[i] = name + "=" + Redacted
 		}
 	}

@@ -146,8 +146,6 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-func queryEscape(s string) string { return url.QueryEscape(s) }
-
 // snippet is the start of an answer body, on one line.
 func snippet(body []byte) string {
 	s := strings.Join(strings.Fields(string(body)), " ")

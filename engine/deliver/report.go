@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -180,28 +181,27 @@ func plural(n int, noun string) string {
 
 // scrubReport removes secret values from the report's free text.
 func scrubReport(rep *Report, secrets []string) {
-	rep.Reason = scrub(rep.Reason, secrets)
+	r := scrubber(secrets)
+	rep.Reason = r.Replace(rep.Reason)
 	for i := range rep.Calls {
-		rep.Calls[i].Message = scrub(rep.Calls[i].Message, secrets)
+		rep.Calls[i].Message = r.Replace(rep.Calls[i].Message)
 	}
 }
 
-// scrub replaces every secret value in s, raw or percent-encoded, with
-// Redacted.
-func scrub(s string, secrets []string) string {
-	if s == "" {
-		return s
-	}
-	// Longest first, so that a secret containing another is replaced whole.
-	sorted := slices.Clone(secrets)
-	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
-	for _, v := range sorted {
-		if v == "" {
-			continue
-		}
-		for _, form := range []string{v, rfc3986Escape(v), queryEscape(v)} {
-			s = strings.ReplaceAll(s, form, Redacted)
+// scrubber replaces every secret value, raw or percent-encoded, with
+// Redacted. Longer values come first, so that a secret containing another
+// is replaced whole.
+func scrubber(secrets []string) *strings.Replacer {
+	var forms []string
+	for _, v := range secrets {
+		if v != "" {
+			forms = append(forms, v, rfc3986Escape(v), url.QueryEscape(v))
 		}
 	}
-	return s
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, Redacted)
+	}
+	return strings.NewReplacer(pairs...)
 }

@@ -40,9 +40,6 @@ func (m MapSecrets) Secret(marketplace, name string) (string, bool) {
 	return v, ok && v != ""
 }
 
-// FileSecrets are the secrets read from a secrets file by LoadSecretsFile.
-type FileSecrets = MapSecrets
-
 // PublicTestMarker is the first line that marks a secrets file as holding
 // public test credentials (the simulator's committed example file). Such a
 // file is accepted whatever its permissions, because git cannot store mode 0600.
@@ -51,7 +48,7 @@ const PublicTestMarker = "# rota: public test credentials for rota sim"
 // Codes of the configuration errors about secrets. They are *engine.Error
 // codes of kind configuration.
 const (
-	CodeMissingSecret       = "missing_secret"
+	CodeMissingSecret       = engine.CodeMissingSecret
 	CodeInsecureSecretsFile = "insecure_secrets_file"
 	CodeBadSecretsFile      = "bad_secrets_file"
 )
@@ -62,31 +59,31 @@ const (
 // removed). The file must be readable by its owner only (chmod 600), unless
 // its first line is exactly PublicTestMarker. Errors are *engine.Error of kind
 // configuration; they never quote a value.
-func LoadSecretsFile(path string) (FileSecrets, error) {
+func LoadSecretsFile(path string) (MapSecrets, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
+		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
+		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
 	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
+		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
 	}
 	raw := buf.Bytes()
 	public := firstLine(raw) == PublicTestMarker
 	if mode := info.Mode().Perm(); !public && mode&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, secretsFileError(CodeInsecureSecretsFile,
+		return nil, configError(CodeInsecureSecretsFile,
 			"secrets file %s can be read by other users (mode %04o); run chmod 600 %s", path, mode, path)
 	}
 	return parseSecrets(path, raw)
 }
 
-func parseSecrets(path string, raw []byte) (FileSecrets, error) {
-	out := FileSecrets{}
+func parseSecrets(path string, raw []byte) (MapSecrets, error) {
+	out := MapSecrets{}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -97,13 +94,13 @@ func parseSecrets(path string, raw []byte) (FileSecrets, error) {
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
 		if !ok || !validSecretName(name) {
-			return nil, secretsFileError(CodeBadSecretsFile,
+			return nil, configError(CodeBadSecretsFile,
 				"%s:%d: want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE on each line (or a # comment)", path, n)
 		}
 		out[name] = unquote(strings.TrimSpace(value))
 	}
 	if err := sc.Err(); err != nil {
-		return nil, secretsFileError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, err)
+		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, err)
 	}
 	return out, nil
 }
@@ -140,7 +137,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func secretsFileError(code, format string, args ...any) error {
+// configError is an *engine.Error of kind configuration: the run lacks
+// something, or has something wrong, that the operator must fix.
+func configError(code, format string, args ...any) error {
 	return &engine.Error{Kind: engine.KindConfiguration, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
@@ -175,6 +174,5 @@ func missingSecrets(marketplace, scheme string, names []string) error {
 	if len(names) > 1 {
 		what = fmt.Sprintf("secrets %s of the %s auth scheme %s are not set; set %s", strings.Join(names, ", "), marketplace, scheme, strings.Join(envs, ", "))
 	}
-	return &engine.Error{Kind: engine.KindConfiguration, Code: CodeMissingSecret,
-		Message: what + " in the environment or in a secrets file (rota send --secrets)"}
+	return configError(CodeMissingSecret, "%s in the environment or in a secrets file (rota send --secrets)", what)
 }

@@ -385,7 +385,9 @@ func TestRateLimit(t *testing.T) {
 	// Another endpoint has its own limiter.
 	other := translate(t, example(t, "skyhub/delivered.json"), f.URL, nil)
 	before := c.Now()
-	send(t, s, other)
+	if rep := send(t, s, other); rep.Outcome != Delivered {
+		t.Fatalf("delivery endpoint: %+v", rep)
+	}
 	if c.Now() != before {
 		t.Errorf("the delivery endpoint waited for the shipments endpoint's limiter")
 	}
@@ -404,7 +406,7 @@ func TestSecretsScrubbedFromReport(t *testing.T) {
 	if rep.Outcome != Refused || !strings.Contains(rep.Calls[0].Message, "invalid X-Api-Key [redacted] for [redacted]") {
 		t.Errorf("message %q", rep.Calls[0].Message)
 	}
-	if s := scrub("a b%40c a@b", []string{"b@c", "a@b"}); s != "a [redacted] [redacted]" {
+	if s := scrubber([]string{"b@c", "a@b"}).Replace("a b%40c a@b"); s != "a [redacted] [redacted]" {
 		t.Errorf("scrub = %q", s)
 	}
 }
@@ -431,7 +433,8 @@ func TestRebase(t *testing.T) {
 	if got, _ := rebase("http://127.0.0.1:8080/napse/auth/token", "http://127.0.0.1:8080/napse"); got != "http://127.0.0.1:8080/napse/auth/token" {
 		t.Errorf("rebase on the same host = %q", got)
 	}
-	if _, err := rebase("https://x/y", "not a url"); err == nil {
-		t.Errorf("a relative base URL must be refused")
+	var e *engine.Error
+	if _, err := rebase("https://x/y", "not a url"); !errors.As(err, &e) || e.Code != engine.CodeBadBaseURL || !strings.Contains(e.Message, "--base-url") {
+		t.Errorf("a relative base URL: %v, want bad_base_url saying what to give", err)
 	}
 }

@@ -158,13 +158,14 @@ func (s *Sender) authorizerFor(marketplace string) (authorizer, error) {
 		return a, nil
 	}
 	if s.Engine == nil {
-		return nil, errors.New("deliver: Sender.Engine is not set")
+		return nil, errors.New("deliver: Sender.Engine is not set; set it to the engine loaded from the mappings (engine.Load)")
 	}
-	ea, err := s.Engine.Auth(marketplace, scheme, s.varsFor(marketplace))
+	vars := s.varsFor(marketplace)
+	ea, err := s.Engine.Auth(marketplace, scheme, vars)
 	if err != nil {
 		return nil, err
 	}
-	if a, err = s.newAuthorizer(marketplace, ea); err != nil {
+	if a, err = s.newAuthorizer(marketplace, ea, vars); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
