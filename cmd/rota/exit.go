@@ -8,7 +8,7 @@ import (
 	"github.com/rotahq/rota/engine"
 )
 
-// Exit codes of the CLI contract (shared/design/cli.md).
+// Exit codes of the CLI contract (docs/cli.md).
 const (
 	exitOK      = 0 // success: clean lint, send or ignore
 	exitRefused = 1 // the input was refused, or lint found errors

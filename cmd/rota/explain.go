@@ -74,7 +74,7 @@ func runExplain(cmd *cobra.Command, f *eventFlags, format string, args []string)
 func reportExplainError(stdout, stderr io.Writer, format string, err error) error {
 	var te *engine.Error
 	if format == "json" || !errors.As(err, &te) {
-		return reportTranslateError(stdout, stderr, err)
+		return reportError(stdout, stderr, err)
 	}
 	writeErrorBlock(stdout, te)
 	fmt.Fprintln(stderr, errorLine(te))

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestExplainShipped(t *testing.T) {
 		"  Content-Type: application/json",
 	}
 	for _, want := range wantLines {
-		if !contains(lines, want) {
+		if !slices.Contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, o.stdout)
 		}
 	}
@@ -65,15 +66,6 @@ func TestExplainShipped(t *testing.T) {
 			t.Errorf("no field line %q ... %q in\n%s", f.location, suffix, o.stdout)
 		}
 	}
-}
-
-func contains(lines []string, want string) bool {
-	for _, l := range lines {
-		if l == want {
-			return true
-		}
-	}
-	return false
 }
 
 // hasField reports whether a line shows the field at location (padded to
@@ -135,7 +127,7 @@ func TestExplainFailedGuard(t *testing.T) {
 		"error: rejected: items_required",
 		"  rule " + guard,
 	} {
-		if !contains(lines, want) {
+		if !slices.Contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, o.stdout)
 		}
 	}
@@ -157,7 +149,7 @@ func TestExplainRefusedTransition(t *testing.T) {
 		"error: rejected: final_status",
 		"  at /order/marketplaceStatus",
 	} {
-		if !contains(lines, want) {
+		if !slices.Contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, o.stdout)
 		}
 	}
@@ -204,7 +196,7 @@ func TestExplainSkippedCallAndOmittedField(t *testing.T) {
 		"  body.service     omitted: no value  (" + posOf(t, shop, shop, "service?: ${ shipment.service }", "service") + ")",
 		"  POST https://shop.test/orders/SH-1001/ship?channel=web",
 	} {
-		if !contains(lines, want) {
+		if !slices.Contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, o.stdout)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -51,13 +50,6 @@ broken mappings, configuration.`,
 	return cmd
 }
 
-// ingestErrorOutput is ingest's error document: the error, and the answer
-// the marketplace understands, when its mapping declares one.
-type ingestErrorOutput struct {
-	Error    *engine.Error    `json:"error"`
-	Response *engine.Response `json:"response,omitempty"`
-}
-
 func runIngest(cmd *cobra.Command, f *ingestFlags, args []string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	opts := engine.IngestOptions{Route: f.route, OrderID: f.orderID}
@@ -68,25 +60,17 @@ func runIngest(cmd *cobra.Command, f *ingestFlags, args []string) error {
 		}
 		opts.Now = now
 	}
-	given, err := parseVars(stderr, f.common.vars)
+	eng, payload, given, err := f.common.load(cmd, args)
 	if err != nil {
 		return err
 	}
-	payload, err := readInput(cmd, args)
-	if err != nil {
+	opts.Vars = runVars(eng, f.marketplace, given)
+	if err := checkInboundHeaders(eng, f, stdout, stderr); err != nil {
 		return err
-	}
-	eng, err := loadEngine(stderr, f.common.mappings)
-	if err != nil {
-		return err
-	}
-	opts.Vars = withEnvVars(given, f.marketplace, declaredVars(eng, f.marketplace))
-	if err := checkInboundHeaders(eng, f, stderr); err != nil {
-		return reportIngestError(stdout, stderr, err)
 	}
 	res, err := eng.Ingest(f.marketplace, payload, opts)
 	if err != nil {
-		return reportIngestError(stdout, stderr, err)
+		return reportError(stdout, stderr, err)
 	}
 	if err := writeJSON(stdout, res); err != nil {
 		return failf(stderr, "cannot write output: %v", err)
@@ -94,9 +78,10 @@ func runIngest(cmd *cobra.Command, f *ingestFlags, args []string) error {
 	return nil
 }
 
-// checkInboundHeaders checks --header values against the route's auth;
-// without --header nothing is checked.
-func checkInboundHeaders(eng *engine.Engine, f *ingestFlags, stderr io.Writer) error {
+// checkInboundHeaders checks --header values against the route's auth, and
+// reports a refusal as ingest's error JSON; without --header nothing is
+// checked.
+func checkInboundHeaders(eng *engine.Engine, f *ingestFlags, stdout, stderr io.Writer) error {
 	if len(f.headers) == 0 {
 		return nil
 	}
@@ -113,20 +98,8 @@ func checkInboundHeaders(eng *engine.Engine, f *ingestFlags, stderr io.Writer) e
 		return err
 	}
 	lookup := func(name string) (string, bool) { return secrets.Secret(f.marketplace, name) }
-	return eng.CheckInboundAuth(f.marketplace, f.route, h, lookup)
-}
-
-// reportIngestError prints an engine error as ingest's error JSON (with
-// the marketplace's error answer when the route has one); exit errors from
-// the command itself pass through.
-func reportIngestError(stdout, stderr io.Writer, err error) error {
-	var ee exitError
-	if errors.As(err, &ee) {
-		return err
+	if err := eng.CheckInboundAuth(f.marketplace, f.route, h, lookup); err != nil {
+		return reportError(stdout, stderr, err)
 	}
-	var te *engine.Error
-	if !errors.As(err, &te) {
-		return failf(stderr, "%v", err)
-	}
-	return reportError(stdout, stderr, ingestErrorOutput{Error: te, Response: te.Response}, te)
+	return nil
 }

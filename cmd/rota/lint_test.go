@@ -64,11 +64,7 @@ func TestLintBrokenFolderJSON(t *testing.T) {
 		Errors   int `json:"errors"`
 		Warnings int `json:"warnings"`
 	}
-	dec := json.NewDecoder(strings.NewReader(o.stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		t.Fatalf("%v:\n%s", err, o.stdout)
-	}
+	decodeStrict(t, o.stdout, "the lint report", &rep)
 	if rep.Errors != 6 || rep.Warnings != 0 || len(rep.Findings) != 6 {
 		t.Fatalf("%d errors, %d warnings, %d findings; want 6, 0, 6", rep.Errors, rep.Warnings, len(rep.Findings))
 	}

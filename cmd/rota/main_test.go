@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,14 +117,25 @@ type errorDoc struct {
 	} `json:"response"`
 }
 
+// decodeStrict parses stdout as one JSON document into v, refusing fields v
+// does not declare, and fails the test when it cannot; what names the
+// document in the failure.
+func decodeStrict(t *testing.T, stdout, what string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("stdout is not %s (%v):\n%s", what, err, stdout)
+	}
+}
+
 // decodeError parses stdout as the error JSON and fails when it is not.
 func decodeError(t *testing.T, stdout string) errorDoc {
 	t.Helper()
 	var doc errorDoc
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil || doc.Error == nil {
-		t.Fatalf("stdout is not the error JSON (%v):\n%s", err, stdout)
+	decodeStrict(t, stdout, "the error JSON", &doc)
+	if doc.Error == nil {
+		t.Fatalf("stdout is not the error JSON (no error object):\n%s", stdout)
 	}
 	return doc
 }
@@ -143,6 +155,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"explain format", []string{"explain", "--format", "xml", "x.json"}, `--format "xml": want text or json`},
 		{"ingest without marketplace", []string{"ingest", "x.json"}, `required flag(s) "marketplace" not set`},
 		{"ingest bad now", []string{"ingest", "-m", "shop", "--now", "yesterday", "x.json"}, `--now "yesterday"`},
+		{"test format", []string{"test", "--format", "xml"}, `--format "xml": want text or json`},
+		{"test unreadable path", []string{"test", "testdata/no-such.yaml"}, "rota: cannot read testdata/no-such.yaml: no such file or directory\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -158,10 +172,14 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 }
 
+// verbs are the verbs of the CLI contract (docs/cli.md) and the tools
+// beside them.
+var verbs = []string{"lint", "translate", "explain", "ingest", "test", "send", "sim", "version"}
+
 func TestHelpExits0(t *testing.T) {
 	o := rota(t, "", "--help")
 	o.wantCode(t, exitOK)
-	for _, verb := range []string{"lint", "translate", "explain", "ingest", "version"} {
+	for _, verb := range verbs {
 		if !strings.Contains(o.stdout, "  "+verb+" ") {
 			t.Errorf("help does not list %s:\n%s", verb, o.stdout)
 		}
@@ -176,10 +194,20 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestRootCommandsAreRegistered: the root holds exactly the verbs, each
+// once and with a one-line description for help.
 func TestRootCommandsAreRegistered(t *testing.T) {
-	root := newRootCmd()
-	if got, want := len(root.Commands()), len(commands); got != want {
-		t.Fatalf("root has %d commands, want %d (one per entry of commands)", got, want)
+	var got []string
+	for _, c := range newRootCmd().Commands() {
+		got = append(got, c.Name())
+		if c.Short == "" {
+			t.Errorf("verb %s has no Short description", c.Name())
+		}
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(verbs))
+	if !slices.Equal(got, want) {
+		t.Errorf("root has verbs %q, want %q", got, want)
 	}
 }
 

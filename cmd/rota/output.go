@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,16 +27,24 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// errorOutput is the error document of the CLI contract.
+// errorOutput is the error document of the CLI contract. Response is the
+// answer the marketplace understands, which only inbound routes (ingest)
+// declare.
 type errorOutput struct {
-	Error *engine.Error `json:"error"`
+	Error    *engine.Error    `json:"error"`
+	Response *engine.Response `json:"response,omitempty"`
 }
 
-// reportError prints a translation error: the error JSON on stdout and one
-// line for a person on stderr. It returns the error that ends the run with
-// the contract's exit code.
-func reportError(stdout, stderr io.Writer, doc any, e *engine.Error) error {
-	if err := writeJSON(stdout, doc); err != nil {
+// reportError prints err the contract's way and returns the error that ends
+// the run with the contract's exit code: an *engine.Error as the error JSON
+// on stdout and one line for a person on stderr; anything else is the engine
+// failing (exit 2).
+func reportError(stdout, stderr io.Writer, err error) error {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		return failf(stderr, "%v", err)
+	}
+	if err := writeJSON(stdout, errorOutput{Error: e, Response: e.Response}); err != nil {
 		return failf(stderr, "cannot write output: %v", err)
 	}
 	fmt.Fprintln(stderr, errorLine(e))

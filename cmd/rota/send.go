@@ -92,7 +92,7 @@ func runSend(cmd *cobra.Command, f *sendFlags, args []string) error {
 	opts.BaseURL = f.baseURL
 	res, err := eng.Translate(raw, opts)
 	if err != nil {
-		return reportTranslateError(stdout, stderr, err)
+		return reportError(stdout, stderr, err)
 	}
 	s := &deliver.Sender{
 		Engine:  eng,
@@ -115,7 +115,7 @@ func runSend(cmd *cobra.Command, f *sendFlags, args []string) error {
 	}
 	rep, err := s.Send(ctx, res)
 	if err != nil {
-		return reportTranslateError(stdout, stderr, err)
+		return reportError(stdout, stderr, err)
 	}
 	if err := writeJSON(stdout, rep); err != nil {
 		return failf(stderr, "cannot write output: %v", err)
@@ -158,7 +158,7 @@ type dryRunOutput struct {
 func runDryRun(ctx context.Context, stdout, stderr io.Writer, s *deliver.Sender, res *engine.Result) error {
 	reqs, err := s.DryRun(ctx, res)
 	if err != nil {
-		return reportTranslateError(stdout, stderr, err)
+		return reportError(stdout, stderr, err)
 	}
 	out := dryRunOutput{Marketplace: res.Marketplace, EventID: res.EventID, EventType: res.EventType,
 		Outcome: res.Outcome, Reason: res.Reason, DryRun: true, Requests: reqs}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -45,34 +44,8 @@ type sendReport struct {
 func decodeReport(t *testing.T, stdout string) sendReport {
 	t.Helper()
 	var r sendReport
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		t.Fatalf("stdout is not the send report (%v):\n%s", err, stdout)
-	}
+	decodeStrict(t, stdout, "the send report", &r)
 	return r
-}
-
-// sendGolden compares got with testdata/send/golden/name; -update rewrites it.
-func sendGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "send", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/rota -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test ./cmd/rota -update if the change is intended)\n%s", path, firstDiff(string(want), got))
-	}
 }
 
 // secretValues are the values in the test secrets file.
@@ -124,7 +97,7 @@ func TestSendDryRunGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := rota(t, "", append([]string{"send", "--dry-run", "--secrets", sendSecretsFile}, tt.args...)...)
 			o.wantCode(t, exitOK)
-			sendGolden(t, "dry_run_"+tt.name, o.stdout)
+			golden(t, "send/dry_run_"+tt.name, o.stdout)
 			noSecretIn(t, o)
 			if !strings.Contains(o.stdout, "[redacted") {
 				t.Errorf("nothing redacted:\n%s", o.stdout)

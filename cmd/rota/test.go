@@ -101,7 +101,7 @@ func selectPaths(o *conformance.Options, paths []string) error {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", p, err)
+			return fmt.Errorf("cannot read %s: %w", p, pathless(err))
 		}
 		dir := p
 		if !st.IsDir() {
@@ -136,7 +136,7 @@ func isBundledDir(dir string) bool {
 func marketplaceOf(file string) (string, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", file, err)
+		return "", fmt.Errorf("cannot read %s: %w", file, pathless(err))
 	}
 	var head struct {
 		Marketplace string `yaml:"marketplace"`

@@ -16,7 +16,7 @@ import (
 )
 
 // eventFlags are the flags of the verbs that translate one canonical event
-// (translate and explain).
+// (translate, explain and send).
 type eventFlags struct {
 	marketplace string
 	env         string
@@ -69,7 +69,7 @@ func runTranslate(cmd *cobra.Command, f *eventFlags, args []string) error {
 	}
 	res, err := eng.Translate(raw, opts)
 	if err != nil {
-		return reportTranslateError(stdout, stderr, err)
+		return reportError(stdout, stderr, err)
 	}
 	if err := writeJSON(stdout, res); err != nil {
 		return failf(stderr, "cannot write output: %v", err)
@@ -77,43 +77,42 @@ func runTranslate(cmd *cobra.Command, f *eventFlags, args []string) error {
 	return nil
 }
 
-// reportTranslateError prints err the contract's way: an *engine.Error as
-// error JSON plus one line; anything else is the engine failing (exit 2).
-func reportTranslateError(stdout, stderr io.Writer, err error) error {
-	var te *engine.Error
-	if !errors.As(err, &te) {
-		return failf(stderr, "%v", err)
-	}
-	return reportError(stdout, stderr, errorOutput{Error: te}, te)
-}
-
-// prepareEvent does what translate and explain share: read the event, load
-// the mappings, and gather the options (marketplace, environment, variables).
+// prepareEvent does what the verbs that translate one canonical event
+// share: read the event, load the mappings, and gather the options
+// (marketplace, environment, variables).
 func prepareEvent(cmd *cobra.Command, f *eventFlags, args []string) (*engine.Engine, []byte, engine.TranslateOptions, error) {
-	stderr := cmd.ErrOrStderr()
-	var opts engine.TranslateOptions
-	given, err := parseVars(stderr, f.common.vars)
+	eng, raw, given, err := f.common.load(cmd, args)
 	if err != nil {
-		return nil, nil, opts, err
-	}
-	raw, err := readInput(cmd, args)
-	if err != nil {
-		return nil, nil, opts, err
-	}
-	eng, err := loadEngine(stderr, f.common.mappings)
-	if err != nil {
-		return nil, nil, opts, err
+		return nil, nil, engine.TranslateOptions{}, err
 	}
 	id := f.marketplace
 	if id == "" {
 		id = gjson.GetBytes(raw, "marketplace").String()
 	}
-	opts = engine.TranslateOptions{
+	return eng, raw, engine.TranslateOptions{
 		Marketplace: f.marketplace,
 		Environment: f.env,
-		Vars:        withEnvVars(given, id, declaredVars(eng, id)),
+		Vars:        runVars(eng, id, given),
+	}, nil
+}
+
+// load does what every translating verb starts with: parse the --var flags,
+// read the input, and load the mappings.
+func (f *commonFlags) load(cmd *cobra.Command, args []string) (*engine.Engine, []byte, map[string]string, error) {
+	stderr := cmd.ErrOrStderr()
+	given, err := parseVars(stderr, f.vars)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return eng, raw, opts, nil
+	raw, err := readInput(cmd, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	eng, err := loadEngine(stderr, f.mappings)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return eng, raw, given, nil
 }
 
 // readInput reads the file named by the only argument, or standard input
@@ -128,13 +127,19 @@ func readInput(cmd *cobra.Command, args []string) ([]byte, error) {
 	}
 	raw, err := os.ReadFile(args[0])
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, failf(cmd.ErrOrStderr(), "cannot read %s: %v", args[0], err)
+		return nil, failf(cmd.ErrOrStderr(), "cannot read %s: %v", args[0], pathless(err))
 	}
 	return raw, nil
+}
+
+// pathless drops what an *fs.PathError adds to its cause ("open FILE: "),
+// for messages that name the file already.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // loadEngine loads the bundled mappings, or those in dir. Broken mappings are
@@ -179,30 +184,22 @@ func parseVars(stderr io.Writer, flags []string) (map[string]string, error) {
 	return vars, nil
 }
 
-// withEnvVars adds, for each variable the marketplace's mapping declares
-// that no --var flag gave, its value from the environment variable
-// ROTA_VAR_<MARKETPLACE>_<NAME> (upper case, '-' as '_'), when set.
-func withEnvVars(given map[string]string, marketplace string, declared []string) map[string]string {
-	out := make(map[string]string, len(given))
-	for k, v := range given {
-		out[k] = v
-	}
-	for _, name := range declared {
-		if _, ok := out[name]; ok {
+// runVars completes the variables the --var flags gave (vars, which it
+// extends) into those of the run: each variable the marketplace's mapping
+// declares that no flag gave takes its value from the environment variable
+// ROTA_VAR_<MARKETPLACE>_<NAME> (upper case, '-' as '_'), when set. It is
+// nil when there are none.
+func runVars(eng *engine.Engine, marketplace string, vars map[string]string) map[string]string {
+	for _, name := range eng.Variables(marketplace) {
+		if _, ok := vars[name]; ok {
 			continue
 		}
 		if v, ok := os.LookupEnv(engine.VarEnvName(marketplace, name)); ok {
-			out[name] = v
+			vars[name] = v
 		}
 	}
-	if len(out) == 0 {
+	if len(vars) == 0 {
 		return nil
 	}
-	return out
-}
-
-// declaredVars returns the variable names the marketplace's mapping
-// declares; none when the marketplace is unknown.
-func declaredVars(eng *engine.Engine, marketplace string) []string {
-	return eng.Variables(marketplace)
+	return vars
 }

@@ -33,11 +33,7 @@ type result struct {
 func decodeResult(t *testing.T, stdout string) result {
 	t.Helper()
 	var res result
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&res); err != nil {
-		t.Fatalf("stdout is not the result JSON (%v):\n%s", err, stdout)
-	}
+	decodeStrict(t, stdout, "the result JSON", &res)
 	if res.Calls == nil {
 		t.Fatalf("calls is missing or null, want a list:\n%s", stdout)
 	}
