@@ -88,13 +88,7 @@ func guardsCheck(gs []GuardCoverage) CheckResult {
 			ps = append(ps, Problem{Pos: g.Source, Message: fmt.Sprintf("%s %s %s is never %s in a case; add a case of %s where it is", g.EventType, g.Kind, g.Name, way, g.EventType)})
 		}
 	}
-	covered := 0
-	for _, g := range gs {
-		if g.Covered() {
-			covered++
-		}
-	}
-	return newCheck(CheckGuards, fmt.Sprintf("%d/%d conditions covered both ways", covered, len(gs)), ps)
+	return newCheck(CheckGuards, fmt.Sprintf("%d/%d conditions covered both ways", coveredCount(gs), len(gs)), ps)
 }
 
 func uncovered(g GuardCoverage) []string {

@@ -161,7 +161,7 @@ func TestBrokenCaseFiles(t *testing.T) {
 		t.Fatalf("err = %v, want an *InputError", err)
 	}
 	for _, want := range []string{
-		"syntax.yaml:2:1: YAML syntax",
+		"syntax.yaml:3:3: YAML syntax: a line below this list is indented like its items but does not start with -",
 		"schema.yaml:5:5: unknown key \"expct\"",
 		"wrong_folder.yaml:1:14: the file is in the skyhub folder but names marketplace shop",
 	} {
@@ -169,7 +169,7 @@ func TestBrokenCaseFiles(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if c := caseResult(t, rep, "(case file)"); c.Passed || !strings.HasSuffix(c.Pos, ":2:1") && !strings.HasSuffix(c.Pos, ":1:14") {
+	if c := caseResult(t, rep, "(case file)"); c.Passed || !strings.HasSuffix(c.Pos, ":3:3") && !strings.HasSuffix(c.Pos, ":1:14") {
 		t.Errorf("broken file result %+v, want a failure at the problem", c)
 	}
 	if c := caseResult(t, rep, "still runs"); !c.Passed {
@@ -303,8 +303,16 @@ func TestWriteJSON(t *testing.T) {
 	if got.Passed != rep.Passed || got.Failed != rep.Failed || len(got.Files) != 1 || len(got.Matrix.Cells) != len(event.Types) {
 		t.Errorf("round trip: %+v", got)
 	}
-	if !strings.Contains(b.String(), `"expected": {"calls"`) && !strings.Contains(b.String(), `"expected": {`) {
-		t.Errorf("failures lack expected JSON:\n%s", b.String())
+	var wrong *Failure
+	for _, f := range got.Files {
+		for _, c := range f.Cases {
+			if c.Name == "wrong body" {
+				wrong = c.Failure
+			}
+		}
+	}
+	if wrong == nil || !strings.Contains(string(wrong.Expected), `"BR999"`) || !strings.Contains(string(wrong.Actual), `"BR123"`) {
+		t.Errorf("the wrong body failure lacks the expected and actual JSON: %+v", wrong)
 	}
 }
 
@@ -440,6 +448,20 @@ func TestSecretScan(t *testing.T) {
 	for _, tt := range tests {
 		if got := len(scanLines("f.yaml", []byte(tt.line))) > 0; got != tt.found {
 			t.Errorf("%q: found = %v, want %v", tt.line, got, tt.found)
+		}
+	}
+}
+
+// TestAliasLoop: a case file whose alias refers to itself, or whose
+// aliases expand past the bound, is a positioned problem, not a hang.
+func TestAliasLoop(t *testing.T) {
+	for name, src := range map[string]string{
+		"self":  "cases:\n  - &a\n    name: x\n    event: *a\n",
+		"laugh": "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+	} {
+		doc, p := parseYAML("loop.yaml", []byte(src))
+		if doc != nil || p == nil || p.Pos != "loop.yaml:1:1" || !strings.Contains(p.Message, "an alias that refers to itself") {
+			t.Errorf("%s: doc %v, problem %+v; want the alias problem at loop.yaml:1:1", name, doc != nil, p)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/tidwall/gjson"
@@ -35,11 +34,7 @@ func (r *runner) runFile(cf *caseFile) FileResult {
 }
 
 func brokenFailure(ps []Problem) *Failure {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return &Failure{Message: strings.Join(lines, "\n")}
+	return &Failure{Message: problemLines(ps)}
 }
 
 // verdict runs one case and returns nil when it passes.

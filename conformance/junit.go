@@ -82,11 +82,7 @@ func mappingSuite(m MappingResult) junitSuite {
 	for _, c := range m.Checks {
 		jc := junitCase{Name: c.Name, Classname: m.File}
 		if !c.Passed {
-			lines := make([]string, len(c.Problems))
-			for i, p := range c.Problems {
-				lines[i] = p.String()
-			}
-			jc.Failure = &junitFailure{Message: c.Name + " failed", Text: strings.Join(lines, "\n")}
+			jc.Failure = &junitFailure{Message: c.Name + " failed", Text: problemLines(c.Problems)}
 		}
 		s.add(jc)
 	}

@@ -59,17 +59,32 @@ func mutateFile(t *testing.T, file string) (int, int, []string) {
 		t.Fatal(err)
 	}
 	id := mappingID(t, src)
-	base := runMapping(t, filepath.Base(file), id, encode(t, parse(t, src)))
-	if orig := failing(t, runOnly(t, Options{Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: mutantPropertyRuns})); !sameKeys(orig, base) {
+	intact, err := mutated(src, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	base := runMapping(t, filepath.Base(file), id, intact)
+	orig := runOnly(t, Options{Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: mutantPropertyRuns})
+	if orig == nil || base == nil {
+		t.FailNow() // runMapping or runOnly reported why
+	}
+	if !sameKeys(orig, base) {
 		t.Fatalf("%s: re-encoding the mapping changes the verdicts: %v before, %v after", file, orig, base)
 	}
 	ms := mutantsOf(parse(t, src), "mappings/"+filepath.Base(file))
+	if len(ms) == 0 {
+		t.Fatalf("%s: no mutants: the mutator finds no guard, call or table to change", file)
+	}
 	survived := make([]bool, len(ms))
 	parallel(len(ms), func(i int) {
-		doc := parse(t, src)
-		ms[i].apply(nodeAt(doc, ms[i].at))
-		got := runMapping(t, filepath.Base(file), id, encode(t, doc))
-		survived[i] = !hasNew(got, base)
+		// On a worker goroutine: report with t.Error, never t.Fatal.
+		out, err := mutated(src, &ms[i])
+		if err != nil {
+			t.Errorf("%s: %v", ms[i].desc, err)
+			return
+		}
+		got := runMapping(t, filepath.Base(file), id, out)
+		survived[i] = got != nil && !hasNew(got, base)
 	})
 	var out []string
 	for i, s := range survived {
@@ -81,8 +96,28 @@ func mutateFile(t *testing.T, file string) (int, int, []string) {
 	return len(ms) - len(out), len(ms), out
 }
 
+// mutated re-encodes a mapping file with one mutant applied (nil: none).
+func mutated(src []byte, mu *mutant) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	if mu != nil {
+		mu.apply(nodeAt(&doc, mu.at))
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
 // runMapping writes a mapping file to a folder of its own and runs the
-// marketplace's cases and checks against it; it returns the failing results.
+// marketplace's cases and checks against it; it returns the failing
+// results, or nil (reported with t.Error) when the run cannot start.
+// It runs on worker goroutines, so it never calls t.Fatal.
 func runMapping(t *testing.T, name, id string, src []byte) map[string]bool {
 	dir, err := os.MkdirTemp("", "rota-mutant-")
 	if err != nil {
@@ -94,19 +129,22 @@ func runMapping(t *testing.T, name, id string, src []byte) map[string]bool {
 		t.Error(err)
 		return nil
 	}
-	return failing(t, runOnly(t, Options{Mappings: dir, Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: mutantPropertyRuns}))
+	return runOnly(t, Options{Mappings: dir, Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: mutantPropertyRuns})
 }
 
-func runOnly(t *testing.T, o Options) *Report {
+// runOnly runs the suite and names its failing results; nil (reported
+// with t.Error) when the run cannot start.
+func runOnly(t *testing.T, o Options) map[string]bool {
 	rep, err := Run(o)
 	if rep == nil {
-		t.Fatalf("Run: %v", err)
+		t.Errorf("Run: %v", err)
+		return nil
 	}
-	return rep
+	return failing(rep)
 }
 
 // failing names every failing case and check of a report.
-func failing(t *testing.T, r *Report) map[string]bool {
+func failing(r *Report) map[string]bool {
 	out := map[string]bool{}
 	for _, f := range r.Files {
 		for _, c := range f.Cases {
@@ -164,16 +202,6 @@ func parse(t *testing.T, src []byte) *yaml.Node {
 		t.Fatal(err)
 	}
 	return &doc
-}
-
-func encode(t *testing.T, doc *yaml.Node) []byte {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func mappingID(t *testing.T, src []byte) string {

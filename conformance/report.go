@@ -89,6 +89,15 @@ func (p Problem) String() string {
 	return p.Pos + ": " + p.Message
 }
 
+// problemLines renders problems one per line, as pos: message.
+func problemLines(ps []Problem) string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
 // GuardCoverage is how the cases exercised one guard (or one call's when
 // condition). It is covered both ways when True and False are both above 0.
 type GuardCoverage struct {
@@ -105,6 +114,17 @@ type GuardCoverage struct {
 
 // Covered reports whether some case found the condition true and some false.
 func (g GuardCoverage) Covered() bool { return g.True > 0 && g.False > 0 }
+
+// coveredCount is how many of gs are covered both ways.
+func coveredCount(gs []GuardCoverage) int {
+	n := 0
+	for _, g := range gs {
+		if g.Covered() {
+			n++
+		}
+	}
+	return n
+}
 
 // Matrix is the coverage matrix: how each marketplace answers each canonical
 // event type.

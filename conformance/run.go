@@ -58,11 +58,7 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return "broken case input:\n" + strings.Join(lines, "\n")
+	return "broken case input:\n" + problemLines(e.Problems)
 }
 
 // runner is the state of one run.

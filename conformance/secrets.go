@@ -35,10 +35,9 @@ var secretKey = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|api[-_]?key
 // secretsCheck: no secret-looking literal anywhere in the mapping file.
 func (m *mappingUnit) secretsCheck() CheckResult {
 	ps := scanLines(m.path, m.src)
-	var root yaml.Node
-	if yaml.Unmarshal(m.src, &root) == nil && len(root.Content) > 0 {
+	if m.file != nil && m.file.Root != nil {
 		w := &secretWalker{file: m.path, names: m.secretNames()}
-		w.walk(root.Content[0], "")
+		w.walk(m.file.Root, "")
 		ps = append(ps, w.found...)
 	}
 	return newCheck(CheckSecrets, "", ps)

@@ -91,13 +91,7 @@ func (r *Report) writeGuards(w io.Writer) {
 	}
 	fmt.Fprintln(w, "guard coverage (times found true / false by cases)")
 	for _, m := range r.Mappings {
-		covered := 0
-		for _, g := range m.Guards {
-			if g.Covered() {
-				covered++
-			}
-		}
-		fmt.Fprintf(w, "  %s: %d/%d covered both ways\n", m.Marketplace, covered, len(m.Guards))
+		fmt.Fprintf(w, "  %s: %d/%d covered both ways\n", m.Marketplace, coveredCount(m.Guards), len(m.Guards))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, g := range m.Guards {
 			mark := "ok  "

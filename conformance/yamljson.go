@@ -2,10 +2,13 @@ package conformance
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/mapping"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -17,41 +20,61 @@ type yamlDoc struct {
 	value  any
 	values map[string]diag.Pos
 	keys   map[string]diag.Pos
+	budget int                 // values convert may still produce
+	active map[*yaml.Node]bool // aliases being expanded (cycle check)
 }
+
+// maxCaseValues bounds how many values a case file may expand to, so that
+// an alias that refers to itself, or aliases nested deep, cannot make
+// loading loop or explode (the mapping loader has the same bound).
+const maxCaseValues = 50_000
+
+var errTooLarge = errors.New("too many values")
 
 // parseYAML decodes src. A syntax error comes back as a positioned problem.
 func parseYAML(file string, src []byte) (*yamlDoc, *Problem) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		return nil, &Problem{Pos: syntaxPos(file, err), Message: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, syntaxProblem(file, src, err)
 	}
-	d := &yamlDoc{file: file, values: map[string]diag.Pos{}, keys: map[string]diag.Pos{}}
+	start := diag.Pos{File: file, Line: 1, Col: 1}.String()
 	if len(root.Content) == 0 {
-		return nil, &Problem{Pos: diag.Pos{File: file, Line: 1, Col: 1}.String(), Message: "the file is empty"}
+		return nil, &Problem{Pos: start, Message: "the file is empty"}
 	}
-	d.value = d.convert(root.Content[0], "")
+	d := &yamlDoc{file: file, values: map[string]diag.Pos{}, keys: map[string]diag.Pos{}, budget: maxCaseValues, active: map[*yaml.Node]bool{}}
+	v, err := d.convert(root.Content[0], "")
+	if err != nil {
+		return nil, &Problem{Pos: start, Message: fmt.Sprintf("the file expands to more than %d values (an alias that refers to itself, or aliases nested too deep); write the values out instead", maxCaseValues)}
+	}
+	d.value = v
 	return d, nil
 }
 
-// syntaxPos reads the line out of a yaml.v3 error ("yaml: line 7: ...").
-func syntaxPos(file string, err error) string {
-	line := 1
-	msg := err.Error()
-	if i := strings.Index(msg, "line "); i >= 0 {
-		rest := msg[i+len("line "):]
-		if j := strings.IndexByte(rest, ':'); j > 0 {
-			if n, err := strconv.Atoi(rest[:j]); err == nil {
-				line = n
-			}
-		}
+// syntaxProblem reports a YAML syntax error as the mapping loader does, the
+// YAML being the same: at the line the parser means (it counts some errors
+// from 0), with what to do about it.
+func syntaxProblem(file string, src []byte, err error) *Problem {
+	if _, ds := mapping.Parse(file, src, nil); len(ds) > 0 && ds[0].Code == diag.YAMLSyntax {
+		return &Problem{Pos: ds[0].Pos.String(), Message: "YAML syntax: " + ds[0].Message}
 	}
-	return diag.Pos{File: file, Line: line, Col: 1}.String()
+	return &Problem{Pos: diag.Pos{File: file, Line: 1, Col: 1}.String(), Message: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 }
 
-func (d *yamlDoc) convert(n *yaml.Node, ptr string) any {
+// convert turns n into the value a JSON decoder would give, recording the
+// position of every value and key under its JSON pointer. It fails with
+// errTooLarge on an alias cycle or past maxCaseValues values.
+func (d *yamlDoc) convert(n *yaml.Node, ptr string) (any, error) {
+	if d.budget--; d.budget < 0 {
+		return nil, errTooLarge
+	}
 	d.values[ptr] = diag.Pos{File: d.file, Line: n.Line, Col: n.Column}
 	switch n.Kind {
 	case yaml.AliasNode:
+		if d.active[n.Alias] {
+			return nil, errTooLarge
+		}
+		d.active[n.Alias] = true
+		defer delete(d.active, n.Alias)
 		return d.convert(n.Alias, ptr)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
@@ -59,17 +82,25 @@ func (d *yamlDoc) convert(n *yaml.Node, ptr string) any {
 			k := n.Content[i]
 			p := ptr + "/" + escapePointer(k.Value)
 			d.keys[p] = diag.Pos{File: d.file, Line: k.Line, Col: k.Column}
-			m[k.Value] = d.convert(n.Content[i+1], p)
+			v, err := d.convert(n.Content[i+1], p)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = v
 		}
-		return m
+		return m, nil
 	case yaml.SequenceNode:
 		a := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			a[i] = d.convert(c, ptr+"/"+strconv.Itoa(i))
+			v, err := d.convert(c, ptr+"/"+strconv.Itoa(i))
+			if err != nil {
+				return nil, err
+			}
+			a[i] = v
 		}
-		return a
+		return a, nil
 	}
-	return scalarValue(n)
+	return scalarValue(n), nil
 }
 
 // scalarValue gives a YAML scalar as JSON would hold it.

@@ -93,7 +93,7 @@ func (s *Server) deleteFaults(w http.ResponseWriter, _ *http.Request) {
 // marketOf resolves the {marketplace} path value, answering 404 when unknown.
 func (s *Server) marketOf(w http.ResponseWriter, r *http.Request) (market, bool) {
 	id := r.PathValue("marketplace")
-	for _, m := range []market{s.daf, s.fsh, s.nap, s.sky} {
+	for _, m := range s.markets() {
 		if m.id() == id {
 			return m, true
 		}
@@ -166,7 +166,7 @@ func (s *Server) deleteOrders(w http.ResponseWriter, r *http.Request) {
 
 // Reset forgets every order's state (not the faults, tokens or request log).
 func (s *Server) Reset() {
-	for _, m := range []market{s.daf, s.fsh, s.nap, s.sky} {
+	for _, m := range s.markets() {
 		m.reset()
 	}
 }

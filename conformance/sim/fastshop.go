@@ -341,7 +341,7 @@ func (f *fastshop) view() any {
 	defer f.mu.Unlock()
 	out := fshView{Marketplace: FastShop, Start: fshReady, Orders: []fshOrder{}}
 	for _, o := range f.orders {
-		c := fshOrder{order: &order{ID: o.ID, Status: o.Status, History: slices.Clone(o.History)}, Invoices: map[string]*fshInvoice{}}
+		c := fshOrder{order: o.clone(), Invoices: map[string]*fshInvoice{}}
 		for n, inv := range o.Invoices {
 			cp := *inv
 			c.Invoices[n] = &cp

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
@@ -101,7 +102,7 @@ func (e *env) send(method, u string, body []byte, auth func(*http.Request)) answ
 // call sends a translated call with auth.
 func (e *env) call(c engine.Call, auth func(*http.Request)) answer {
 	e.t.Helper()
-	req := e.send(c.Method, c.URL, c.Body, func(r *http.Request) {
+	return e.send(c.Method, c.URL, c.Body, func(r *http.Request) {
 		for k, v := range c.Headers {
 			r.Header.Set(k, v)
 		}
@@ -109,7 +110,6 @@ func (e *env) call(c engine.Call, auth func(*http.Request)) answer {
 			auth(r)
 		}
 	})
-	return req
 }
 
 // want fails the test unless the answer has status.
@@ -169,35 +169,26 @@ func mappingEngine(t *testing.T) *engine.Engine {
 	return eng
 }
 
-// event reads examples/events/<mk>/<name>.json and merge-patches it (a nil
-// value deletes the key).
+// event reads examples/events/<mk>/<name>.json and applies patch as an
+// RFC 7386 merge patch (a nil value deletes the key).
 func event(t *testing.T, mk, name string, patch map[string]any) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "events", mk, name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev map[string]any
-	if err := json.Unmarshal(raw, &ev); err != nil {
+	if patch == nil {
+		return raw
+	}
+	p, err := json.Marshal(patch)
+	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := json.Marshal(mergePatch(ev, patch))
-	return out
-}
-
-func mergePatch(doc, patch map[string]any) map[string]any {
-	for k, v := range patch {
-		sub, isObj := v.(map[string]any)
-		switch cur, ok := doc[k].(map[string]any); {
-		case v == nil:
-			delete(doc, k)
-		case isObj && ok:
-			doc[k] = mergePatch(cur, sub)
-		default:
-			doc[k] = v
-		}
+	out, err := jsonpatch.MergePatch(raw, p)
+	if err != nil {
+		t.Fatalf("%s/%s.json: %v", mk, name, err)
 	}
-	return doc
+	return out
 }
 
 // translate turns an event into its calls, aimed at the simulator.
@@ -274,7 +265,8 @@ func withToken(tok string) func(*http.Request) {
 	return func(r *http.Request) { r.Header.Set("x-access-token", tok) }
 }
 
-// errorCode is SkyHub's {"error"} or Fast Shop's {"error": {"code"}}.
+// errorText is SkyHub's {"error"}, or Fast Shop's {"error": {"code",
+// "message"}} as "code message".
 func errorText(a answer) string {
 	switch e := a.body["error"].(type) {
 	case string:

@@ -263,7 +263,7 @@ func (n *napse) view() any {
 	for _, o := range n.orders {
 		n.settle(o, n.s.now(), false)
 		c := *o
-		c.order = &order{ID: o.ID, Status: o.Status, History: slices.Clone(o.History)}
+		c.order = o.clone()
 		c.Pending = slices.Clone(o.Pending)
 		out.Orders = append(out.Orders, c)
 	}

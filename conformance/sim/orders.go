@@ -57,15 +57,21 @@ func (o *order) move(to, call string, at time.Time) {
 	o.Status = to
 }
 
+// clone copies o, history included, for an admin view. Call with the
+// marketplace's mutex held.
+func (o *order) clone() *order {
+	c := *o
+	c.History = slices.Clone(o.History)
+	return &c
+}
+
 // snapshot copies the orders, sorted by id.
 func (b *book) snapshot() []order {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := make([]order, 0, len(b.orders))
 	for _, o := range b.orders {
-		c := *o
-		c.History = slices.Clone(o.History)
-		out = append(out, c)
+		out = append(out, *o.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -1,19 +1,10 @@
 package sim
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"maps"
-	"strings"
 
 	"github.com/rotahq/rota/engine"
 )
-
-// SecretsHeader is the first line of examples/sim.secrets. It marks the
-// file as public test credentials, which the sender reads whatever the
-// file's mode.
-const SecretsHeader = "# rota: public test credentials for rota sim"
 
 // defaultSecrets are the simulator's credentials, by marketplace and by the
 // secret names the mappings' auth schemes declare. examples/sim.secrets
@@ -52,25 +43,6 @@ func DefaultSecrets() map[string]string {
 		}
 	}
 	return out
-}
-
-// ParseSecrets reads a secrets file: ROTA_SECRET_*=value lines; blank lines
-// and lines starting with # are skipped. Errors name the line.
-func ParseSecrets(r io.Reader) (map[string]string, error) {
-	out := map[string]string{}
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, value, ok := strings.Cut(line, "=")
-		if !ok || !strings.HasPrefix(name, "ROTA_SECRET_") {
-			return nil, fmt.Errorf("line %d: want ROTA_SECRET_<MARKETPLACE>_<NAME>=value", n)
-		}
-		out[name] = value
-	}
-	return out, sc.Err()
 }
 
 // secrets holds the values a Server checks credentials against.

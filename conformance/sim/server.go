@@ -103,7 +103,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/_sim/", http.StripPrefix("/_sim", s.adminHandler()))
-	for _, m := range []market{s.daf, s.fsh, s.nap, s.sky} {
+	for _, m := range s.markets() {
 		prefix := "/" + m.id()
 		mux.Handle(prefix+"/", s.front(m, http.StripPrefix(prefix, styled(m, m.handler()))))
 	}
@@ -113,6 +113,9 @@ func (s *Server) routes() http.Handler {
 	})
 	return mux
 }
+
+// markets returns the simulated marketplaces, in the order of Marketplaces.
+func (s *Server) markets() []market { return []market{s.daf, s.fsh, s.nap, s.sky} }
 
 // market is one simulated marketplace.
 type market interface {
