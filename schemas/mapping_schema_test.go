@@ -123,7 +123,7 @@ func TestMappingInvalidFixtures(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got valid, want %v", tc.want)
 			}
-			got := mappingLeaves(t, err)
+			got := leafErrors(t, err)
 			if missing, extra := matchLeaves(got, tc.want); len(missing)+len(extra) > 0 {
 				t.Errorf("leaf errors: got %s; missing %v, unexpected %s",
 					mappingLeavesText(err), missing, leafText(extra))
@@ -275,7 +275,9 @@ func TestMappingDocExample(t *testing.T) {
 			if err != nil {
 				t.Fatalf("block %d: %v", i, err)
 			}
-			if err := compiledMappingSchema(t).Validate(decodeMappingJSON(t, data)); err != nil {
+			var v any
+			mustUnmarshal(t, data, &v)
+			if err := compiledMappingSchema(t).Validate(v); err != nil {
 				t.Fatalf("got %s, want valid", mappingLeavesText(err))
 			}
 		})
@@ -283,27 +285,6 @@ func TestMappingDocExample(t *testing.T) {
 	if n == 0 {
 		t.Fatalf("%s has no yaml block starting with %q", mappingDoc, mappingDocMarker)
 	}
-}
-
-// mappingLeaves returns the validation errors without causes under err.
-func mappingLeaves(t *testing.T, err error) []*jsonschema.ValidationError {
-	t.Helper()
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("got %#v, want a *jsonschema.ValidationError", err)
-	}
-	var leaves []*jsonschema.ValidationError
-	var walk func(*jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			leaves = append(leaves, e)
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	return leaves
 }
 
 // matchLeaves pairs got with want (same pointer, absolute keyword location
@@ -347,18 +328,7 @@ func mappingLeavesText(err error) string {
 	if !errors.As(err, &ve) {
 		return err.Error()
 	}
-	var leaves []*jsonschema.ValidationError
-	var walk func(*jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			leaves = append(leaves, e)
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	return leafText(leaves)
+	return leafText(appendLeaves(nil, ve))
 }
 
 func leafText(leaves []*jsonschema.ValidationError) string {
@@ -539,19 +509,7 @@ func readMappingJSON(t *testing.T, name string) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return decodeMappingJSON(t, data)
-}
-
-func decodeMappingJSON(t *testing.T, data []byte) any {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	if dec.More() {
-		t.Fatal("trailing data after the JSON value")
-	}
+	mustUnmarshal(t, data, &v)
 	return v
 }

@@ -384,17 +384,18 @@ func leafErrors(t *testing.T, err error) []*jsonschema.ValidationError {
 	if !errors.As(err, &ve) {
 		t.Fatalf("got %v, want a *jsonschema.ValidationError", err)
 	}
-	var leaves []*jsonschema.ValidationError
-	var walk func(*jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			leaves = append(leaves, e)
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
+	return appendLeaves(nil, ve)
+}
+
+// appendLeaves appends the errors without causes under e, e included, to
+// leaves.
+func appendLeaves(leaves []*jsonschema.ValidationError, e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return append(leaves, e)
 	}
-	walk(ve)
+	for _, c := range e.Causes {
+		leaves = appendLeaves(leaves, c)
+	}
 	return leaves
 }
 
