@@ -52,16 +52,16 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 	if err != nil {
 		return nil, err
 	}
-	if mk.src.Auth == nil {
+	if mk.auth == nil {
 		return &Auth{Scheme: AuthNone, Type: AuthNone, mk: mk}, nil
 	}
 	if scheme == "" {
-		scheme = mk.src.Auth.Default
+		scheme = mk.authDefault
 	}
 	ap, ok := mk.auth[scheme]
 	if !ok {
 		return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownAuthScheme,
-			Message: fmt.Sprintf("the %s mapping has no auth scheme %q (it has: %s)", mk.id, scheme, strings.Join(mk.src.Auth.Schemes.Keys, ", "))}
+			Message: fmt.Sprintf("the %s mapping has no auth scheme %q (it has: %s)", mk.id, scheme, strings.Join(mk.authNames, ", "))}
 	}
 	return mk.resolveAuth(ap, vars)
 }
@@ -111,12 +111,12 @@ func (a *Auth) HasTokenRule() bool { return a.plan != nil && a.plan.rejected != 
 // first, or nil for an unknown marketplace or a mapping without auth.
 func (e *Engine) AuthSchemes(marketplace string) []string {
 	mk, ok := e.markets[marketplace]
-	if !ok || mk.src.Auth == nil {
+	if !ok || mk.auth == nil {
 		return nil
 	}
-	out := []string{mk.src.Auth.Default}
-	for _, name := range mk.src.Auth.Schemes.Keys {
-		if name != mk.src.Auth.Default {
+	out := []string{mk.authDefault}
+	for _, name := range mk.authNames {
+		if name != mk.authDefault {
 			out = append(out, name)
 		}
 	}

@@ -18,8 +18,9 @@ import (
 // reports every problem it finds; the market is nil when any is an error.
 func compileMarket(f *mapping.File) (*market, diag.List) {
 	m := f.Mapping
-	mk := &market{id: m.Marketplace, name: m.Name, file: f, src: m, eventsPos: f.PosOf("/events")}
-	c := &compiler{file: f}
+	mk := &market{id: m.Marketplace, name: m.Name, path: f.Path, eventsPos: f.PosOf("/events"),
+		routeNames: m.Inbound.Keys, statusOrder: m.Statuses.Keys}
+	c := &compiler{file: f, src: m}
 	mk.compileBasics(c)
 	c.opts = lang.Options{Lib: mk.lib, Vars: mk.varNames}
 	mk.compileEnvs(c)
@@ -47,7 +48,7 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 func esc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
 
 func (mk *market) compileBasics(c *compiler) {
-	m := mk.src
+	m := c.src
 	loc, err := lang.LoadLocation(m.Timezone)
 	if err != nil || m.Timezone == "" {
 		c.errorf(c.file.PosOf("/timezone"), diag.UnknownTimezone, "unknown time zone %q; use an IANA name such as America/Sao_Paulo", m.Timezone)
@@ -79,7 +80,7 @@ func (mk *market) compileBasics(c *compiler) {
 }
 
 func (mk *market) compileEnvs(c *compiler) {
-	m := mk.src
+	m := c.src
 	mk.envs = map[string]*envPlan{}
 	for _, name := range m.Environments.Keys {
 		e := m.Environments.Values[name]
@@ -164,7 +165,7 @@ func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 }
 
 func (mk *market) compileStatuses(c *compiler) {
-	m := mk.src
+	m := c.src
 	mk.statuses = m.Statuses.Values
 	for _, code := range m.Statuses.Keys {
 		if s := m.Statuses.Values[code]; !event.IsStatus(s.Canonical) {
@@ -193,14 +194,14 @@ func (mk *market) compileStatuses(c *compiler) {
 }
 
 func (mk *market) statusHint(s string) string {
-	if best := lang.Closest(s, mk.src.Statuses.Keys); best != "" {
+	if best := lang.Closest(s, mk.statusOrder); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return "; add it under statuses:"
 }
 
 func (mk *market) compileRules(c *compiler) {
-	m := mk.src
+	m := c.src
 	mk.rules = map[string]*rule{}
 	for _, typ := range m.Events.Keys {
 		ptr := "/events/" + esc(typ)
@@ -313,7 +314,7 @@ func (mk *market) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *
 		return nil
 	}
 	out := &confirmPlan{query: cf.Query, attempts: cf.Attempts, interval: time.Second}
-	if _, ok := mk.src.Queries.Values[cf.Query]; !ok {
+	if _, ok := c.src.Queries.Values[cf.Query]; !ok {
 		c.errorf(c.file.PosOf(ptr+"/query"), diag.UnknownQuery, "confirm names query %q, which is not declared under queries:", cf.Query)
 	}
 	if cf.Interval != "" {

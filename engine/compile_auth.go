@@ -13,10 +13,11 @@ import (
 var inboundNames = []string{"payload", "index", "vars", "orderId", "now"}
 
 func (mk *market) compileAuth(c *compiler) {
-	a := mk.src.Auth
+	a := c.src.Auth
 	if a == nil {
 		return
 	}
+	mk.authDefault, mk.authNames = a.Default, a.Schemes.Keys
 	if _, ok := a.Schemes.Values[a.Default]; !ok {
 		c.errorf(c.file.PosOf("/auth/default"), diag.UnknownAuthScheme, "auth.default %q is not one of the schemes declared under auth.schemes (%v)", a.Default, a.Schemes.Keys)
 	}
@@ -65,8 +66,8 @@ func (mk *market) checkScheme(c *compiler, name string, s *mapping.AuthScheme, p
 
 func (mk *market) compileRoutes(c *compiler) {
 	mk.routes = map[string]*route{}
-	for _, name := range mk.src.Inbound.Keys {
-		r := mk.src.Inbound.Values[name]
+	for _, name := range c.src.Inbound.Keys {
+		r := c.src.Inbound.Values[name]
 		mk.routes[name] = mk.compileRoute(c, name, &r, "/inbound/"+esc(name))
 	}
 }

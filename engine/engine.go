@@ -124,7 +124,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 		mk, mds := compileMarket(f)
 		ds = append(ds, capped(append(fds, mds...), sf.path)...)
 		if mk != nil {
-			ds = append(ds, e.add(mk)...)
+			ds = append(ds, e.add(mk, f)...)
 		}
 	}
 	sort.Strings(e.ids)
@@ -152,10 +152,10 @@ func capped(ds diag.List, file string) diag.List {
 		Message: fmt.Sprintf("%d more findings in %s not shown; fix these first", len(hidden), file)})
 }
 
-func (e *Engine) add(mk *market) diag.List {
+func (e *Engine) add(mk *market, f *mapping.File) diag.List {
 	if prev, ok := e.markets[mk.id]; ok {
-		pos := mk.file.PosOf("/marketplace")
-		return diag.List{mk.file.Diag(pos, diag.DuplicateMarketplace, "marketplace %q is already defined in %s; each marketplace has one mapping file", mk.id, prev.file.Path)}
+		pos := f.PosOf("/marketplace")
+		return diag.List{f.Diag(pos, diag.DuplicateMarketplace, "marketplace %q is already defined in %s; each marketplace has one mapping file", mk.id, prev.path)}
 	}
 	e.markets[mk.id] = mk
 	e.ids = append(e.ids, mk.id)

@@ -71,7 +71,7 @@ func (e *Engine) Explain(raw []byte, o TranslateOptions) (*Explanation, error) {
 	if mk == nil {
 		return nil, err
 	}
-	tr.ex.Marketplace, tr.ex.Mapping = mk.id, mk.file.Path
+	tr.ex.Marketplace, tr.ex.Mapping = mk.id, mk.path
 	tr.ex.Result = res
 	var te *Error
 	if errors.As(err, &te) {

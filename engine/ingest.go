@@ -74,13 +74,13 @@ func (mk *market) readInbound(payload []byte, given map[string]string) (any, map
 }
 
 func (mk *market) route(name string) (*route, error) {
-	if name == "" && len(mk.src.Inbound.Keys) == 1 {
-		name = mk.src.Inbound.Keys[0]
+	if name == "" && len(mk.routeNames) == 1 {
+		name = mk.routeNames[0]
 	}
 	rt, ok := mk.routes[name]
 	if !ok {
 		return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownRoute,
-			Message: fmt.Sprintf("the %s mapping has no inbound route %q (it has: %s); choose one with --route", mk.id, name, strings.Join(mk.src.Inbound.Keys, ", "))}
+			Message: fmt.Sprintf("the %s mapping has no inbound route %q (it has: %s); choose one with --route", mk.id, name, strings.Join(mk.routeNames, ", "))}
 	}
 	return rt, nil
 }

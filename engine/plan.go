@@ -14,8 +14,12 @@ import (
 type market struct {
 	id          string
 	name        string
-	file        *mapping.File
-	src         *mapping.Mapping
+	path        string               // the mapping file
+	auth        map[string]*authPlan // nil: the mapping declares no auth
+	authDefault string
+	authNames   []string // scheme names, in file order
+	routeNames  []string // inbound route names, in file order
+	statusOrder []string // native status codes, in file order
 	loc         *time.Location
 	lib         *lang.Library
 	vars        map[string]mapping.Variable
@@ -29,7 +33,6 @@ type market struct {
 	rules       map[string]*rule
 	queries     map[string]*callPlan
 	routes      map[string]*route
-	auth        map[string]*authPlan
 	response    *respPlan
 	eventsPos   diag.Pos
 }

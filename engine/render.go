@@ -354,9 +354,13 @@ func (r *renderer) convert(p *lang.Program, err error) error {
 		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: miss.Pointer, Source: src, Err: err,
 			Message: fmt.Sprintf("the %s mapping needs %s, which the event lacks", r.mk.id, miss.Path)}
 	case errors.As(err, &table):
+		table.Key = strings.Clone(table.Key) // the error outlives the event
 		return &Error{Kind: KindRejected, Code: CodeNoTableEntry, Path: r.firstPointer(p), Source: src, Err: err,
 			Message: fmt.Sprintf("%s does not accept %q: value table %s has no entry for it (it has: %s)", r.mk.name, table.Key, table.Table, strings.Join(sortedKeys(r.mk.lib.Tables[table.Table]), ", "))}
 	case errors.As(err, &conv):
+		if s, ok := conv.Value.(string); ok {
+			conv.Value = strings.Clone(s) // the error outlives the event
+		}
 		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Path: r.firstPointer(p), Source: src, Err: err, Message: conv.Error()}
 	}
 	var e *Error

@@ -51,6 +51,7 @@ type field struct {
 // compiler turns YAML template nodes into tmpl trees, collecting findings.
 type compiler struct {
 	file *mapping.File
+	src  *mapping.Mapping
 	opts lang.Options
 	ds   diag.List
 }

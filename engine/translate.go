@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/rotahq/rota/engine/event"
 	"github.com/rotahq/rota/engine/lang"
@@ -78,24 +79,59 @@ func (e *Engine) Translate(raw []byte, o TranslateOptions) (*Result, error) {
 
 // translation is the per-call state of one translation, pooled so that a
 // translation allocates little beyond its result.
+//
+// The event is decoded from in, a copy of the caller's bytes that the next
+// translation overwrites, so the decoded strings point into it: whatever a
+// translation returns (results, errors and their causes) must hold its own
+// copies, never those strings. Values built from event text (URLs, bodies)
+// are new strings already; values taken whole from the event are cloned
+// where they leave (Result.EventID, header values, guard messages, the
+// values named in errors).
 type translation struct {
 	env lang.Env
 	r   renderer
+	in  []byte
 }
 
 var translations = sync.Pool{New: func() any { return new(translation) }}
+
+// maxPooledInput is the largest input buffer a pooled translation keeps;
+// a larger event's copy is left to the garbage collector.
+const maxPooledInput = 64 << 10
+
+// poisonInput, set by tests, overwrites each input copy when its translation
+// ends, so that a result still pointing into it shows up as garbage.
+var poisonInput bool
 
 func (t *translation) release() {
 	// The event is reset when the next translation decodes into it.
 	t.env.Item, t.env.Vars, t.env.Current = nil, nil, ""
 	t.r = renderer{buf: t.r.buf[:0]}
+	if poisonInput {
+		for i := range t.in {
+			t.in[i] = '#'
+		}
+	}
+	if cap(t.in) > maxPooledInput {
+		t.in = nil
+	}
 	translations.Put(t)
+}
+
+// input returns the event text to decode: a view of the translation's own
+// copy of raw, or, when tracing (a trace keeps event values), a new string.
+func (t *translation) input(raw []byte, tr *tracer) string {
+	if tr != nil {
+		return string(raw)
+	}
+	t.in = append(t.in[:0], raw...)
+	return unsafe.String(unsafe.SliceData(t.in), len(t.in))
 }
 
 func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result, *market, error) {
 	t := translations.Get().(*translation)
 	defer t.release()
-	if err := e.decode(&t.env.Event, raw, o.SkipValidation); err != nil {
+	if err := e.decode(&t.env.Event, t.input(raw, tr), o.SkipValidation); err != nil {
 		return nil, nil, err
 	}
 	ev := &t.env.Event
@@ -114,8 +150,7 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result,
 	return res, mk, err
 }
 
-func (e *Engine) decode(ev *event.Event, raw []byte, skip bool) error {
-	s := string(raw)
+func (e *Engine) decode(ev *event.Event, s string, skip bool) error {
 	if !skip {
 		if err := validateString(s); err != nil {
 			return err
@@ -140,7 +175,8 @@ func (e *Engine) market(id string) (*market, error) {
 
 func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Result, error) {
 	ev := &t.env.Event
-	res := &Result{Marketplace: mk.id, EventID: ev.ID, EventType: ev.Type, Calls: []Call{}}
+	res := &Result{Marketplace: mk.id, Calls: []Call{}}
+	res.EventID, res.EventType = cloneTwo(ev.ID, ev.Type)
 	ru, err := mk.rule(ev.Type, tr)
 	if err != nil || ru.ignore != "" {
 		if ru != nil {
@@ -170,6 +206,14 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 		return nil, err
 	}
 	return res, nil
+}
+
+// cloneTwo copies a and b into one new allocation.
+func cloneTwo(a, b string) (string, string) {
+	buf := make([]byte, len(a)+len(b))
+	copy(buf[copy(buf, a):], b)
+	s := unsafe.String(unsafe.SliceData(buf), len(buf))
+	return s[:len(a)], s[len(a):]
 }
 
 func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
@@ -258,7 +302,7 @@ func (mk *market) refuse(r *renderer, g *guard) error {
 	msg := g.code
 	if g.message != nil {
 		if m, err := r.renderString(g.message); err == nil {
-			msg = m
+			msg = strings.Clone(m)
 		}
 	}
 	return &Error{Kind: KindRejected, Code: g.code, Message: msg, MarketplaceCode: g.marketplaceCode, Path: g.path, Source: g.pos.String()}
@@ -310,7 +354,7 @@ func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
 	}
 	out, err := mk.checkNewBase(ep, s)
 	if err == nil {
-		ep.checked.Store(&checkedBase{in: s, out: out})
+		ep.checked.Store(&checkedBase{in: strings.Clone(s), out: out})
 	}
 	return out, err
 }
@@ -386,7 +430,7 @@ func (mk *market) currentStatus(env *lang.Env) string {
 		return ""
 	}
 	found := ""
-	for _, code := range mk.src.Statuses.Keys {
+	for _, code := range mk.statusOrder {
 		if mk.statuses[code].Canonical == env.Order.Status {
 			if found != "" {
 				return ""
@@ -510,7 +554,7 @@ func (r *renderer) buildHeaders(lists ...[]header) (map[string]string, error) {
 				return nil, err
 			}
 			r.traceValue(h.value, v)
-			out[name] = v
+			out[name] = strings.Clone(v)
 		}
 	}
 	return out, nil

@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rotahq/rota/engine/lang"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+)
+
+// TestResultsOwnTheirStrings holds translate to its rule that nothing it
+// returns points into its reused copy of the input. Tests run with that
+// copy overwritten when a translation ends (TestMain), while Explain
+// decodes from a string of its own; so for every example event and every
+// variant of it (a leaf removed, emptied or changed), translated by its own
+// mapping and by each bundled one, with and without validation, the result
+// and the error, causes included, must read the same both ways.
+func TestResultsOwnTheirStrings(t *testing.T) {
+	if !poisonInput {
+		t.Skip("needs the input copy overwritten (TestMain)")
+	}
+	e := bundled(t)
+	overrides := append([]string{""}, e.ids...)
+	compared, refusals := 0, 0
+	for _, raw := range variantEvents(t) {
+		for _, mkt := range overrides {
+			for _, skip := range []bool{false, true} {
+				o := TranslateOptions{Marketplace: mkt, SkipValidation: skip}
+				res, err := e.Translate([]byte(raw), o)
+				got := describeOutcome(res, err)
+				want := describeOutcome(explained(e, []byte(raw), o))
+				if got != want {
+					t.Fatalf("marketplace %q, skip validation %v: translate returned\n%s\nexplain returned\n%s\nevent: %s", mkt, skip, got, want, raw)
+				}
+				if strings.Contains(got, "##") {
+					t.Fatalf("outcome reads the overwritten input:\n%s\nevent: %s", got, raw)
+				}
+				compared++
+				if err != nil {
+					refusals++
+				}
+			}
+		}
+	}
+	if refusals == 0 || refusals == compared {
+		t.Fatalf("%d translations, %d refused: the variants should give both results and refusals", compared, refusals)
+	}
+	t.Logf("%d translations compared, %d of them refusals", compared, refusals)
+}
+
+// explained returns the result and error Explain gives for raw, shaped as
+// Translate returns them.
+func explained(e *Engine, raw []byte, o TranslateOptions) (*Result, error) {
+	ex, err := e.Explain(raw, o)
+	if err != nil {
+		return nil, err
+	}
+	if ex.Error != nil {
+		return ex.Result, ex.Error
+	}
+	return ex.Result, nil
+}
+
+// describeOutcome renders everything a caller can read from a translation:
+// the result with its calls and confirmation queries, and the error with
+// every cause in its chain.
+func describeOutcome(res *Result, err error) string {
+	var b strings.Builder
+	j, _ := json.Marshal(res)
+	b.Write(j)
+	if res != nil {
+		for i := range res.Calls {
+			if cf := res.Calls[i].Confirmation(); cf != nil {
+				j, _ := json.Marshal(cf.Query)
+				fmt.Fprintf(&b, "\nconfirm: %s", j)
+			}
+		}
+	}
+	for ; err != nil; err = errors.Unwrap(err) {
+		fmt.Fprintf(&b, "\n%T: %s", err, err)
+		switch c := err.(type) {
+		case *Error:
+			j, _ := json.Marshal(c)
+			fmt.Fprintf(&b, " %s", j)
+		case *lang.TableMissError:
+			fmt.Fprintf(&b, " table %q key %q", c.Table, c.Key)
+		case *lang.ConvertError:
+			fmt.Fprintf(&b, " func %q value %#v why %q", c.Func, c.Value, c.Why)
+		case *lang.MissingError:
+			fmt.Fprintf(&b, " path %q pointer %q", c.Path, c.Pointer)
+		}
+	}
+	return b.String()
+}
+
+// TestBaseURLCacheKeepsItsOwnKey checks the cache of the last base URL taken
+// from an event: it must keep a copy of that URL, not a view of the input
+// buffer, which the next event overwrites. Two events that differ only in
+// the endpoint put it at the same offset; translated in turn, each must be
+// sent to its own host. The buffer is left as the next event writes it
+// (not overwritten with garbage), as in production.
+func TestBaseURLCacheKeepsItsOwnKey(t *testing.T) {
+	saved := poisonInput
+	poisonInput = false
+	t.Cleanup(func() { poisonInput = saved })
+	e := bundled(t)
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "events", "fastshop", "invoiced.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events [2][]byte
+	for i, host := range []string{"aaa-hub.kaive.com.br", "bbb-hub.kaive.com.br"} {
+		s, err := sjson.Set(string(raw), "order.servicesEndpoint", "https://"+host+"/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		events[i] = []byte(s)
+	}
+	for round := range 20 {
+		i := round % 2
+		res, err := e.Translate(events[i], TranslateOptions{SkipValidation: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "https://" + []string{"aaa", "bbb"}[i] + "-hub.kaive.com.br/"
+		for _, c := range res.Calls {
+			if !strings.HasPrefix(c.URL, want) {
+				t.Fatalf("round %d: call %s goes to %s, want a URL under %s", round, c.Name, c.URL, want)
+			}
+		}
+	}
+}
+
+// TestGuardMessageOwnsItsText checks a guard message that is nothing but a
+// value of the event: the refusal must carry a copy of it.
+func TestGuardMessageOwnsItsText(t *testing.T) {
+	if !poisonInput {
+		t.Skip("needs the input copy overwritten (TestMain)")
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "acme", "acme.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const from = `message: "Acme needs the items of order ${ order.marketplaceOrderId }"`
+	if !strings.Contains(string(src), from) {
+		t.Fatalf("testdata/acme/acme.yaml no longer has %s", from)
+	}
+	mapping := strings.Replace(string(src), from, `message: "${ order.marketplaceOrderId }"`, 1)
+	e, err := Load(fstest.MapFS{"acme.yaml": {Data: []byte(mapping)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "acme", "base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sjson.SetRaw(string(raw), "items", "[]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Translate([]byte(s), TranslateOptions{})
+	var te *Error
+	if !errors.As(err, &te) || te.Code != "items_required" {
+		t.Fatalf("got %v, want the items_required refusal", err)
+	}
+	if want := gjson.Get(s, "order.marketplaceOrderId").String(); te.Message != want {
+		t.Fatalf("message %q, want the order id %q", te.Message, want)
+	}
+}
