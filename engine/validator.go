@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/rotahq/rota/engine/lang"
@@ -39,22 +41,39 @@ type eventValidator struct {
 var canonicalValidator = sync.OnceValues(newEventValidator)
 
 func newEventValidator() (*eventValidator, error) {
-	raw, err := schemas.FS.ReadFile(schemas.CanonicalEvent)
+	doc, rules, ok, err := runtimeSchema()
 	if err != nil {
 		return nil, err
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, err
-	}
-	rules, ok := typeRules(doc["allOf"])
 	if !ok {
 		s, err := schemas.CanonicalEventSchema()
 		return &eventValidator{schema: s}, err
 	}
-	delete(doc, "allOf")
 	s, err := compileVariant(doc, "canonical-event.runtime.schema.json")
 	return &eventValidator{schema: s, rules: rules}, err
+}
+
+// runtimeSchema returns the canonical schema as events are validated with
+// it: without its allOf of type rules (returned, to check in Go), its
+// references to definitions inlined and its integer leaves in the
+// intKeyword form. ok is false when the allOf has a shape typeRules does
+// not know, and the whole schema must be used.
+func runtimeSchema() (doc map[string]any, rules []typeRule, ok bool, err error) {
+	raw, err := schemas.FS.ReadFile(schemas.CanonicalEvent)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, nil, false, err
+	}
+	rules, ok = typeRules(doc["allOf"])
+	if !ok {
+		return nil, nil, false, nil
+	}
+	delete(doc, "allOf")
+	inlineRefs(doc, doc, nil)
+	integerLeaves(doc)
+	return doc, rules, true, nil
 }
 
 func compileVariant(doc map[string]any, name string) (*jsonschema.Schema, error) {
@@ -65,10 +84,75 @@ func compileVariant(doc map[string]any, name string) (*jsonschema.Schema, error)
 		return nil, err
 	}
 	c := schemas.NewCompiler()
+	c.RegisterExtension(intKeyword, nil, intCompiler{})
 	if err := c.AddResource(url, bytes.NewReader(out)); err != nil {
 		return nil, err
 	}
 	return c.Compile(url)
+}
+
+// inlineRefs replaces each {"$ref": "#/$defs/NAME"} under v by a copy of
+// that definition. jsonschema evaluates a $ref as one more schema (and one
+// more set of per-schema allocations) for every value it reaches; inlined,
+// the same checks run without it. Findings are unchanged: they are read
+// from the failing keywords, at instance locations, never from the path
+// through the schema. A reference with other keywords beside it, to
+// anything but a definition, or back into a definition being expanded
+// stays as it is.
+func inlineRefs(root map[string]any, v any, expanding []string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if name, ok := localDef(x); ok && !slices.Contains(expanding, name) {
+			defs, _ := root["$defs"].(map[string]any)
+			if def, ok := defs[name].(map[string]any); ok {
+				return inlineRefs(root, clone(def), append(expanding, name))
+			}
+		}
+		for k, sub := range x {
+			x[k] = inlineRefs(root, sub, expanding)
+		}
+	case []any:
+		for i, sub := range x {
+			x[i] = inlineRefs(root, sub, expanding)
+		}
+	}
+	return v
+}
+
+// localDef reads {"$ref": "#/$defs/NAME"} with nothing else but annotations.
+func localDef(m map[string]any) (string, bool) {
+	ref, ok := m["$ref"].(string)
+	name, found := strings.CutPrefix(ref, "#/$defs/")
+	if !ok || !found || strings.ContainsAny(name, "/~") {
+		return "", false
+	}
+	for k := range m {
+		switch k {
+		case "$ref", "description", "title", "$comment", "examples":
+		default:
+			return "", false
+		}
+	}
+	return name, true
+}
+
+// clone deep-copies decoded JSON.
+func clone(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, sub := range x {
+			out[k] = clone(sub)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, sub := range x {
+			out[i] = clone(sub)
+		}
+		return out
+	}
+	return v
 }
 
 // typeRules recognises the allOf entries; false when any has another shape.
