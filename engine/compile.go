@@ -272,11 +272,6 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
 	}
 	out.path = c.pathTemplate(&call.Path)
-	for _, p := range out.path {
-		// Literal text, and generous room per part for the values between
-		// (order ids, once percent-encoded, run long).
-		out.pathLen += len(p.text) + 24
-	}
 	out.query = c.headers(call.Query, ptr+"/query")
 	out.headers = c.headers(call.Headers, ptr+"/headers")
 	out.fixedHeaders = literalHeaders(mk.headers, out.headers)

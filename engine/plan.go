@@ -80,7 +80,6 @@ type callPlan struct {
 	method  string
 	when    *lang.Program
 	path    []pathPart
-	pathLen int // a guess of the path's length, to size the URL once
 	query   []header
 	headers []header
 	// fixedHeaders are the call's headers when all are literal (nil

@@ -495,35 +495,41 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 	return call, nil
 }
 
+// buildURL writes the URL in the renderer's buffer (free until the body is
+// rendered) and copies it out once, at its exact size.
 func (r *renderer) buildURL(cp *callPlan, base string) (string, error) {
-	var b strings.Builder
-	b.Grow(len(base) + cp.pathLen)
-	b.WriteString(base)
+	b, err := r.appendURL(r.buf[:0], cp, base)
+	r.buf = b[:0]
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error) {
+	b = append(b, base...)
 	for _, p := range cp.path {
 		if p.prog == nil {
-			b.WriteString(p.text)
+			b = append(b, p.text...)
 			continue
 		}
 		v, err := r.eval(p.prog)
 		if err != nil {
-			return "", err
+			return b, err
 		}
 		s, err := r.text(p.prog, v)
 		if err != nil {
-			return "", err
+			return b, err
 		}
 		r.trace.pathValue(p.prog, s)
-		b.WriteString(url.PathEscape(s))
+		b = append(b, url.PathEscape(s)...)
 	}
-	q, err := r.buildQuery(cp.query)
-	if err != nil || q == "" {
-		return b.String(), err
-	}
-	return b.String() + "?" + q, nil
+	return r.appendQuery(b, cp.query)
 }
 
-func (r *renderer) buildQuery(params []header) (string, error) {
-	var parts []string
+// appendQuery appends ?name=value&... for the parameters that have a value.
+func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
+	sep := byte('?')
 	for _, h := range params {
 		name, optional := strings.CutSuffix(h.name, "?")
 		r.at("query", name)
@@ -532,12 +538,13 @@ func (r *renderer) buildQuery(params []header) (string, error) {
 			if optional && isMissing(err) {
 				continue
 			}
-			return "", err
+			return b, err
 		}
 		r.traceValue(h.value, v)
-		parts = append(parts, url.QueryEscape(name)+"="+url.QueryEscape(v))
+		b = append(append(append(append(b, sep), url.QueryEscape(name)...), '='), url.QueryEscape(v)...)
+		sep = '&'
 	}
-	return strings.Join(parts, "&"), nil
+	return b, nil
 }
 
 func (r *renderer) buildHeaders(lists ...[]header) (map[string]string, error) {
