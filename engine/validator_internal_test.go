@@ -84,6 +84,15 @@ func TestFastValidatorAgrees(t *testing.T) {
 }
 
 func corpus(t *testing.T) [][]byte {
+	out := corpusFiles()
+	if len(out) < 20 {
+		t.Fatalf("corpus of %d events is too small", len(out))
+	}
+	return out
+}
+
+// corpusFiles reads the example events and the schema's test events.
+func corpusFiles() [][]byte {
 	var out [][]byte
 	for _, glob := range []string{"../examples/events/*/*.json", "../schemas/testdata/*/*.json"} {
 		files, _ := filepath.Glob(glob)
@@ -93,9 +102,6 @@ func corpus(t *testing.T) [][]byte {
 				out = append(out, raw)
 			}
 		}
-	}
-	if len(out) < 20 {
-		t.Fatalf("corpus of %d events is too small", len(out))
 	}
 	return out
 }
@@ -149,4 +155,35 @@ func findings(ds []Detail) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// FuzzFastValidatorAgrees holds the runtime schema (type rules in Go,
+// references inlined, integers checked by intKeyword) to the whole
+// canonical schema's findings on arbitrary JSON:
+// go test ./engine -run '^$' -fuzz '^FuzzFastValidatorAgrees$'
+func FuzzFastValidatorAgrees(f *testing.F) {
+	for _, raw := range corpusFiles() {
+		f.Add(raw)
+	}
+	full, err := schemas.CanonicalEventSchema()
+	if err != nil {
+		f.Fatal(err)
+	}
+	fast, err := canonicalValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		doc, err := decodeJSON(raw)
+		if err != nil {
+			return
+		}
+		var want []Detail
+		if err := full.Validate(doc); err != nil {
+			want = schemaDetails(err)
+		}
+		if w, g := findings(want), findings(fast.validate(doc)); !reflect.DeepEqual(w, g) {
+			t.Fatalf("findings differ for %s\nfull: %v\nfast: %v", raw, w, g)
+		}
+	})
 }
