@@ -25,7 +25,10 @@ package engine_test
 //     at -cpu 2 against BenchmarkTranslateSerial/<mkt>/<event> at -cpu 1:
 //     throughput gain = serial ns/op ÷ parallel ns/op; target ≥ 1.7×.
 //     BenchmarkHandwrittenParallel is the control: how far plain Go scales on
-//     the same machine (garbage collection is what holds both back).
+//     the same machine (garbage collection is what holds both back). Give
+//     these a time (-benchtime 2s), not a count: with -benchtime 1000000x,
+//     RunParallel sizes its batches from a one-iteration probe and the
+//     goroutines contend on its counter for every operation.
 //   - cpu-ns/op is the process's CPU time per op (user + system, including
 //     the garbage collector on other threads). Under RunParallel it shows
 //     what each op costs when two run at once.
