@@ -71,7 +71,7 @@ func runtimeSchema() (doc map[string]any, rules []typeRule, ok bool, err error) 
 		return nil, nil, false, nil
 	}
 	delete(doc, "allOf")
-	inlineRefs(doc, doc, nil)
+	inlineRefs(doc)
 	integerLeaves(doc)
 	return doc, rules, true, nil
 }
@@ -91,29 +91,33 @@ func compileVariant(doc map[string]any, name string) (*jsonschema.Schema, error)
 	return c.Compile(url)
 }
 
-// inlineRefs replaces each {"$ref": "#/$defs/NAME"} under v by a copy of
-// that definition. jsonschema evaluates a $ref as one more schema (and one
-// more set of per-schema allocations) for every value it reaches; inlined,
-// the same checks run without it. Findings are unchanged: they are read
-// from the failing keywords, at instance locations, never from the path
-// through the schema. A reference with other keywords beside it, to
-// anything but a definition, or back into a definition being expanded
-// stays as it is.
-func inlineRefs(root map[string]any, v any, expanding []string) any {
+// inlineRefs replaces each {"$ref": "#/$defs/NAME"} in doc by a copy of
+// that definition as the file has it. jsonschema evaluates a $ref as one
+// more schema (and one more set of per-schema allocations) for every value
+// it reaches; inlined, the same checks run without it. Findings are
+// unchanged: they are read from the failing keywords, at instance
+// locations, never from the path through the schema. A reference with other
+// keywords beside it, to anything but a definition, or back into a
+// definition being expanded stays as it is.
+func inlineRefs(doc map[string]any) {
+	defs, _ := clone(doc["$defs"]).(map[string]any)
+	inlineIn(defs, doc, nil)
+}
+
+func inlineIn(defs map[string]any, v any, expanding []string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if name, ok := localDef(x); ok && !slices.Contains(expanding, name) {
-			defs, _ := root["$defs"].(map[string]any)
 			if def, ok := defs[name].(map[string]any); ok {
-				return inlineRefs(root, clone(def), append(expanding, name))
+				return inlineIn(defs, clone(def), append(expanding, name))
 			}
 		}
 		for k, sub := range x {
-			x[k] = inlineRefs(root, sub, expanding)
+			x[k] = inlineIn(defs, sub, expanding)
 		}
 	case []any:
 		for i, sub := range x {
-			x[i] = inlineRefs(root, sub, expanding)
+			x[i] = inlineIn(defs, sub, expanding)
 		}
 	}
 	return v

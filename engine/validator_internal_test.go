@@ -179,3 +179,54 @@ func validatorsAgree(tb testing.TB) func(*testing.T, []byte) bool {
 		return true
 	}
 }
+
+// TestInlineRefs checks the reference inlining on its own: a definition is
+// copied in (and its own references too), a reference back into a
+// definition being expanded stays a reference, and a reference with other
+// keywords beside it, or to anything but a definition, is left alone.
+func TestInlineRefs(t *testing.T) {
+	var doc map[string]any
+	src := `{
+		"$defs": {
+			"leaf": {"type": "string"},
+			"pair": {"type": "object", "properties": {"a": {"$ref": "#/$defs/leaf"}}},
+			"tree": {"type": "object", "properties": {"child": {"$ref": "#/$defs/tree"}}}
+		},
+		"properties": {
+			"p": {"$ref": "#/$defs/pair", "description": "a pair"},
+			"q": {"$ref": "#/$defs/pair"},
+			"t": {"$ref": "#/$defs/tree"},
+			"s": {"$ref": "#/$defs/leaf", "minLength": 1},
+			"o": {"$ref": "other.json#/$defs/leaf"}
+		}
+	}`
+	if err := json.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	inlineRefs(doc)
+	props := doc["properties"].(map[string]any)
+	want := map[string]string{
+		"p": `{"properties":{"a":{"type":"string"}},"type":"object"}`,
+		"t": `{"properties":{"child":{"$ref":"#/$defs/tree"}},"type":"object"}`,
+		"s": `{"$ref":"#/$defs/leaf","minLength":1}`,
+		"o": `{"$ref":"other.json#/$defs/leaf"}`,
+	}
+	for name, w := range want {
+		got, err := json.Marshal(props[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != w {
+			t.Errorf("%s: got %s, want %s", name, got, w)
+		}
+	}
+	// Each place gets its own copy: changing one changes neither the other
+	// nor the definition.
+	props["p"].(map[string]any)["type"] = "changed"
+	if q := props["q"].(map[string]any); q["type"] != "object" {
+		t.Errorf("two places share one copy of $defs/pair: q became %v", q)
+	}
+	if def := doc["$defs"].(map[string]any)["pair"].(map[string]any); def["type"] != "object" {
+		t.Errorf("inlining shares the definition's map: $defs/pair became %v", def)
+	}
+}
