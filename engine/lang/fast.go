@@ -537,11 +537,16 @@ func ifPresent[T any](test boolFn, x fn[T]) fn[T] {
 	}
 }
 
-func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
+// onlyArg compiles the argument of a call that takes exactly one.
+func (c *fastCompiler) onlyArg(args []ast.Node) (fnode, bool) {
 	if len(args) != 1 {
 		return fnode{}, false
 	}
-	a, ok := c.compile(args[0])
+	return c.compile(args[0])
+}
+
+func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
+	a, ok := c.onlyArg(args)
 	if !ok {
 		return fnode{}, false
 	}
@@ -627,10 +632,7 @@ func (c *fastCompiler) builtin(v *ast.BuiltinNode) (fnode, bool) {
 }
 
 func (c *fastCompiler) length(args []ast.Node) (fnode, bool) {
-	if len(args) != 1 {
-		return fnode{}, false
-	}
-	a, ok := c.compile(args[0])
+	a, ok := c.onlyArg(args)
 	if !ok {
 		return fnode{}, false
 	}
