@@ -51,6 +51,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 	"github.com/rotahq/rota/engine/internal/handwritten/cputime"
 	"github.com/rotahq/rota/mappings"
 )
@@ -120,7 +121,7 @@ func BenchmarkHandwrittenParallel(b *testing.B) {
 // with the same calls, so that no benchmark times a refusal or other work
 // than its twin, even in a run that skips the tests.
 func hwEachPair(b *testing.B, bench func(b *testing.B, eng *engine.Engine, p hwPair, raw []byte)) {
-	eng := bundled(b)
+	eng := enginetest.Bundled(b)
 	for _, p := range hwPairs {
 		raw := p.raw(b)
 		hwCheckSame(b, eng, p, raw, true)

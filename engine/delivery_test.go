@@ -3,28 +3,11 @@ package engine_test
 import (
 	"net/http"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/mappings"
+	"github.com/rotahq/rota/engine/enginetest"
 )
-
-// bundledOnce loads the bundled mappings once per test binary; an Engine
-// is not changed after loading, so tests and benchmarks share it.
-var bundledOnce = sync.OnceValues(func() (*engine.Engine, error) {
-	return engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
-})
-
-// bundled is the engine with the bundled mappings.
-func bundled(t testing.TB) *engine.Engine {
-	t.Helper()
-	e, err := bundledOnce()
-	if err != nil {
-		t.Fatalf("load bundled mappings: %v", err)
-	}
-	return e
-}
 
 // firstCall translates examples/events/<mkt>/<event>.json and returns its
 // first call.
@@ -38,7 +21,7 @@ func firstCall(t *testing.T, e *engine.Engine, mkt, event string, o engine.Trans
 }
 
 func TestJudgeSkyHub(t *testing.T) {
-	c := firstCall(t, bundled(t), "skyhub", "shipped", engine.TranslateOptions{})
+	c := firstCall(t, enginetest.Bundled(t), "skyhub", "shipped", engine.TranslateOptions{})
 	tests := []struct {
 		status        int
 		body          string
@@ -73,7 +56,7 @@ func TestJudgeSkyHub(t *testing.T) {
 }
 
 func TestJudgeNapseAck(t *testing.T) {
-	c := firstCall(t, bundled(t), "napse", "canceled", engine.TranslateOptions{Vars: napseVars})
+	c := firstCall(t, enginetest.Bundled(t), "napse", "canceled", engine.TranslateOptions{Vars: napseVars})
 	v, err := c.Judge(200, http.Header{}, []byte(`{"ack": 1023, "message": "orden cerrada"}`))
 	if err != nil || v.Outcome != engine.VerdictFail || v.Code != "1023" || v.Message != "orden cerrada" {
 		t.Errorf("ack 1023 on HTTP 200: got %+v, %v; want fail 1023", v, err)
@@ -85,7 +68,7 @@ func TestJudgeNapseAck(t *testing.T) {
 }
 
 func TestAuthSchemes(t *testing.T) {
-	e := bundled(t)
+	e := enginetest.Bundled(t)
 	a, err := e.Auth("skyhub", "", nil)
 	if err != nil || a.Type != engine.AuthHeaders || a.Headers["X-Api-Key"] != "apiKey" {
 		t.Fatalf("skyhub auth = %+v, %v", a, err)
@@ -99,7 +82,7 @@ func TestAuthSchemes(t *testing.T) {
 }
 
 func TestTokenRejectedRule(t *testing.T) {
-	e := bundled(t)
+	e := enginetest.Bundled(t)
 	a, err := e.Auth("napse", "", map[string]string{"tokenUrl": "https://bridge.example:8090/auth/token"})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 	"github.com/rotahq/rota/engine/internal/handwritten"
 )
 
@@ -252,7 +253,7 @@ var hwModes = []struct {
 }{{"validate", false}, {"novalidate", true}}
 
 func TestHandwrittenMatchesEngine(t *testing.T) {
-	eng := bundled(t)
+	eng := enginetest.Bundled(t)
 	for _, p := range hwPairs {
 		cases := append([]hwVariant{{"benchmarked", nil}}, p.variants...)
 		for _, v := range cases {
@@ -308,7 +309,7 @@ func hwSameCalls(t testing.TB, mode string, got []engine.Call, want []handwritte
 }
 
 func TestHandwrittenRefusesWithEngine(t *testing.T) {
-	eng := bundled(t)
+	eng := enginetest.Bundled(t)
 	for _, p := range hwPairs {
 		for _, r := range p.refusals {
 			t.Run(p.name()+"/"+r.name, func(t *testing.T) {

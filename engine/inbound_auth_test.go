@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 )
 
 func TestCheckInboundAuth(t *testing.T) {
-	e := bundled(t)
+	e := enginetest.Bundled(t)
 	secrets := map[string]string{"appKey": "key-1", "appToken": "token-1"}
 	lookup := func(name string) (string, bool) { v, ok := secrets[name]; return v, ok }
 	hdr := func(kv ...string) http.Header {

@@ -18,7 +18,7 @@ import (
 	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
-	"github.com/rotahq/rota/mappings"
+	"github.com/rotahq/rota/engine/enginetest"
 )
 
 // clock is a settable clock for the simulator.
@@ -153,22 +153,6 @@ func (e *env) setStatus(mk, id, status string) {
 	e.send(http.MethodPut, e.srv.URL+"/_sim/orders/"+mk+"/"+url.PathEscape(id), body, nil).want(e.t, http.StatusOK)
 }
 
-var (
-	engOnce sync.Once
-	eng     *engine.Engine
-	engErr  error
-)
-
-// mappingEngine loads the bundled mappings once.
-func mappingEngine(t *testing.T) *engine.Engine {
-	t.Helper()
-	engOnce.Do(func() { eng, engErr = engine.Load(mappings.FS, engine.WithDisplayDir("mappings")) })
-	if engErr != nil {
-		t.Fatalf("loading the bundled mappings: %v", engErr)
-	}
-	return eng
-}
-
 // event reads examples/events/<mk>/<name>.json and applies patch as an
 // RFC 7386 merge patch (a nil value deletes the key).
 func event(t *testing.T, mk, name string, patch map[string]any) []byte {
@@ -198,7 +182,7 @@ func (e *env) translate(mk string, ev []byte) []engine.Call {
 	if mk == sim.Napse {
 		opts.Vars = map[string]string{"baseUrl": e.base(mk)}
 	}
-	res, err := mappingEngine(e.t).Translate(ev, opts)
+	res, err := enginetest.Bundled(e.t).Translate(ev, opts)
 	if err != nil {
 		e.t.Fatalf("translate: %v", err)
 	}

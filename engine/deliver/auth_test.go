@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 )
 
 // dafitiShipped is Dafiti's order.shipped for items already ready to
@@ -355,7 +356,7 @@ func TestDryRunRedactsQuery(t *testing.T) {
 // Concurrent sends share one OAuth2 token and one rate limiter (run with -race).
 func TestConcurrentSendsShareToken(t *testing.T) {
 	o := newOAuthServer(t, 200)
-	s := &Sender{Engine: bundled(t), Secrets: testSecrets, AuthScheme: map[string]string{"dafiti": "oauth2"}, BaseURL: o.URL}
+	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets, AuthScheme: map[string]string{"dafiti": "oauth2"}, BaseURL: o.URL}
 	base := dafitiShipped(t, o.URL)
 	errs := make(chan string, 10)
 	for i := range 10 {

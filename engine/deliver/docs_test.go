@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 )
 
 // docs/delivery.md lists the environment variable of every secret the
@@ -16,7 +17,7 @@ func TestDocsListSecretsAndCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	e := bundled(t)
+	e := enginetest.Bundled(t)
 	if mks := e.Marketplaces(); len(mks) < 4 {
 		t.Fatalf("bundled mappings: %v, want the four marketplaces", mks)
 	}

@@ -14,26 +14,10 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/mappings"
+	"github.com/rotahq/rota/engine/enginetest"
 )
 
 const examples = "../../examples/events"
-
-var (
-	engOnce sync.Once
-	eng     *engine.Engine
-	engErr  error
-)
-
-// bundled is the engine with the bundled mappings, loaded once.
-func bundled(t *testing.T) *engine.Engine {
-	t.Helper()
-	engOnce.Do(func() { eng, engErr = engine.Load(mappings.FS, engine.WithDisplayDir("mappings")) })
-	if engErr != nil {
-		t.Fatal(engErr)
-	}
-	return eng
-}
 
 // example reads examples/events/<name>, applying the replacements
 // (old, new, old, new...) to its text.
@@ -56,7 +40,7 @@ func example(t *testing.T, name string, replace ...string) []byte {
 // translate translates raw with the calls pointed at base.
 func translate(t *testing.T, raw []byte, base string, vars map[string]string) *engine.Result {
 	t.Helper()
-	res, err := bundled(t).Translate(raw, engine.TranslateOptions{BaseURL: base, Vars: vars})
+	res, err := enginetest.Bundled(t).Translate(raw, engine.TranslateOptions{BaseURL: base, Vars: vars})
 	if err != nil {
 		t.Fatalf("translate: %v", err)
 	}
@@ -117,7 +101,7 @@ var testSecrets = MapSecrets{
 // newSender is a Sender on a fake clock, with no jitter (delays at their ceiling).
 func newSender(t *testing.T, c *clock) *Sender {
 	t.Helper()
-	return &Sender{Engine: bundled(t), Secrets: testSecrets, Now: c.Now, Sleep: c.Sleep, jitter: func() float64 { return 1 - 1e-9 }}
+	return &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets, Now: c.Now, Sleep: c.Sleep, jitter: func() float64 { return 1 - 1e-9 }}
 }
 
 // request is what a fake marketplace saw.

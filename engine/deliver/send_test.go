@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 )
 
 func skyhubShipped(t *testing.T, base string) *engine.Result {
@@ -279,7 +280,7 @@ func TestIdempotency(t *testing.T) {
 // Concurrent sends of one event: only one reaches the marketplace.
 func TestIdempotencyConcurrent(t *testing.T) {
 	f := newFake(t, nil)
-	s := &Sender{Engine: bundled(t), Secrets: testSecrets}
+	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets}
 	res := skyhubShipped(t, f.URL)
 	var wg sync.WaitGroup
 	outcomes := make([]string, 8)
@@ -317,7 +318,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 		cancel() // cancel once the first attempt is answered
 	})
 	// The real timer: the backoff would last about an hour.
-	s := &Sender{Engine: bundled(t), Secrets: testSecrets,
+	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets,
 		Retry: RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour, MaxElapsed: 2 * time.Hour}}
 	s.jitter = func() float64 { return 0.99 }
 	start := time.Now()
@@ -412,7 +413,7 @@ func TestSecretsScrubbedFromReport(t *testing.T) {
 }
 
 func TestIgnoredResult(t *testing.T) {
-	res, err := bundled(t).Translate(example(t, "skyhub/approved.json"), engine.TranslateOptions{})
+	res, err := enginetest.Bundled(t).Translate(example(t, "skyhub/approved.json"), engine.TranslateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
