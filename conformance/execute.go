@@ -133,8 +133,8 @@ func responseDoc(r engine.Response) map[string]any {
 }
 
 func callDoc(c engine.Call) map[string]any {
-	headers := make(map[string]any, len(c.Headers))
-	for k, v := range c.Headers {
+	headers := make(map[string]any, c.Headers.Len())
+	for k, v := range c.Headers.All() {
 		headers[k] = v
 	}
 	d := map[string]any{"name": c.Name, "method": c.Method, "url": c.URL, "headers": headers}

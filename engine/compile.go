@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,12 +156,43 @@ func progsOf(t *tmpl) []*lang.Program {
 	return append(out, progsOf(t.value)...)
 }
 
-func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
+// params compiles query parameters or headers.
+func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []header {
 	var out []header
-	for _, name := range m.Keys {
-		n := m.Values[name]
-		out = append(out, header{name: name, value: c.template(&n)})
+	for _, key := range m.Keys {
+		n := m.Values[key]
+		name, optional := strings.CutSuffix(key, "?")
+		out = append(out, header{name: name, optional: optional, value: c.template(&n)})
 	}
+	return out
+}
+
+// headers compiles headers, whose names, as in HTTP, differ only if they
+// differ without regard to case.
+func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
+	out := c.params(m, ptr)
+	for i, h := range out {
+		for _, prev := range out[:i] {
+			if strings.EqualFold(h.name, prev.name) {
+				pos, _ := c.file.KeyPos(ptr + "/" + esc(m.Keys[i]))
+				c.errorf(pos, diag.DuplicateHeader, "header %q repeats %q: header names are the same whatever their case; keep one", m.Keys[i], prev.name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// callHeaders merges the mapping's headers with a call's: the call's replace
+// the mapping's of the same name. The result is sorted by name.
+func callHeaders(shared, call []header) []header {
+	out := append([]header(nil), call...)
+	for _, h := range shared {
+		if !slices.ContainsFunc(call, func(x header) bool { return strings.EqualFold(x.name, h.name) }) {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b header) int { return strings.Compare(a.name, b.name) })
 	return out
 }
 
@@ -272,9 +304,9 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
 	}
 	out.path = c.pathTemplate(&call.Path)
-	out.query = c.headers(call.Query, ptr+"/query")
-	out.headers = c.headers(call.Headers, ptr+"/headers")
-	out.fixedHeaders = literalHeaders(mk.headers, out.headers)
+	out.query = c.params(call.Query, ptr+"/query")
+	out.headers = callHeaders(mk.headers, c.headers(call.Headers, ptr+"/headers"))
+	out.fixed, out.literal = literalHeaders(out.headers)
 	if call.Body.Kind != 0 {
 		out.body = c.template(&call.Body)
 	}
@@ -289,19 +321,17 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 	return out
 }
 
-// literalHeaders returns the headers a call sends when they are all
-// literal and none is optional, or nil; later lists override earlier ones.
-func literalHeaders(lists ...[]header) map[string]string {
-	out := map[string]string{}
-	for _, list := range lists {
-		for _, h := range list {
-			if h.value.kind != tLiteral || strings.HasSuffix(h.name, "?") {
-				return nil
-			}
-			out[h.name] = h.value.str
+// literalHeaders returns the headers a call sends, and true, when all are
+// literal and none is optional.
+func literalHeaders(hs []header) (Headers, bool) {
+	list := make([]Header, len(hs))
+	for i, h := range hs {
+		if h.value.kind != tLiteral || h.optional {
+			return Headers{}, false
 		}
+		list[i] = Header{Name: h.name, Value: h.value.str}
 	}
-	return out
+	return Headers{list: list}, true
 }
 
 func (mk *market) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *confirmPlan {

@@ -29,9 +29,14 @@ func ExampleEngine_Translate() {
 	}
 	c := res.Calls[0]
 	fmt.Println(res.Outcome, c.Method, c.URL)
+	for name, value := range c.Headers.All() {
+		fmt.Printf("%s: %s\n", name, value)
+	}
 	fmt.Println(string(c.Body))
 	// Output:
 	// send POST https://api.skyhub.com.br/orders/Lojas%20Americanas-1000000000000/delivery
+	// Accept: application/json
+	// Content-Type: application/json
 	// {"status":"complete","delivered_date":"13/03/2023"}
 }
 

@@ -299,7 +299,7 @@ func hwSameCalls(t testing.TB, mode string, got []engine.Call, want []handwritte
 		if g.Name != w.Name || g.Method != w.Method || g.URL != w.URL {
 			t.Errorf("%s: call %d: engine %s %s %s, hand-written %s %s %s", mode, i, g.Name, g.Method, g.URL, w.Name, w.Method, w.URL)
 		}
-		if !reflect.DeepEqual(g.Headers, w.Headers) {
+		if !reflect.DeepEqual(g.Headers.Map(), w.Headers) {
 			t.Errorf("%s: call %d: engine headers %v, hand-written %v", mode, i, g.Headers, w.Headers)
 		}
 		if !bytes.Equal(g.Body, w.Body) {

@@ -51,9 +51,12 @@ type envPlan struct {
 
 type checkedBase struct{ in, out string }
 
+// header is a header or query parameter: its name (without the "?" that
+// marks it optional) and its value.
 type header struct {
-	name  string
-	value *tmpl
+	name     string
+	optional bool
+	value    *tmpl
 }
 
 type rule struct {
@@ -76,22 +79,25 @@ type guard struct {
 }
 
 type callPlan struct {
-	name    string
-	method  string
-	when    *lang.Program
-	path    []pathPart
-	query   []header
+	name   string
+	method string
+	when   *lang.Program
+	path   []pathPart
+	query  []header
+	// headers are the mapping's and the call's headers, the call's replacing
+	// the mapping's of the same name, sorted by name.
 	headers []header
-	// fixedHeaders are the call's headers when all are literal (nil
-	// otherwise); each call gets a copy.
-	fixedHeaders map[string]string
-	body         *tmpl
-	leadsTo      string
-	leadsPos     diag.Pos
-	response     *respPlan
-	rateLimit    *mapping.RateLimit
-	confirm      *confirmPlan
-	pos          diag.Pos
+	// fixed, when literal is true, are the call's headers: all are literal
+	// and none optional, so every call shares them.
+	fixed     Headers
+	literal   bool
+	body      *tmpl
+	leadsTo   string
+	leadsPos  diag.Pos
+	response  *respPlan
+	rateLimit *mapping.RateLimit
+	confirm   *confirmPlan
+	pos       diag.Pos
 }
 
 type pathPart struct {

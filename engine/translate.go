@@ -56,10 +56,10 @@ type Result struct {
 // Call is one outbound request, without credentials: auth headers and
 // signatures are added when it is sent.
 type Call struct {
-	Name    string            `json:"name"`
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers"`
+	Name    string  `json:"name"`
+	Method  string  `json:"method"`
+	URL     string  `json:"url"`
+	Headers Headers `json:"headers"`
 	// Body is the JSON body itself (absent for calls without one).
 	Body json.RawMessage `json:"body,omitempty"`
 	// MarketplaceStatus is the marketplace status a successful call leads to.
@@ -475,9 +475,9 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 		return call, err
 	}
 	call.URL = u
-	if cp.fixedHeaders != nil && r.trace == nil {
-		call.Headers = maps.Clone(cp.fixedHeaders)
-	} else if call.Headers, err = r.buildHeaders(mk.headers, cp.headers); err != nil {
+	if cp.literal && r.trace == nil {
+		call.Headers = cp.fixed
+	} else if call.Headers, err = r.buildHeaders(cp.headers); err != nil {
 		return call, err
 	}
 	if cp.body != nil {
@@ -531,40 +531,41 @@ func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error
 func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
 	sep := byte('?')
 	for _, h := range params {
-		name, optional := strings.CutSuffix(h.name, "?")
-		r.at("query", name)
+		r.at("query", h.name)
 		v, err := r.renderString(h.value)
 		if err != nil {
-			if optional && isMissing(err) {
+			if h.optional && isMissing(err) {
 				continue
 			}
 			return b, err
 		}
 		r.traceValue(h.value, v)
-		b = append(append(append(append(b, sep), url.QueryEscape(name)...), '='), url.QueryEscape(v)...)
+		b = append(append(append(append(b, sep), url.QueryEscape(h.name)...), '='), url.QueryEscape(v)...)
 		sep = '&'
 	}
 	return b, nil
 }
 
-func (r *renderer) buildHeaders(lists ...[]header) (map[string]string, error) {
-	out := map[string]string{}
-	for _, list := range lists {
-		for _, h := range list {
-			name, optional := strings.CutSuffix(h.name, "?")
-			r.at("headers", name)
-			v, err := r.renderString(h.value)
-			if err != nil {
-				if optional && isMissing(err) {
-					continue
-				}
-				return nil, err
+// buildHeaders renders a call's headers, leaving out the optional ones whose
+// value the event lacks.
+func (r *renderer) buildHeaders(hs []header) (Headers, error) {
+	list := make([]Header, 0, len(hs))
+	for _, h := range hs {
+		r.at("headers", h.name)
+		v, err := r.renderString(h.value)
+		if err != nil {
+			if h.optional && isMissing(err) {
+				continue
 			}
-			r.traceValue(h.value, v)
-			out[name] = strings.Clone(v)
+			return Headers{}, err
 		}
+		r.traceValue(h.value, v)
+		if h.value.kind == tExpr {
+			v = strings.Clone(v) // may point into the input copy
+		}
+		list = append(list, Header{Name: h.name, Value: v})
 	}
-	return out, nil
+	return Headers{list: list}, nil
 }
 
 func varExample(v mapping.Variable) string {

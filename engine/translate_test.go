@@ -83,7 +83,7 @@ func TestShippedFromPendingPacksThenShips(t *testing.T) {
 	if ship.Method != "PUT" || ship.URL != "https://hub.acme.com.br/orders/AC%2077%2F1/ship?region=br" {
 		t.Errorf("ship = %s %s", ship.Method, ship.URL)
 	}
-	if want := map[string]string{"Accept": "application/json", "X-Order": "ERP-1"}; !reflect.DeepEqual(ship.Headers, want) {
+	if want := map[string]string{"Accept": "application/json", "X-Order": "ERP-1"}; !reflect.DeepEqual(ship.Headers.Map(), want) {
 		t.Errorf("headers = %v, want %v", ship.Headers, want)
 	}
 	jsonEqual(t, ship.Body, `{"tracking":"TR1","carrier":"Correios","label":"Pedido ERP-1 (2 itens)",

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/rotahq/rota/engine"
@@ -206,13 +205,8 @@ func writeResult(w io.Writer, res *engine.Result) {
 // sorted by name, then the indented body.
 func writeRequest(w io.Writer, c engine.Call) {
 	fmt.Fprintf(w, "  %s %s\n", c.Method, c.URL)
-	names := make([]string, 0, len(c.Headers))
-	for name := range c.Headers {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(w, "  %s: %s\n", name, c.Headers[name])
+	for name, v := range c.Headers.All() {
+		fmt.Fprintf(w, "  %s: %s\n", name, v)
 	}
 	if len(c.Body) > 0 {
 		var b bytes.Buffer

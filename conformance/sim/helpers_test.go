@@ -103,7 +103,7 @@ func (e *env) send(method, u string, body []byte, auth func(*http.Request)) answ
 func (e *env) call(c engine.Call, auth func(*http.Request)) answer {
 	e.t.Helper()
 	return e.send(c.Method, c.URL, c.Body, func(r *http.Request) {
-		for k, v := range c.Headers {
+		for k, v := range c.Headers.All() {
 			r.Header.Set(k, v)
 		}
 		if auth != nil {

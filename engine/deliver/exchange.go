@@ -122,7 +122,7 @@ func buildRequest(ctx context.Context, call *engine.Call) (*http.Request, error)
 	if err != nil {
 		return nil, err
 	}
-	for name, v := range call.Headers {
+	for name, v := range call.Headers.All() {
 		setHeader(req.Header, name, v)
 	}
 	return req, nil

@@ -50,6 +50,8 @@ const (
 	UnknownQuery Code = "unknown_query"
 	// ScopeError: a name used outside the construct that defines it (item outside $each).
 	ScopeError Code = "scope"
+	// DuplicateHeader: two headers of one list whose names differ only in case.
+	DuplicateHeader Code = "duplicate_header"
 	// Unreadable: a file or folder could not be read.
 	Unreadable Code = "unreadable"
 )
