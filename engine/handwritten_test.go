@@ -339,3 +339,34 @@ func TestHandwrittenRefusesWithEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestTranslateAllocatesNoMoreThanHandwritten holds the performance
+// target that is not a matter of time: translating a benchmarked event
+// without validation allocates no more often than the hand-written code.
+// Allocation counts, unlike times, are the same on every machine.
+func TestTranslateAllocatesNoMoreThanHandwritten(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	eng := enginetest.Bundled(t)
+	for _, p := range hwPairs {
+		raw := p.raw(t)
+		translate, hw := hwTranslate(eng, p, raw, true), p.run(raw)
+		var failed error
+		count := func(op func() error) float64 {
+			return testing.AllocsPerRun(20, func() {
+				if err := op(); err != nil {
+					failed = err
+				}
+			})
+		}
+		got, want := count(translate), count(hw)
+		if failed != nil {
+			t.Fatalf("%s: %v", p.name(), failed)
+		}
+		if got > want {
+			t.Errorf("%s: translate allocates %.0f times, the hand-written code %.0f", p.name(), got, want)
+		}
+		t.Logf("%s: %.0f allocations, hand-written %.0f", p.name(), got, want)
+	}
+}

@@ -175,9 +175,10 @@ func (e *Engine) market(id string) (*market, error) {
 
 func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Result, error) {
 	ev := &t.env.Event
-	res := &Result{Marketplace: mk.id, Calls: []Call{}}
-	res.EventID, res.EventType = cloneTwo(ev.ID, ev.Type)
 	ru, err := mk.rule(ev.Type, tr)
+	res := newResult(ru)
+	res.Marketplace = mk.id
+	res.EventID, res.EventType = cloneTwo(ev.ID, ev.Type)
 	if err != nil || ru.ignore != "" {
 		if ru != nil {
 			res.Outcome, res.Reason = OutcomeIgnore, ru.ignore
@@ -201,11 +202,29 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 		return nil, err
 	}
 	res.Outcome = OutcomeSend
-	res.Calls, err = mk.buildCalls(r, ru, base)
+	res.Calls, err = mk.buildCalls(r, ru, base, res.Calls)
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// newResult returns an empty result with room for the rule's calls; a
+// result of one call comes in one allocation with its call.
+func newResult(ru *rule) *Result {
+	n := 0
+	if ru != nil {
+		n = len(ru.calls)
+	}
+	if n != 1 {
+		return &Result{Calls: make([]Call, 0, n)}
+	}
+	one := new(struct {
+		res  Result
+		call [1]Call
+	})
+	one.res.Calls = one.call[:0:1]
+	return &one.res
 }
 
 // cloneTwo copies a and b into one new allocation.
@@ -390,9 +409,8 @@ func pointerOfBase(ep *envPlan) string {
 	return ""
 }
 
-func (mk *market) buildCalls(r *renderer, ru *rule, base string) ([]Call, error) {
+func (mk *market) buildCalls(r *renderer, ru *rule, base string, calls []Call) ([]Call, error) {
 	current := r.oenv.Current
-	calls := make([]Call, 0, len(ru.calls))
 	for _, cp := range ru.calls {
 		if cp.when != nil {
 			ok, err := r.runBool(cp.when)
