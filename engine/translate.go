@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
 	"strings"
 	"sync"
 	"unsafe"
@@ -540,7 +539,7 @@ func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error
 			return b, err
 		}
 		r.trace.pathValue(p.prog, s)
-		b = append(b, url.PathEscape(s)...)
+		b = appendPathEscape(b, s)
 	}
 	return r.appendQuery(b, cp.query)
 }
@@ -558,7 +557,7 @@ func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
 			return b, err
 		}
 		r.traceValue(h.value, v)
-		b = append(append(append(append(b, sep), url.QueryEscape(h.name)...), '='), url.QueryEscape(v)...)
+		b = appendQueryEscape(append(appendQueryEscape(append(b, sep), h.name), '='), v)
 		sep = '&'
 	}
 	return b, nil
