@@ -324,12 +324,12 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 // literalHeaders returns the headers a call sends, and true, when all are
 // literal and none is optional.
 func literalHeaders(hs []header) (Headers, bool) {
-	list := make([]Header, len(hs))
+	list := make([]headerValue, len(hs))
 	for i, h := range hs {
 		if h.value.kind != tLiteral || h.optional {
 			return Headers{}, false
 		}
-		list[i] = Header{Name: h.name, Value: h.value.str}
+		list[i] = headerValue{h.name, h.value.str}
 	}
 	return Headers{list: list}, true
 }

@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"sort"
+	"slices"
 	"strings"
 )
 
-// Header is one request header of a call.
-type Header struct {
-	Name  string
-	Value string
-}
+// headerValue is one header: its name, as the mapping spells it, and value.
+type headerValue struct{ name, value string }
 
 // Headers are the request headers of a call, sorted by name, with at most
 // one value per name (names compare without regard to case, as in HTTP).
@@ -22,35 +19,35 @@ type Header struct {
 // share one list. Read them with Get, All or Map; they encode in JSON as an
 // object, keys sorted. The zero value has no headers.
 type Headers struct {
-	list []Header
+	list []headerValue
 }
 
 // MakeHeaders returns headers holding a copy of m, sorted by name. Names
 // that differ only in case keep the value of the greatest name.
 func MakeHeaders(m map[string]string) Headers {
-	list := make([]Header, 0, len(m))
+	list := make([]headerValue, 0, len(m))
 	for name, v := range m {
-		list = append(list, Header{Name: name, Value: v})
+		list = append(list, headerValue{name, v})
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	slices.SortFunc(list, func(a, b headerValue) int { return strings.Compare(a.name, b.name) })
 	return Headers{list: dedupFold(list)}
 }
 
 // dedupFold drops, from a list sorted by name, each header that a later one
 // repeats without regard to case.
-func dedupFold(list []Header) []Header {
+func dedupFold(list []headerValue) []headerValue {
 	out := list[:0]
 	for i, h := range list {
-		if !repeatedLater(list[i+1:], h.Name) {
+		if !repeatedLater(list[i+1:], h.name) {
 			out = append(out, h)
 		}
 	}
 	return out
 }
 
-func repeatedLater(rest []Header, name string) bool {
+func repeatedLater(rest []headerValue, name string) bool {
 	for _, h := range rest {
-		if strings.EqualFold(h.Name, name) {
+		if strings.EqualFold(h.name, name) {
 			return true
 		}
 	}
@@ -70,8 +67,8 @@ func (h Headers) Get(name string) string {
 // call has it.
 func (h Headers) Lookup(name string) (string, bool) {
 	for _, x := range h.list {
-		if strings.EqualFold(x.Name, name) {
-			return x.Value, true
+		if strings.EqualFold(x.name, name) {
+			return x.value, true
 		}
 	}
 	return "", false
@@ -82,7 +79,7 @@ func (h Headers) Lookup(name string) (string, bool) {
 func (h Headers) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		for _, x := range h.list {
-			if !yield(x.Name, x.Value) {
+			if !yield(x.name, x.value) {
 				return
 			}
 		}
@@ -93,7 +90,7 @@ func (h Headers) All() iter.Seq2[string, string] {
 func (h Headers) Map() map[string]string {
 	m := make(map[string]string, len(h.list))
 	for _, x := range h.list {
-		m[x.Name] = x.Value
+		m[x.name] = x.value
 	}
 	return m
 }
@@ -107,7 +104,7 @@ func (h Headers) String() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s: %q", x.Name, x.Value)
+		fmt.Fprintf(&b, "%s: %q", x.name, x.value)
 	}
 	b.WriteByte('}')
 	return b.String()
@@ -122,8 +119,8 @@ func (h Headers) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendString(b, x.Name), ':')
-		b = appendString(b, x.Value)
+		b = append(appendString(b, x.name), ':')
+		b = appendString(b, x.value)
 	}
 	return append(b, '}'), nil
 }

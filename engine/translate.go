@@ -566,7 +566,7 @@ func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
 // buildHeaders renders a call's headers, leaving out the optional ones whose
 // value the event lacks.
 func (r *renderer) buildHeaders(hs []header) (Headers, error) {
-	list := make([]Header, 0, len(hs))
+	list := make([]headerValue, 0, len(hs))
 	for _, h := range hs {
 		r.at("headers", h.name)
 		v, err := r.renderString(h.value)
@@ -580,7 +580,7 @@ func (r *renderer) buildHeaders(hs []header) (Headers, error) {
 		if h.value.kind == tExpr {
 			v = strings.Clone(v) // may point into the input copy
 		}
-		list = append(list, Header{Name: h.name, Value: v})
+		list = append(list, headerValue{h.name, v})
 	}
 	return Headers{list: list}, nil
 }
