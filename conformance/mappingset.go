@@ -96,12 +96,8 @@ func mappingFiles(fsys fs.FS) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") {
-			continue
-		}
-		if strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") {
-			names = append(names, n)
+		if !e.IsDir() && engine.IsMappingFile(e.Name()) {
+			names = append(names, e.Name())
 		}
 	}
 	return names, nil

@@ -168,7 +168,9 @@ func (e *Engine) Findings() diag.List { return e.findings }
 // Marketplaces returns the ids of the loaded mappings, sorted.
 func (e *Engine) Marketplaces() []string { return append([]string(nil), e.ids...) }
 
-func isMappingFile(name string) bool {
+// IsMappingFile reports whether Load reads a file of this name from a
+// folder: *.yaml or *.yml, neither hidden (.name) nor set aside (_name).
+func IsMappingFile(name string) bool {
 	base := path.Base(name)
 	if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") {
 		return false
@@ -184,7 +186,7 @@ func readFS(fsys fs.FS, displayDir string) ([]sourceFile, diag.List) {
 	var files []sourceFile
 	var ds diag.List
 	for _, ent := range entries {
-		if ent.IsDir() || !isMappingFile(ent.Name()) {
+		if ent.IsDir() || !IsMappingFile(ent.Name()) {
 			continue
 		}
 		shown := ent.Name()

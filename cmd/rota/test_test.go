@@ -42,3 +42,24 @@ func TestTestFails(t *testing.T) {
 		t.Errorf("report %+v (%v), want failures:\n%s", rep, err, o.stdout)
 	}
 }
+
+// TestTestRefusesWhatIsNotAMapping: a file that is not a mapping file, or a
+// folder without one, is a usage error (exit 2) that says so, not a run of
+// every case failing for want of a mapping.
+func TestTestRefusesWhatIsNotAMapping(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an event file", testArgs("../../examples/events/skyhub/shipped.json"), "shipped.json is not a mapping file"},
+		{"a folder of events", testArgs("../../examples/events/skyhub"), "no mapping files (*.yaml, *.yml) in ../../examples/events/skyhub"},
+		{"a --mappings folder of events", testArgs("--mappings", "../../examples/events/skyhub"), "no mapping files"},
+	} {
+		o := rota(t, "", tc.args...)
+		o.wantCode(t, exitUsage)
+		if !strings.Contains(o.stderr, tc.want) || o.stdout != "" {
+			t.Errorf("%s: stderr %q, stdout %q; want only %q", tc.name, o.stderr, o.stdout, tc.want)
+		}
+	}
+}
