@@ -68,11 +68,18 @@ func mappingSourceOf(dir string) mappingSource {
 }
 
 // loadMappings reads every mapping file of the source, sorted by
-// marketplace id. The error is for a folder that cannot be read.
+// marketplace id. The error is for a folder that cannot be read or holds
+// no mapping file.
 func loadMappings(src mappingSource, only []string) ([]*mappingUnit, error) {
 	names, err := mappingFiles(src.fsys)
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // the path is fsys's own ".", not the folder's
+	}
 	if err != nil {
-		return nil, fmt.Errorf("mappings %s: %w", src.display, err)
+		return nil, fmt.Errorf("cannot read the mappings folder %s: %w", src.display, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no mapping files (*.yaml, *.yml) in %s", src.display)
 	}
 	lint := groupByFile(engine.LintFS(src.fsys, src.display))
 	var out []*mappingUnit

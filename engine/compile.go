@@ -157,7 +157,7 @@ func progsOf(t *tmpl) []*lang.Program {
 }
 
 // params compiles query parameters or headers.
-func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []header {
+func (c *compiler) params(m mapping.Map[yaml.Node]) []header {
 	var out []header
 	for _, key := range m.Keys {
 		n := m.Values[key]
@@ -170,7 +170,7 @@ func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []header {
 // headers compiles headers, whose names, as in HTTP, differ only if they
 // differ without regard to case.
 func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
-	out := c.params(m, ptr)
+	out := c.params(m)
 	for i, h := range out {
 		for _, prev := range out[:i] {
 			if strings.EqualFold(h.name, prev.name) {
@@ -304,7 +304,7 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
 	}
 	out.path = c.pathTemplate(&call.Path)
-	out.query = c.params(call.Query, ptr+"/query")
+	out.query = c.params(call.Query)
 	out.headers = callHeaders(mk.headers, c.headers(call.Headers, ptr+"/headers"))
 	out.fixed, out.literal = literalHeaders(out.headers)
 	if call.Body.Kind != 0 {

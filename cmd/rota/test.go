@@ -59,9 +59,6 @@ func runTest(cmd *cobra.Command, f *testFlags, paths []string) error {
 	if err := selectPaths(&opts, paths); err != nil {
 		return failf(stderr, "%v", err)
 	}
-	if err := hasMappings(opts.Mappings); err != nil {
-		return failf(stderr, "%v", err)
-	}
 	if _, err := os.Stat(opts.Cases); err != nil {
 		return failf(stderr, "no case folder %s: run rota test from the repository root, or give --cases DIR", opts.Cases)
 	}
@@ -127,24 +124,6 @@ func selectPaths(o *conformance.Options, paths []string) error {
 		}
 	}
 	return nil
-}
-
-// hasMappings checks that a mapping folder given on the command line (""
-// for the bundled mappings) holds at least one mapping file.
-func hasMappings(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", dir, pathless(err))
-	}
-	for _, e := range entries {
-		if !e.IsDir() && engine.IsMappingFile(e.Name()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("no mapping files (*.yaml, *.yml) in %s", dir)
 }
 
 // isBundledDir reports whether dir is the repository's mappings folder,
