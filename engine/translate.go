@@ -548,17 +548,14 @@ func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error
 func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
 	sep := byte('?')
 	for _, h := range params {
-		r.at("query", h.name)
-		v, err := r.renderString(h.value)
+		v, ok, err := r.renderParam("query", h)
 		if err != nil {
-			if h.optional && isMissing(err) {
-				continue
-			}
 			return b, err
 		}
-		r.traceValue(h.value, v)
-		b = appendQueryEscape(append(appendQueryEscape(append(b, sep), h.name), '='), v)
-		sep = '&'
+		if ok {
+			b = appendQueryEscape(append(appendQueryEscape(append(b, sep), h.name), '='), v)
+			sep = '&'
+		}
 	}
 	return b, nil
 }
@@ -568,21 +565,34 @@ func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
 func (r *renderer) buildHeaders(hs []header) (Headers, error) {
 	list := make([]headerValue, 0, len(hs))
 	for _, h := range hs {
-		r.at("headers", h.name)
-		v, err := r.renderString(h.value)
+		v, ok, err := r.renderParam("headers", h)
 		if err != nil {
-			if h.optional && isMissing(err) {
-				continue
-			}
 			return Headers{}, err
 		}
-		r.traceValue(h.value, v)
+		if !ok {
+			continue
+		}
 		if h.value.kind == tExpr {
 			v = strings.Clone(v) // may point into the input copy
 		}
 		list = append(list, headerValue{h.name, v})
 	}
 	return Headers{list: list}, nil
+}
+
+// renderParam renders a query parameter or header (where names which); ok
+// is false for an optional one whose value the event lacks.
+func (r *renderer) renderParam(where string, h header) (v string, ok bool, err error) {
+	r.at(where, h.name)
+	v, err = r.renderString(h.value)
+	if err != nil {
+		if h.optional && isMissing(err) {
+			return "", false, nil
+		}
+		return "", false, err
+	}
+	r.traceValue(h.value, v)
+	return v, true, nil
 }
 
 func varExample(v mapping.Variable) string {
