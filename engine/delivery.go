@@ -188,7 +188,7 @@ func (mk *market) buildConfirmation(r *renderer, cp *confirmPlan, base string) (
 	q := mk.queries[cp.query]
 	saved := r.trace
 	r.trace = nil
-	call, err := mk.buildCall(r, q, base)
+	call, err := mk.buildCall(r, q, base, false)
 	r.trace = saved
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ type renderer struct {
 	eachBase []string  // inbound: where inputs sit in the payload (each: payload.x.y)
 	index    int       // inbound: the input being rendered
 	buf      []byte
+	texts    []callText // outbound: the calls' text in buf, until published
 	trace    *tracer
 	where    []string // output location, kept only while tracing
 }

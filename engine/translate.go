@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -40,7 +41,9 @@ type TranslateOptions struct {
 	SkipValidation bool
 }
 
-// Result is what an event translates into.
+// Result is what an event translates into. It shares no memory with the
+// event passed in or with the engine: the caller may keep it, and change a
+// call's body in place or append to it, without affecting anything else.
 type Result struct {
 	Marketplace string  `json:"marketplace"`
 	EventID     string  `json:"eventId"`
@@ -98,23 +101,33 @@ var translations = sync.Pool{New: func() any { return new(translation) }}
 // a larger event's copy is left to the garbage collector.
 const maxPooledInput = 64 << 10
 
-// poisonInput, set by tests, overwrites each input copy when its translation
-// ends, so that a result still pointing into it shows up as garbage.
+// poisonInput, set by tests, overwrites each input copy and output buffer
+// when its translation ends, so that a result still pointing into either
+// shows up as garbage.
 var poisonInput bool
 
 func (t *translation) release() {
 	// The event is reset when the next translation decodes into it.
 	t.env.Item, t.env.Vars, t.env.Current = nil, nil, ""
-	t.r = renderer{buf: t.r.buf[:0]}
+	buf, texts := t.r.buf, t.r.texts[:0]
 	if poisonInput {
-		for i := range t.in {
-			t.in[i] = '#'
-		}
+		poison(t.in)
+		poison(buf[:cap(buf)])
 	}
 	if cap(t.in) > maxPooledInput {
 		t.in = nil
 	}
+	if cap(buf) > maxPooledInput {
+		buf = nil
+	}
+	t.r = renderer{buf: buf[:0], texts: texts}
 	translations.Put(t)
+}
+
+func poison(b []byte) {
+	for i := range b {
+		b[i] = '#'
+	}
 }
 
 // input returns the event text to decode: a view of the translation's own
@@ -177,13 +190,14 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 	ru, err := mk.rule(ev.Type, tr)
 	res := newResult(ru)
 	res.Marketplace = mk.id
-	res.EventID, res.EventType = cloneTwo(ev.ID, ev.Type)
 	if err != nil || ru.ignore != "" {
+		res.EventID, res.EventType = cloneTwo(ev.ID, ev.Type)
 		if ru != nil {
 			res.Outcome, res.Reason = OutcomeIgnore, ru.ignore
 		}
 		return res, err
 	}
+	res.EventType = ru.eventType
 	vars, err := mk.resolveVars(o.Vars)
 	if err != nil {
 		return nil, err
@@ -201,10 +215,12 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 		return nil, err
 	}
 	res.Outcome = OutcomeSend
+	r.buf = append(r.buf[:0], ev.ID...)
 	res.Calls, err = mk.buildCalls(r, ru, base, res.Calls)
 	if err != nil {
 		return nil, err
 	}
+	r.publish(res, len(ev.ID))
 	return res, nil
 }
 
@@ -427,7 +443,7 @@ func (mk *market) buildCalls(r *renderer, ru *rule, base string, calls []Call) (
 		if cp.leadsTo != "" {
 			current = cp.leadsTo
 		}
-		call, err := mk.buildCall(r, cp, base)
+		call, err := mk.buildCall(r, cp, base, r.trace == nil)
 		if err != nil {
 			return nil, err
 		}
@@ -484,14 +500,20 @@ func statusPointer(env *lang.Env) string {
 	return "/order/status"
 }
 
-func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error) {
+// buildCall makes the call cp. Its URL and body are written in the
+// renderer's buffer, after what is there. When deferred, they stay there,
+// recorded in r.texts, until publish copies them out with the rest of the
+// result; otherwise the call gets its own copy of them at once and the
+// buffer is left as it was.
+func (mk *market) buildCall(r *renderer, cp *callPlan, base string, deferred bool) (Call, error) {
 	call := Call{Name: cp.name, Method: cp.method, MarketplaceStatus: cp.leadsTo, plan: cp, market: mk}
 	r.trace.startCall(cp)
-	u, err := r.buildURL(cp, base)
-	if err != nil {
+	start := len(r.buf)
+	var err error
+	if r.buf, err = r.appendURL(r.buf, cp, base); err != nil {
 		return call, err
 	}
-	call.URL = u
+	text := callText{url: start, body: len(r.buf)}
 	if cp.literal && r.trace == nil {
 		call.Headers = cp.fixed
 	} else if call.Headers, err = r.buildHeaders(cp.headers); err != nil {
@@ -499,9 +521,17 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 	}
 	if cp.body != nil {
 		r.at("body")
-		if call.Body, err = r.renderJSON(cp.body); err != nil {
+		if err = r.render(cp.body); err != nil {
 			return call, err
 		}
+		text.hasBody = true
+	}
+	text.end = len(r.buf)
+	if deferred {
+		r.texts = append(r.texts, text)
+	} else {
+		call.URL, call.Body = text.copyOut(r.buf)
+		r.buf = r.buf[:start]
 	}
 	r.trace.endCall(call)
 	if cp.confirm != nil {
@@ -512,15 +542,43 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string) (Call, error
 	return call, nil
 }
 
-// buildURL writes the URL in the renderer's buffer (free until the body is
-// rendered) and copies it out once, at its exact size.
-func (r *renderer) buildURL(cp *callPlan, base string) (string, error) {
-	b, err := r.appendURL(r.buf[:0], cp, base)
-	r.buf = b[:0]
-	if err != nil {
-		return "", err
+// callText is where a call's URL (url to body) and body (body to end) are
+// in the renderer's buffer.
+type callText struct {
+	url, body, end int
+	hasBody        bool
+}
+
+// urlAndBody returns the call's URL and body as views of text, which holds
+// what the renderer's buffer held. The body's capacity ends where it does,
+// so that appending to it cannot write over the text after it.
+func (c callText) urlAndBody(text []byte) (string, json.RawMessage) {
+	s := unsafe.String(unsafe.SliceData(text), len(text))
+	var body json.RawMessage
+	if c.hasBody {
+		body = text[c.body:c.end:c.end]
 	}
-	return string(b), nil
+	return s[c.url:c.body], body
+}
+
+// copyOut returns a copy of the call's URL and body, in one allocation.
+func (c callText) copyOut(buf []byte) (string, json.RawMessage) {
+	text := bytes.Clone(buf[c.url:c.end])
+	c.body, c.end, c.url = c.body-c.url, c.end-c.url, 0
+	return c.urlAndBody(text)
+}
+
+// publish gives res its text: the event id (the first idLen bytes of the
+// renderer's buffer) and the URL and body of each deferred call, copied out
+// of the buffer in one allocation, which nothing else refers to. Nothing
+// writes to it after: the strings point into it, and each body's capacity
+// ends with the body.
+func (r *renderer) publish(res *Result, idLen int) {
+	text := bytes.Clone(r.buf)
+	res.EventID = unsafe.String(unsafe.SliceData(text), idLen)
+	for i, c := range r.texts {
+		res.Calls[i].URL, res.Calls[i].Body = c.urlAndBody(text)
+	}
 }
 
 func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error) {

@@ -90,6 +90,39 @@ func TestShippedFromPendingPacksThenShips(t *testing.T) {
 		"lines":[{"sku":"S-1","qty":2,"price":1990},{"sku":"S-2","qty":1}],"fixed":[1,true,null,"x"]}`)
 }
 
+// TestResultPartsAreIndependent edits what a result returns the way a
+// caller may (a body written over in place, appended to) and checks that
+// the rest of the result, which shares its memory, is untouched.
+func TestResultPartsAreIndependent(t *testing.T) {
+	e := acme(t)
+	raw := baseEvent(t)
+	res, err := e.Translate(raw, engine.TranslateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := outcome(res, nil)
+	again, err := e.Translate(raw, engine.TranslateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.Calls {
+		c := &again.Calls[i]
+		if cap(c.Body) != len(c.Body) {
+			t.Errorf("call %s: body has room for %d more bytes after it, which another part of the result may hold", c.Name, cap(c.Body)-len(c.Body))
+		}
+		for j := range c.Body {
+			c.Body[j] = '#'
+		}
+		c.Body = append(c.Body, "######"...)
+	}
+	for i := range again.Calls {
+		again.Calls[i].Body = res.Calls[i].Body
+	}
+	if got := outcome(again, nil); got != want {
+		t.Errorf("after the bodies were written over, the result reads\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestBodyKeepsTemplateOrder(t *testing.T) {
 	res, err := acme(t).Translate(baseEvent(t), engine.TranslateOptions{})
 	if err != nil {
