@@ -25,7 +25,13 @@ package engine_test
 //     at -cpu 2 against BenchmarkTranslateSerial/<mkt>/<event> at -cpu 1:
 //     throughput gain = serial ns/op ÷ parallel ns/op; target ≥ 1.7×.
 //     BenchmarkHandwrittenParallel is the control: how far plain Go scales on
-//     the same machine (garbage collection is what holds both back). Give
+//     the same machine (garbage collection is what holds both back), and
+//     BenchmarkSyntaxParallel against BenchmarkSyntaxSerial how far work
+//     that allocates nothing scales: the machine's own ceiling. On a
+//     virtual machine whose vCPUs differ in speed (a busy neighbour on the
+//     same physical core), "one core" depends on which one the serial run
+//     lands on: pin the serial runs with taskset and compare with their
+//     mean, as docs/performance.md shows. Give
 //     these a time (-benchtime 2s), not a count: with -benchtime 1000000x,
 //     RunParallel sizes its batches from a one-iteration probe and the
 //     goroutines contend on its counter for every operation.
@@ -48,12 +54,14 @@ package engine_test
 //	go tool pprof -top -nodecount 30 -sample_index alloc_objects /tmp/mem.out
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/enginetest"
 	"github.com/rotahq/rota/engine/internal/handwritten/cputime"
 	"github.com/rotahq/rota/mappings"
+	"github.com/tidwall/gjson"
 )
 
 func BenchmarkTranslate(b *testing.B) {
@@ -113,6 +121,34 @@ func BenchmarkHandwrittenParallel(b *testing.B) {
 	hwEachPair(b, func(b *testing.B, _ *engine.Engine, p hwPair, raw []byte) {
 		hwMeasureParallel(b, p.run(raw))
 	})
+}
+
+// BenchmarkSyntaxSerial and BenchmarkSyntaxParallel check the event's JSON
+// syntax (gjson.ValidBytes, the first step of a translation), work of the
+// same kind that allocates nothing: the second control for
+// BenchmarkTranslateParallel, how far the machine itself scales when the
+// garbage collector has nothing to do.
+func BenchmarkSyntaxSerial(b *testing.B) {
+	hwEachPair(b, func(b *testing.B, _ *engine.Engine, _ hwPair, raw []byte) {
+		hwMeasure(b, hwSyntax(raw))
+	})
+}
+
+// BenchmarkSyntaxParallel is BenchmarkSyntaxSerial from GOMAXPROCS
+// goroutines.
+func BenchmarkSyntaxParallel(b *testing.B) {
+	hwEachPair(b, func(b *testing.B, _ *engine.Engine, _ hwPair, raw []byte) {
+		hwMeasureParallel(b, hwSyntax(raw))
+	})
+}
+
+func hwSyntax(raw []byte) func() error {
+	return func() error {
+		if !gjson.ValidBytes(raw) {
+			return errors.New("event is not valid JSON")
+		}
+		return nil
+	}
 }
 
 // hwEachPair runs bench as one sub-benchmark per pair, named mkt/event, with
