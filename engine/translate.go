@@ -265,21 +265,47 @@ func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
 
 // resolveVars merges given variables with declared defaults and checks that
 // every given one is declared. A variable without default that is not given
-// is reported when an expression reads it.
+// is reported when an expression reads it. The map it returns is only read:
+// when given sets every variable that has a default, it is given itself.
 func (mk *market) resolveVars(given map[string]string) (map[string]string, error) {
 	if len(given) == 0 {
 		return mk.defaults, nil
 	}
+	for name := range given {
+		if _, ok := mk.vars[name]; !ok {
+			return nil, mk.undeclaredVar(given)
+		}
+	}
+	if hasAllKeys(given, mk.defaults) {
+		return given, nil
+	}
 	vars := make(map[string]string, len(mk.vars))
 	maps.Copy(vars, mk.defaults)
-	for name, val := range given {
-		if _, ok := mk.vars[name]; !ok {
-			return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownVariable,
-				Message: fmt.Sprintf("variable %q is not declared by the %s mapping (%s)", name, mk.id, declaredVars(mk))}
-		}
-		vars[name] = val
-	}
+	maps.Copy(vars, given)
 	return vars, nil
+}
+
+func hasAllKeys(m, of map[string]string) bool {
+	for k := range of {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// undeclaredVar is the error for given variables the mapping does not
+// declare; it names the first in alphabetical order.
+func (mk *market) undeclaredVar(given map[string]string) *Error {
+	var names []string
+	for name := range given {
+		if _, ok := mk.vars[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	sortStrings(names)
+	return &Error{Kind: KindConfiguration, Code: CodeUnknownVariable,
+		Message: fmt.Sprintf("variable %q is not declared by the %s mapping (%s)", names[0], mk.id, declaredVars(mk))}
 }
 
 // missingVar is the error for a variable an expression reads and the run

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"reflect"
 	"strings"
@@ -151,6 +152,8 @@ func TestTranslate(t *testing.T) {
 			`{"tracking":"TR1","label":"Pedido ERP-1 (2 itens)","lines":[{"sku":"S-1","qty":2,"price":1990},{"sku":"S-2","qty":1}],"fixed":[1,true,null,"x"]}`},
 		{"optional query given", edit(t, base, "order.marketplaceStatus", "packed"), engine.TranslateOptions{Vars: map[string]string{"token": "a b", "region": "ar"}}, []string{"ship"},
 			"https://hub.acme.com.br/orders/AC%2077%2F1/ship?region=ar&token=a+b", ""},
+		{"default kept beside a given variable", edit(t, base, "order.marketplaceStatus", "packed"), engine.TranslateOptions{Vars: map[string]string{"token": "t"}}, []string{"ship"},
+			"https://hub.acme.com.br/orders/AC%2077%2F1/ship?region=br&token=t", ""},
 		{"fixed environment", edit(t, base, "order.marketplaceStatus", "packed"), engine.TranslateOptions{Environment: "fixed"}, []string{"ship"}, "https://fixed.acme.test/v1/orders/AC%2077%2F1/ship?region=br", ""},
 		{"base URL override", edit(t, base, "order.marketplaceStatus", "packed", "order.servicesEndpoint", "https://evil.example.com"), engine.TranslateOptions{BaseURL: "http://127.0.0.1:9/acme/"}, []string{"ship"}, "http://127.0.0.1:9/acme/orders/AC%2077%2F1/ship?region=br", ""},
 		{"exact allowed host", edit(t, base, "order.marketplaceStatus", "packed", "order.servicesEndpoint", "https://API.acme.test"), engine.TranslateOptions{}, []string{"ship"}, "https://API.acme.test/orders/AC%2077%2F1/ship?region=br", ""},
@@ -243,6 +246,31 @@ func TestTranslateErrors(t *testing.T) {
 				t.Errorf("errors.Is does not match kind and code")
 			}
 		})
+	}
+}
+
+// TestVariablesAreOnlyRead checks that the caller's variables are left as
+// they were, whether the engine uses them as given or merges them with the
+// mapping's defaults, and that of several undeclared ones the error names
+// the same one every time.
+func TestVariablesAreOnlyRead(t *testing.T) {
+	e := acme(t)
+	ev := edit(t, baseEvent(t), "order.marketplaceStatus", "packed")
+	for _, given := range []map[string]string{{"token": "t"}, {"token": "t", "region": "ar"}} {
+		want := maps.Clone(given)
+		if _, err := e.Translate(ev, engine.TranslateOptions{Vars: given}); err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(given, want) {
+			t.Errorf("variables %v became %v", want, given)
+		}
+	}
+	undeclared := map[string]string{"zeta": "1", "alpha": "2", "mid": "3", "region": "ar"}
+	for range 20 {
+		_, err := e.Translate(ev, engine.TranslateOptions{Vars: undeclared})
+		if err == nil || !strings.Contains(err.Error(), `variable "alpha" is not declared`) {
+			t.Fatalf("err = %v, want the first undeclared name, alpha", err)
+		}
 	}
 }
 
