@@ -102,6 +102,14 @@ func (p hwPair) run(raw []byte) func() error {
 	return func() error { _, err := one(raw); return err }
 }
 
+func hwNapseShipped(raw []byte) (handwritten.Request, error) {
+	return handwritten.NapseShipped(raw, napseBaseURL)
+}
+
+func hwNapseDelivered(raw []byte) (handwritten.Request, error) {
+	return handwritten.NapseDelivered(raw, napseBaseURL)
+}
+
 func hwNapseCanceled(raw []byte) (handwritten.Request, error) {
 	return handwritten.NapseCanceled(raw, napseBaseURL)
 }
@@ -224,6 +232,77 @@ var hwPairs = []hwPair{
 			{"from canceled", []any{"order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
 			{"no item price", []any{"items.0.price", nil}, engine.CodeMissingField, false},
 			{"bad check digit", []any{"invoice.key", "35240511222333000181550010000123451123456780"}, engine.CodeNFeKeyCheckDigit, true},
+		},
+	},
+	{
+		mkt: "fastshop", event: "shipped",
+		one: handwritten.FastShopShipped,
+		variants: []hwVariant{
+			{"no shippedAt: occurredAt", []any{"shipment.shippedAt", nil}},
+			{"shipped late at night, UTC", []any{"shipment.shippedAt", "2024-05-15T02:30:00Z"}},
+			{"endpoint without slash", []any{"order.servicesEndpoint", "https://hml-fsh-hub.kaive.com.br"}},
+			{"order id and invoice number to escape", []any{"order.marketplaceOrderId", "SLR/99 1", "invoice.number", "12 345"}},
+		},
+		refusals: []hwRefusal{
+			{"before the invoice", []any{"order.marketplaceStatus", "handling"}, "not_invoiced", false},
+			{"from canceled", []any{"order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
+			{"endpoint not kaive", []any{"order.servicesEndpoint", "https://evil.example.com/"}, engine.CodeHostNotAllowed, false},
+			{"no tracking url", []any{"shipment.trackingUrl", nil}, engine.CodeMissingField, false},
+			{"no invoice number", []any{"invoice.number", nil}, engine.CodeMissingField, false},
+		},
+	},
+	{
+		mkt: "fastshop", event: "delivered",
+		one: handwritten.FastShopDelivered,
+		variants: []hwVariant{
+			{"no receiver", []any{"delivery.receivedBy", nil}},
+			{"blank receiver", []any{"delivery.receivedBy", "  "}},
+			{"receiver to trim", []any{"delivery.receivedBy", " Ana Pérez "}},
+			{"delivered in UTC", []any{"delivery.deliveredAt", "2024-05-16T18:40:00Z"}},
+		},
+		refusals: []hwRefusal{
+			{"before the invoice", []any{"order.marketplaceStatus", "ready-for-handling"}, "not_invoiced", false},
+			{"endpoint not https", []any{"order.servicesEndpoint", "http://fsh-hub.kaive.com.br/"}, engine.CodeHostNotAllowed, false},
+			{"no delivery date", []any{"delivery.deliveredAt", nil}, engine.CodeMissingField, false},
+			{"no invoice number", []any{"invoice.number", nil}, engine.CodeMissingField, false},
+		},
+	},
+	{
+		// By the channel's number, as most channels' orders reach BRIDGE;
+		// with BRIDGE's internal number the engine also prepares the status
+		// query that confirms the change, which the hand-written code does not.
+		mkt: "napse", event: "shipped",
+		edits: []any{"order.attributes", nil},
+		vars:  napseVars,
+		one:   hwNapseShipped,
+		variants: []hwVariant{
+			{"internal number", []any{"order.attributes", map[string]any{"internalNumber": "bridge000001"}}},
+			{"no note", []any{"note", nil}},
+			{"from inproc", []any{"order.marketplaceStatus", "inproc"}},
+		},
+		refusals: []hwRefusal{
+			{"already in transit", []any{"order.marketplaceStatus", "transit"}, "state_unchanged", false},
+			{"closed", []any{"order.marketplaceStatus", "closed"}, "state_not_changeable", false},
+			{"delivered, no marketplace status", []any{"order.marketplaceStatus", nil, "order.status", "delivered"}, "state_not_changeable", false},
+			{"not identified", []any{"order.channel", nil}, "order_not_identified", false},
+			{"unknown status", []any{"order.marketplaceStatus", "paused"}, engine.CodeTransitionNotAllowed, false},
+		},
+	},
+	{
+		mkt: "napse", event: "delivered",
+		edits: []any{"order.attributes", nil},
+		vars:  napseVars,
+		one:   hwNapseDelivered,
+		variants: []hwVariant{
+			{"internal number", []any{"order.attributes", map[string]any{"internalNumber": "bridge000001"}}},
+			{"with note", []any{"note", "Recibido en portería"}},
+			{"from complete", []any{"order.marketplaceStatus", "complete"}},
+		},
+		refusals: []hwRefusal{
+			{"already closed", []any{"order.marketplaceStatus", "closed"}, "state_not_changeable", false},
+			{"canceled, no marketplace status", []any{"order.marketplaceStatus", nil, "order.status", "canceled"}, "state_not_changeable", false},
+			{"not identified", []any{"order.channel", nil}, "order_not_identified", false},
+			{"unknown status", []any{"order.marketplaceStatus", "paused"}, engine.CodeTransitionNotAllowed, false},
 		},
 	},
 	{

@@ -3,6 +3,7 @@ package handwritten
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -142,4 +143,137 @@ func FastShopInvoiced(raw []byte) (Request, error) {
 		Items:          items,
 	}
 	return post("invoice", base+"/pvt/orders/"+url.PathEscape(ev.Order.MarketplaceOrderID)+"/invoice", body)
+}
+
+// fastshopNotInvoiced are the hub statuses before the invoice: tracking
+// and deliveries are attached to the invoice, so they need one first.
+var fastshopNotInvoiced = []string{"waiting-ffmt-authorization", "ready-for-handling", "handling"}
+
+// fastshopOrder is the order and invoice number that the hub's invoice
+// updates are addressed to.
+type fastshopOrder struct {
+	Order struct {
+		MarketplaceOrderID string `json:"marketplaceOrderId"`
+		MarketplaceStatus  string `json:"marketplaceStatus"`
+		ServicesEndpoint   string `json:"servicesEndpoint"`
+	} `json:"order"`
+	Invoice struct {
+		Number string `json:"number"`
+	} `json:"invoice"`
+}
+
+// invoiceURL checks the order's hub status and returns the URL of its
+// invoice, {servicesEndpoint}/pvt/orders/{id}/invoice/{number}.
+func (o *fastshopOrder) invoiceURL() (string, error) {
+	if slices.Contains(fastshopNotInvoiced, o.Order.MarketplaceStatus) {
+		return "", refused("not_invoiced", "", "the hub takes this only for an invoiced order; the order is "+o.Order.MarketplaceStatus)
+	}
+	base, err := fastshopBase(o.Order.ServicesEndpoint)
+	if err != nil {
+		return "", err
+	}
+	if err := fastshopStatuses.check(o.Order.MarketplaceStatus, "invoiced"); err != nil {
+		return "", err
+	}
+	if o.Order.MarketplaceOrderID == "" {
+		return "", missing("/order/marketplaceOrderId")
+	}
+	if o.Invoice.Number == "" {
+		return "", missing("/invoice/number")
+	}
+	return base + "/pvt/orders/" + url.PathEscape(o.Order.MarketplaceOrderID) + "/invoice/" + url.PathEscape(o.Invoice.Number), nil
+}
+
+type fastshopTrackingBody struct {
+	Courier        string `json:"courier"`
+	TrackingNumber string `json:"trackingNumber"`
+	TrackingURL    string `json:"trackingUrl"`
+	DispatchedDate string `json:"dispatchedDate"`
+}
+
+// FastShopShipped: VTEX "update order's partial invoice" with the tracking,
+// POST {servicesEndpoint}/pvt/orders/{id}/invoice/{invoiceNumber}.
+func FastShopShipped(raw []byte) (Request, error) {
+	var ev struct {
+		fastshopOrder
+		OccurredAt time.Time `json:"occurredAt"`
+		Shipment   struct {
+			Carrier      string    `json:"carrier"`
+			TrackingCode string    `json:"trackingCode"`
+			TrackingURL  string    `json:"trackingUrl"`
+			ShippedAt    time.Time `json:"shippedAt"`
+		} `json:"shipment"`
+	}
+	if err := decode(raw, &ev); err != nil {
+		return Request{}, err
+	}
+	u, err := ev.invoiceURL()
+	if err != nil {
+		return Request{}, err
+	}
+	s := &ev.Shipment
+	switch {
+	case s.Carrier == "":
+		return Request{}, missing("/shipment/carrier")
+	case s.TrackingCode == "":
+		return Request{}, missing("/shipment/trackingCode")
+	case s.TrackingURL == "":
+		return Request{}, missing("/shipment/trackingUrl")
+	}
+	shipped := s.ShippedAt
+	if shipped.IsZero() {
+		shipped = ev.OccurredAt
+	}
+	body := fastshopTrackingBody{
+		Courier:        s.Carrier,
+		TrackingNumber: s.TrackingCode,
+		TrackingURL:    s.TrackingURL,
+		DispatchedDate: shipped.In(saoPaulo).Format(time.DateOnly),
+	}
+	return post("tracking", u, body)
+}
+
+type fastshopDeliveryEvent struct {
+	Description string `json:"description"`
+	Date        string `json:"date"`
+}
+
+type fastshopDeliveryBody struct {
+	IsDelivered   bool                    `json:"isDelivered"`
+	DeliveredDate string                  `json:"deliveredDate"`
+	Events        []fastshopDeliveryEvent `json:"events"`
+}
+
+// FastShopDelivered: VTEX "update tracking status" with isDelivered, POST
+// {servicesEndpoint}/pvt/orders/{id}/invoice/{invoiceNumber}/tracking.
+func FastShopDelivered(raw []byte) (Request, error) {
+	var ev struct {
+		fastshopOrder
+		Delivery struct {
+			DeliveredAt time.Time `json:"deliveredAt"`
+			ReceivedBy  string    `json:"receivedBy"`
+		} `json:"delivery"`
+	}
+	if err := decode(raw, &ev); err != nil {
+		return Request{}, err
+	}
+	u, err := ev.invoiceURL()
+	if err != nil {
+		return Request{}, err
+	}
+	at := ev.Delivery.DeliveredAt
+	if at.IsZero() {
+		return Request{}, missing("/delivery/deliveredAt")
+	}
+	at = at.In(saoPaulo)
+	description := "Entregue"
+	if who := strings.TrimSpace(ev.Delivery.ReceivedBy); who != "" {
+		description = "Entregue a " + who
+	}
+	body := fastshopDeliveryBody{
+		IsDelivered:   true,
+		DeliveredDate: at.Format("2006-01-02 15:04"),
+		Events:        []fastshopDeliveryEvent{{Description: description, Date: at.Format(isoSeconds)}},
+	}
+	return post("delivered", u+"/tracking", body)
 }

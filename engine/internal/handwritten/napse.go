@@ -26,49 +26,98 @@ type napseStateChange struct {
 	Notes          string `json:"notes,omitempty"`
 }
 
-// NapseCanceled: POST {baseURL}/order/change-status/state/change to state
-// cancelled. baseURL is the installation's BRIDGE API
+// napseEvent is what BRIDGE's state changes read from the event.
+type napseEvent struct {
+	Order struct {
+		MarketplaceOrderID string `json:"marketplaceOrderId"`
+		Channel            string `json:"channel"`
+		Status             string `json:"status"`
+		MarketplaceStatus  string `json:"marketplaceStatus"`
+		Attributes         struct {
+			InternalNumber string `json:"internalNumber"`
+		} `json:"attributes"`
+	} `json:"order"`
+	Cancellation struct {
+		Detail string `json:"detail"`
+	} `json:"cancellation"`
+	Note string `json:"note"`
+}
+
+// NapseShipped: POST {baseURL}/order/change-status/state/change to state
+// transit. baseURL is the installation's BRIDGE API
 // (https://200.100.100.100:8090), configured once.
-func NapseCanceled(raw []byte, baseURL string) (Request, error) {
-	var ev struct {
-		Order struct {
-			MarketplaceOrderID string `json:"marketplaceOrderId"`
-			Channel            string `json:"channel"`
-			Status             string `json:"status"`
-			MarketplaceStatus  string `json:"marketplaceStatus"`
-			Attributes         struct {
-				InternalNumber string `json:"internalNumber"`
-			} `json:"attributes"`
-		} `json:"order"`
-		Cancellation struct {
-			Detail string `json:"detail"`
-		} `json:"cancellation"`
-		Note string `json:"note"`
-	}
+func NapseShipped(raw []byte, baseURL string) (Request, error) {
+	var ev napseEvent
 	if err := decode(raw, &ev); err != nil {
 		return Request{}, err
 	}
+	if err := napseCheckChangeable(&ev); err != nil {
+		return Request{}, err
+	}
+	if ev.Order.MarketplaceStatus == "transit" {
+		return Request{}, refused("state_unchanged", "/order/marketplaceStatus", "the order is already in transit in BRIDGE")
+	}
+	return napseChangeState(&ev, baseURL, "transit", ev.Note)
+}
+
+// NapseDelivered: POST {baseURL}/order/change-status/state/change to state
+// closed.
+func NapseDelivered(raw []byte, baseURL string) (Request, error) {
+	var ev napseEvent
+	if err := decode(raw, &ev); err != nil {
+		return Request{}, err
+	}
+	if err := napseCheckChangeable(&ev); err != nil {
+		return Request{}, err
+	}
+	return napseChangeState(&ev, baseURL, "closed", ev.Note)
+}
+
+// NapseCanceled: POST {baseURL}/order/change-status/state/change to state
+// cancelled, with the note, else the cancellation detail.
+func NapseCanceled(raw []byte, baseURL string) (Request, error) {
+	var ev napseEvent
+	if err := decode(raw, &ev); err != nil {
+		return Request{}, err
+	}
+	if err := napseCheckChangeable(&ev); err != nil {
+		return Request{}, err
+	}
+	notes := ev.Note
+	if notes == "" {
+		notes = ev.Cancellation.Detail
+	}
+	return napseChangeState(&ev, baseURL, "cancelled", notes)
+}
+
+// napseCheckChangeable refuses an order BRIDGE cannot identify or whose
+// state is final.
+func napseCheckChangeable(ev *napseEvent) error {
 	o := &ev.Order
-	internal := o.Attributes.InternalNumber
-	if internal == "" && o.Channel == "" {
-		return Request{}, refused("order_not_identified", "/order/attributes/internalNumber", "BRIDGE cannot tell which order "+o.MarketplaceOrderID+" is: give order.attributes.internalNumber or order.channel")
+	if o.Attributes.InternalNumber == "" && o.Channel == "" {
+		return refused("order_not_identified", "/order/attributes/internalNumber", "BRIDGE cannot tell which order "+o.MarketplaceOrderID+" is: give order.attributes.internalNumber or order.channel")
 	}
 	switch o.MarketplaceStatus {
 	case "closed", "clos", "env", "cancelled":
-		return Request{}, refused("state_not_changeable", "/order/marketplaceStatus", "BRIDGE cannot change the state of an order that is "+o.MarketplaceStatus)
+		return refused("state_not_changeable", "/order/marketplaceStatus", "BRIDGE cannot change the state of an order that is "+o.MarketplaceStatus)
 	case "":
 		if o.Status == "delivered" || o.Status == "canceled" {
-			return Request{}, refused("state_not_changeable", "/order/status", "BRIDGE cannot change the state of an order that is "+o.Status)
+			return refused("state_not_changeable", "/order/status", "BRIDGE cannot change the state of an order that is "+o.Status)
 		}
 	}
-	if err := napseStatuses.check(o.MarketplaceStatus, "cancelled"); err != nil {
+	return nil
+}
+
+// napseChangeState builds the change to state, naming the order by BRIDGE's
+// internal number when the event has it, else by the channel's number and
+// the channel.
+func napseChangeState(ev *napseEvent, baseURL, state, notes string) (Request, error) {
+	o := &ev.Order
+	if err := napseStatuses.check(o.MarketplaceStatus, state); err != nil {
 		return Request{}, err
 	}
-	body := napseStateChange{OrderState: "cancelled", Notes: ev.Note}
-	if body.Notes == "" {
-		body.Notes = ev.Cancellation.Detail
-	}
-	if internal != "" {
+	body := napseStateChange{OrderState: state, Notes: notes}
+	if internal := o.Attributes.InternalNumber; internal != "" {
 		body.InternalNumber = internal
 	} else {
 		if o.MarketplaceOrderID == "" {
