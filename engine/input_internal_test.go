@@ -174,3 +174,64 @@ func TestGuardMessageOwnsItsText(t *testing.T) {
 		t.Fatalf("message %q, want the order id %q", te.Message, want)
 	}
 }
+
+// TestBuiltTextOwnedByResults holds translate to its rule for the strings
+// that evaluation builds (dates, joined text), which live in the pooled
+// environment's text buffer, overwritten when a translation ends (TestMain):
+// used whole as a header, a query value, a path segment, a body value and a
+// guard message, they must read the same as Explain gives them, where each
+// has memory of its own.
+func TestBuiltTextOwnedByResults(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "acme", "acme.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := `        body: {at: '${ date(delivery.deliveredAt, "02/01/2006 15:04") }'}`
+	if !strings.Contains(string(src), from) {
+		t.Fatalf("testdata/acme/acme.yaml no longer has %s", from)
+	}
+	built := `        query: {day: '${ date(delivery.deliveredAt, "Monday") + "!" }'}
+        headers: {X-Day: '${ date(delivery.deliveredAt, "2006-01-02") + "T" + date(delivery.deliveredAt, "15:04") }'}
+        body: {at: '${ date(delivery.deliveredAt, "02/01/2006 15:04") }', who: '${ "to " + order.id }'}
+    guards:
+      - code: weekday
+        require: date(delivery.deliveredAt, "Mon") != "Sat"
+        message: '${ date(delivery.deliveredAt, "Monday, 02/01") + " is a Saturday" }'`
+	mapping := strings.Replace(string(src), from, built, 1)
+	mapping = strings.Replace(mapping, "/orders/{order.marketplaceOrderId}/deliver", `/orders/{date(delivery.deliveredAt, "2006") + "-" + order.marketplaceOrderId}/deliver`, 1)
+	e, err := Load(fstest.MapFS{"acme.yaml": {Data: []byte(mapping)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "acme", "base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered, err := sjson.Set(string(raw), "type", "order.delivered")
+	if err == nil {
+		delivered, err = sjson.Set(delivered, "order.marketplaceStatus", "sent")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"2024-05-12T23:30:00Z": `"url":"https://hub.acme.com.br/orders/2024-AC%2077%2F1/deliver?day=Sunday%21","headers":{"Accept":"application/json","X-Day":"2024-05-12T20:30"}`,
+		"2024-05-11T13:00:00Z": "Saturday, 11/05 is a Saturday",
+	}
+	for at, fragment := range want {
+		ev, err := sjson.Set(delivered, "delivery.deliveredAt", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 { // the buffer is reused by the next translation
+			res, err := e.Translate([]byte(ev), TranslateOptions{})
+			got := describeOutcome(res, err)
+			if wantOutcome := describeOutcome(explained(e, []byte(ev), TranslateOptions{})); got != wantOutcome {
+				t.Fatalf("translate returned\n%s\nexplain returned\n%s", got, wantOutcome)
+			}
+			if !strings.Contains(got, fragment) || strings.Contains(got, "##") {
+				t.Fatalf("delivered at %s: got\n%s\nwant it to contain %s", at, got, fragment)
+			}
+		}
+	}
+}

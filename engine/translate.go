@@ -83,12 +83,14 @@ func (e *Engine) Translate(raw []byte, o TranslateOptions) (*Result, error) {
 // translation allocates little beyond its result.
 //
 // The event is decoded from in, a copy of the caller's bytes that the next
-// translation overwrites, so the decoded strings point into it: whatever a
+// translation overwrites, so the decoded strings point into it; the strings
+// evaluation builds (dates, joined text) point into env's text buffer, which
+// the next translation overwrites too (lang.Env.ResetText). Whatever a
 // translation returns (results, errors and their causes) must hold its own
-// copies, never those strings. Values built from event text (URLs, bodies)
-// are new strings already; values taken whole from the event are cloned
-// where they leave (Result.EventID, header values, guard messages, the
-// values named in errors).
+// copies, never those strings: URLs and bodies are copied out of the
+// renderer's buffer (publish), and values taken whole from evaluation are
+// cloned where they leave (Result.EventID, header values, guard messages,
+// the values named in errors).
 type translation struct {
 	env lang.Env
 	r   renderer
@@ -101,14 +103,15 @@ var translations = sync.Pool{New: func() any { return new(translation) }}
 // a larger event's copy is left to the garbage collector.
 const maxPooledInput = 64 << 10
 
-// poisonInput, set by tests, overwrites each input copy and output buffer
-// when its translation ends, so that a result still pointing into either
-// shows up as garbage.
+// poisonInput, set by tests, overwrites each input copy, output buffer and
+// the text that evaluation built when its translation ends, so that a
+// result still pointing into any of them shows up as garbage.
 var poisonInput bool
 
 func (t *translation) release() {
 	// The event is reset when the next translation decodes into it.
 	t.env.Item, t.env.Vars, t.env.Current = nil, nil, ""
+	t.env.ResetText(poisonInput)
 	buf, texts := t.r.buf, t.r.texts[:0]
 	if poisonInput {
 		poison(t.in)
@@ -143,6 +146,7 @@ func (t *translation) input(raw []byte, tr *tracer) string {
 func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result, *market, error) {
 	t := translations.Get().(*translation)
 	defer t.release()
+	t.env.OwnText(tr != nil) // a trace keeps evaluated values
 	if err := e.decode(&t.env.Event, t.input(raw, tr), o.SkipValidation); err != nil {
 		return nil, nil, err
 	}
@@ -225,21 +229,29 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 }
 
 // newResult returns an empty result with room for the rule's calls; a
-// result of one call comes in one allocation with its call.
+// result of one or two calls comes in one allocation with its calls.
 func newResult(ru *rule) *Result {
 	n := 0
 	if ru != nil {
 		n = len(ru.calls)
 	}
-	if n != 1 {
-		return &Result{Calls: make([]Call, 0, n)}
+	switch n {
+	case 1:
+		one := new(struct {
+			res  Result
+			call [1]Call
+		})
+		one.res.Calls = one.call[:0:1]
+		return &one.res
+	case 2:
+		two := new(struct {
+			res   Result
+			calls [2]Call
+		})
+		two.res.Calls = two.calls[:0:2]
+		return &two.res
 	}
-	one := new(struct {
-		res  Result
-		call [1]Call
-	})
-	one.res.Calls = one.call[:0:1]
-	return &one.res
+	return &Result{Calls: make([]Call, 0, n)}
 }
 
 // cloneTwo copies a and b into one new allocation.

@@ -236,7 +236,7 @@ func stringOp(op string, l, r strFn) (fnode, bool) {
 			if !ok1 || !ok2 {
 				return "", false
 			}
-			return a + b, true
+			return env.concat(a, b), true
 		}), true
 	}
 	compare := stringCompare(op)
@@ -617,7 +617,7 @@ func (c *fastCompiler) date(args []ast.Node) (fnode, bool) {
 		if err != nil {
 			return "", false
 		}
-		return t.In(loc).Format(layout), true
+		return env.appendTime(t.In(loc), layout), true
 	}), true
 }
 
