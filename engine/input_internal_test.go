@@ -144,24 +144,9 @@ func TestGuardMessageOwnsItsText(t *testing.T) {
 	if !poisonInput {
 		t.Skip("needs the input copy overwritten (TestMain)")
 	}
-	src, err := os.ReadFile(filepath.Join("testdata", "acme", "acme.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const from = `message: "Acme needs the items of order ${ order.marketplaceOrderId }"`
-	if !strings.Contains(string(src), from) {
-		t.Fatalf("testdata/acme/acme.yaml no longer has %s", from)
-	}
-	mapping := strings.Replace(string(src), from, `message: "${ order.marketplaceOrderId }"`, 1)
-	e, err := Load(fstest.MapFS{"acme.yaml": {Data: []byte(mapping)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join("testdata", "acme", "base.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sjson.SetRaw(string(raw), "items", "[]")
+	e, raw := acmeEdited(t,
+		`message: "Acme needs the items of order ${ order.marketplaceOrderId }"`, `message: "${ order.marketplaceOrderId }"`)
+	s, err := sjson.SetRaw(raw, "items", "[]")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,13 +167,8 @@ func TestGuardMessageOwnsItsText(t *testing.T) {
 // guard message, they must read the same as Explain gives them, where each
 // has memory of its own.
 func TestBuiltTextOwnedByResults(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("testdata", "acme", "acme.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	from := `        body: {at: '${ date(delivery.deliveredAt, "02/01/2006 15:04") }'}`
-	if !strings.Contains(string(src), from) {
-		t.Fatalf("testdata/acme/acme.yaml no longer has %s", from)
+	if !poisonInput {
+		t.Skip("needs the text buffer overwritten (TestMain)")
 	}
 	built := `        query: {day: '${ date(delivery.deliveredAt, "Monday") + "!" }'}
         headers: {X-Day: '${ date(delivery.deliveredAt, "2006-01-02") + "T" + date(delivery.deliveredAt, "15:04") }'}
@@ -197,17 +177,10 @@ func TestBuiltTextOwnedByResults(t *testing.T) {
       - code: weekday
         require: date(delivery.deliveredAt, "Mon") != "Sat"
         message: '${ date(delivery.deliveredAt, "Monday, 02/01") + " is a Saturday" }'`
-	mapping := strings.Replace(string(src), from, built, 1)
-	mapping = strings.Replace(mapping, "/orders/{order.marketplaceOrderId}/deliver", `/orders/{date(delivery.deliveredAt, "2006") + "-" + order.marketplaceOrderId}/deliver`, 1)
-	e, err := Load(fstest.MapFS{"acme.yaml": {Data: []byte(mapping)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join("testdata", "acme", "base.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	delivered, err := sjson.Set(string(raw), "type", "order.delivered")
+	e, raw := acmeEdited(t,
+		`        body: {at: '${ date(delivery.deliveredAt, "02/01/2006 15:04") }'}`, built,
+		"/orders/{order.marketplaceOrderId}/deliver", `/orders/{date(delivery.deliveredAt, "2006") + "-" + order.marketplaceOrderId}/deliver`)
+	delivered, err := sjson.Set(raw, "type", "order.delivered")
 	if err == nil {
 		delivered, err = sjson.Set(delivered, "order.marketplaceStatus", "sent")
 	}
@@ -234,4 +207,31 @@ func TestBuiltTextOwnedByResults(t *testing.T) {
 			}
 		}
 	}
+}
+
+// acmeEdited loads testdata/acme/acme.yaml with each of the text pairs
+// fromTo (from, to, from, to...) replaced, and returns it with the base
+// event, testdata/acme/base.json.
+func acmeEdited(t *testing.T, fromTo ...string) (*Engine, string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "acme", "acme.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapping := string(src)
+	for i := 0; i+1 < len(fromTo); i += 2 {
+		if !strings.Contains(mapping, fromTo[i]) {
+			t.Fatalf("testdata/acme/acme.yaml no longer has %s", fromTo[i])
+		}
+		mapping = strings.Replace(mapping, fromTo[i], fromTo[i+1], 1)
+	}
+	e, err := Load(fstest.MapFS{"acme.yaml": {Data: []byte(mapping)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "acme", "base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, string(raw)
 }
