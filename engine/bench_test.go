@@ -5,7 +5,7 @@ package engine_test
 // Both must give the same calls byte for byte: handwritten_test.go checks
 // it for many events, and each benchmark for its own event before timing.
 //
-// Run (about 20 minutes on 2 cores; stop other work on the machine first,
+// Run (about 25 minutes on 2 cores; stop other work on the machine first,
 // fuzzers and test suites running alongside double the numbers):
 //
 //	go test ./engine -run '^$' -bench 'Translate|Handwritten|Load|Validate' -benchmem -count 6 -cpu 1,2 | tee /tmp/bench.txt

@@ -174,6 +174,26 @@ var hwPairs = []hwPair{
 		},
 	},
 	{
+		mkt: "dafiti", event: "ready_to_ship",
+		one: handwritten.DafitiReadyToShip,
+		variants: []hwVariant{
+			{"two items", []any{"items.1", map[string]any{"sku": "CAM-POLO-AZ-G", "marketplaceItemId": "9173", "quantity": 1, "price": 12990}}},
+			{"no delivery type: dropship", []any{"shipment.deliveryType", nil}},
+			{"pickup", []any{"shipment.deliveryType", "pickup"}},
+			{"carrier is trimmed", []any{"shipment.carrier", " Total Express  "}},
+		},
+		refusals: []hwRefusal{
+			{"no invoice", []any{"invoice", nil}, "invoice_key_required", false},
+			{"no tracking code", []any{"shipment.trackingCode", nil}, "tracking_code_required", false},
+			{"blank carrier", []any{"shipment.carrier", " "}, "carrier_required", false},
+			{"item id with leading zero", []any{"items.0.marketplaceItemId", "09172"}, "order_item_id_required", false},
+			{"no items", []any{"items", []any{}}, "items_required", false},
+			{"already ready to ship", []any{"order.marketplaceStatus", "ready_to_ship"}, engine.CodeTransitionNotAllowed, false},
+			{"from canceled", []any{"order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
+			{"bad check digit", []any{"invoice.key", "35230942274696002561550060021990691319029091"}, engine.CodeNFeKeyCheckDigit, true},
+		},
+	},
+	{
 		// The example's items are still pending: two calls.
 		mkt: "dafiti", event: "shipped",
 		nCalls: 2,
@@ -210,6 +230,20 @@ var hwPairs = []hwPair{
 			{"from canceled", []any{"order.marketplaceStatus", "canceled"}, engine.CodeFinalStatus, false},
 			{"no items", []any{"items", []any{}}, "items_required", false},
 			{"item id not digits", []any{"items.1.marketplaceItemId", "MOC-1"}, "order_item_id_required", false},
+		},
+	},
+	{
+		mkt: "dafiti", event: "delivered",
+		one: handwritten.DafitiDelivered,
+		variants: []hwVariant{
+			{"one item", []any{"items.1", nil}},
+			{"status from order.status", []any{"order.marketplaceStatus", nil}},
+		},
+		refusals: []hwRefusal{
+			{"no items", []any{"items", []any{}}, "items_required", false},
+			{"item id not digits", []any{"items.1.marketplaceItemId", "MOC-1"}, "order_item_id_required", false},
+			{"from pending", []any{"order.marketplaceStatus", "pending"}, engine.CodeTransitionNotAllowed, false},
+			{"already delivered", []any{"order.marketplaceStatus", "delivered"}, engine.CodeFinalStatus, false},
 		},
 	},
 	{

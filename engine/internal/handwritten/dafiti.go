@@ -63,6 +63,81 @@ type dafitiItemIDsBody struct {
 	OrderItemIDs []int64 `json:"orderItemIds"`
 }
 
+// dafitiReadyToShip is what set-to-ready-to-ship sends besides the items:
+// the NF-e key, the tracking number and the shipping provider.
+type dafitiReadyToShip struct {
+	Invoice struct {
+		Key string `json:"key"`
+	} `json:"invoice"`
+	Shipment struct {
+		Carrier      string `json:"carrier"`
+		TrackingCode string `json:"trackingCode"`
+		DeliveryType string `json:"deliveryType"`
+	} `json:"shipment"`
+}
+
+// check refuses an event that lacks what ready-to-ship needs.
+func (r *dafitiReadyToShip) check() error {
+	if r.Invoice.Key == "" {
+		return refused("invoice_key_required", "/invoice/key", "ready-to-ship needs the NF-e access key")
+	}
+	if err := checkNFeKey(r.Invoice.Key); err != nil {
+		return err
+	}
+	if r.Shipment.TrackingCode == "" {
+		return refused("tracking_code_required", "/shipment/trackingCode", "ready-to-ship needs the tracking number")
+	}
+	if strings.TrimSpace(r.Shipment.Carrier) == "" {
+		return refused("carrier_required", "/shipment/carrier", "ready-to-ship needs the shipping provider")
+	}
+	return nil
+}
+
+// request is the set-to-ready-to-ship call for the items ids.
+func (r *dafitiReadyToShip) request(ids []int64) (Request, error) {
+	deliveryType := r.Shipment.DeliveryType
+	if deliveryType == "" {
+		deliveryType = "dropship"
+	}
+	items := make([]dafitiOrderItem, len(ids))
+	for i, id := range ids {
+		items[i] = dafitiOrderItem{ID: id}
+	}
+	return post("set-to-ready-to-ship", dafitiBaseURL+"/v2/orders/statuses/set-to-ready-to-ship", dafitiReadyToShipBody{
+		OrderItems:       items,
+		TrackingNumber:   r.Shipment.TrackingCode,
+		DeliveryType:     deliveryType,
+		ShippingProvider: strings.TrimSpace(r.Shipment.Carrier),
+		AccessKey:        r.Invoice.Key,
+	})
+}
+
+// DafitiReadyToShip: set-to-ready-to-ship, Pending → ReadyToShip, with the
+// NF-e key, the tracking number and the shipping provider.
+func DafitiReadyToShip(raw []byte) (Request, error) {
+	var ev struct {
+		Order struct {
+			MarketplaceStatus string `json:"marketplaceStatus"`
+		} `json:"order"`
+		Items []dafitiItem `json:"items"`
+		dafitiReadyToShip
+	}
+	if err := decode(raw, &ev); err != nil {
+		return Request{}, err
+	}
+	ids, err := dafitiItemIDs(ev.Items)
+	if err != nil {
+		return Request{}, err
+	}
+	if err := ev.check(); err != nil {
+		return Request{}, err
+	}
+	if err := dafitiStatuses.check(ev.Order.MarketplaceStatus, "ready_to_ship"); err != nil {
+		return Request{}, err
+	}
+	return ev.request(ids)
+}
+
 // DafitiShipped: items still pending at Dafiti are first set ready-to-ship
 // (with the NF-e key, carrier and tracking number), then shipped; items
 // already ready-to-ship are only shipped.
@@ -72,15 +147,8 @@ func DafitiShipped(raw []byte) ([]Request, error) {
 			Status            string `json:"status"`
 			MarketplaceStatus string `json:"marketplaceStatus"`
 		} `json:"order"`
-		Items   []dafitiItem `json:"items"`
-		Invoice struct {
-			Key string `json:"key"`
-		} `json:"invoice"`
-		Shipment struct {
-			Carrier      string `json:"carrier"`
-			TrackingCode string `json:"trackingCode"`
-			DeliveryType string `json:"deliveryType"`
-		} `json:"shipment"`
+		Items []dafitiItem `json:"items"`
+		dafitiReadyToShip
 	}
 	if err := decode(raw, &ev); err != nil {
 		return nil, err
@@ -104,19 +172,9 @@ func DafitiShipped(raw []byte) ([]Request, error) {
 			pending = true
 		}
 	}
-	carrier := strings.TrimSpace(ev.Shipment.Carrier)
 	if pending {
-		if ev.Invoice.Key == "" {
-			return nil, refused("invoice_key_required", "/invoice/key", "items still pending are set ready-to-ship first, which needs the NF-e access key")
-		}
-		if err := checkNFeKey(ev.Invoice.Key); err != nil {
+		if err := ev.check(); err != nil {
 			return nil, err
-		}
-		if ev.Shipment.TrackingCode == "" {
-			return nil, refused("tracking_code_required", "/shipment/trackingCode", "items still pending are set ready-to-ship first, which needs the tracking number")
-		}
-		if carrier == "" {
-			return nil, refused("carrier_required", "/shipment/carrier", "items still pending are set ready-to-ship first, which needs the shipping provider")
 		}
 	}
 	reqs := make([]Request, 0, 2)
@@ -125,21 +183,7 @@ func DafitiShipped(raw []byte) ([]Request, error) {
 			return nil, err
 		}
 		current = "ready_to_ship"
-		deliveryType := ev.Shipment.DeliveryType
-		if deliveryType == "" {
-			deliveryType = "dropship"
-		}
-		items := make([]dafitiOrderItem, len(ids))
-		for i, id := range ids {
-			items[i] = dafitiOrderItem{ID: id}
-		}
-		r, err := post("set-to-ready-to-ship", dafitiBaseURL+"/v2/orders/statuses/set-to-ready-to-ship", dafitiReadyToShipBody{
-			OrderItems:       items,
-			TrackingNumber:   ev.Shipment.TrackingCode,
-			DeliveryType:     deliveryType,
-			ShippingProvider: carrier,
-			AccessKey:        ev.Invoice.Key,
-		})
+		r, err := ev.request(ids)
 		if err != nil {
 			return nil, err
 		}
@@ -153,6 +197,28 @@ func DafitiShipped(raw []byte) ([]Request, error) {
 		return nil, err
 	}
 	return append(reqs, r), nil
+}
+
+// DafitiDelivered: set-to-delivered, Shipped → Delivered, for the items
+// listed; Dafiti takes no delivery date.
+func DafitiDelivered(raw []byte) (Request, error) {
+	var ev struct {
+		Order struct {
+			MarketplaceStatus string `json:"marketplaceStatus"`
+		} `json:"order"`
+		Items []dafitiItem `json:"items"`
+	}
+	if err := decode(raw, &ev); err != nil {
+		return Request{}, err
+	}
+	ids, err := dafitiItemIDs(ev.Items)
+	if err != nil {
+		return Request{}, err
+	}
+	if err := dafitiStatuses.check(ev.Order.MarketplaceStatus, "delivered"); err != nil {
+		return Request{}, err
+	}
+	return post("set-to-delivered", dafitiBaseURL+"/v2/orders/statuses/set-to-delivered", dafitiItemIDsBody{OrderItemIDs: ids})
 }
 
 // DafitiCanceled cancels the items listed, only for lack of stock.
