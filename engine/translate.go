@@ -41,9 +41,10 @@ type TranslateOptions struct {
 	SkipValidation bool
 }
 
-// Result is what an event translates into. It shares no memory with the
-// event passed in or with the engine: the caller may keep it, and change a
-// call's body in place or append to it, without affecting anything else.
+// Result is what an event translates into. It holds nothing of the event
+// passed in or of the engine's buffers: the caller may keep it, and change
+// a call's body in place or append to it, without affecting anything else.
+// Headers are read-only and may be shared between results.
 type Result struct {
 	Marketplace string  `json:"marketplace"`
 	EventID     string  `json:"eventId"`
