@@ -36,8 +36,9 @@ package engine_test
 //     RunParallel sizes its batches from a one-iteration probe and the
 //     goroutines contend on its counter for every operation.
 //   - cpu-ns/op is the process's CPU time per op (user + system, including
-//     the garbage collector on other threads). Under RunParallel it shows
-//     what each op costs when two run at once.
+//     the garbage collector on other threads), and gc-cpu-ns/op the
+//     collector's share of it. Under RunParallel they show what each op
+//     costs when two run at once.
 //
 // On a machine shared with other work, run one pair at a time so that the
 // engine and the hand-written runs see the same load, and repeat:
@@ -55,6 +56,7 @@ package engine_test
 
 import (
 	"errors"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
@@ -202,13 +204,29 @@ func hwMeasureParallel(b *testing.B, op func() error) {
 // reports it per op as cpu-ns/op (after the loop, when b.N is the number of
 // iterations). Other load on the machine inflates ns/op, not cpu-ns/op: on
 // a shared machine compare cpu-ns/op. It includes the garbage collector's
-// work on other threads, a real cost of allocating.
+// work on other threads, a real cost of allocating, which it also reports
+// alone as gc-cpu-ns/op (the runtime's estimate, runtime/metrics).
 func hwCPU(b *testing.B) func() {
 	start, ok := cputime.Process()
+	gcStart := gcCPU()
 	return func() {
 		end, _ := cputime.Process()
 		if ok && b.N > 0 {
 			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 		}
+		if b.N > 0 {
+			b.ReportMetric((gcCPU()-gcStart)*1e9/float64(b.N), "gc-cpu-ns/op")
+		}
 	}
+}
+
+// gcCPU is the CPU time the garbage collector has taken so far, in seconds,
+// as the runtime estimates it.
+func gcCPU() float64 {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return s[0].Value.Float64()
 }
