@@ -36,9 +36,10 @@ package engine_test
 //     RunParallel sizes its batches from a one-iteration probe and the
 //     goroutines contend on its counter for every operation.
 //   - cpu-ns/op is the process's CPU time per op (user + system, including
-//     the garbage collector on other threads), and gc-cpu-ns/op the
-//     collector's share of it. Under RunParallel they show what each op
-//     costs when two run at once.
+//     the garbage collector on other threads). gc-cpu-ns/op is the
+//     runtime's estimate of the collector's part (an overestimate, to
+//     compare between runs rather than with cpu-ns/op). Under RunParallel
+//     they show what each op costs when two run at once.
 //
 // On a machine shared with other work, run one pair at a time so that the
 // engine and the hand-written runs see the same load, and repeat:
@@ -204,8 +205,8 @@ func hwMeasureParallel(b *testing.B, op func() error) {
 // reports it per op as cpu-ns/op (after the loop, when b.N is the number of
 // iterations). Other load on the machine inflates ns/op, not cpu-ns/op: on
 // a shared machine compare cpu-ns/op. It includes the garbage collector's
-// work on other threads, a real cost of allocating, which it also reports
-// alone as gc-cpu-ns/op (the runtime's estimate, runtime/metrics).
+// work on other threads, a real cost of allocating; gc-cpu-ns/op is the
+// runtime's estimate of that work (runtime/metrics).
 func hwCPU(b *testing.B) func() {
 	start, ok := cputime.Process()
 	gcStart := gcCPU()
