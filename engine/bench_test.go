@@ -24,8 +24,11 @@ package engine_test
 //   - BenchmarkTranslateParallel/<mkt>/<event> (b.RunParallel, no validation)
 //     at -cpu 2 against BenchmarkTranslateSerial/<mkt>/<event> at -cpu 1:
 //     throughput gain = serial ns/op ÷ parallel ns/op; target ≥ 1.7×.
-//     BenchmarkHandwrittenParallel is the control: how far plain Go scales on
-//     the same machine (garbage collection is what holds both back), and
+//     BenchmarkTranslateIntoParallel against BenchmarkTranslateIntoSerial
+//     is the same through Engine.TranslateInto, each goroutine reusing its
+//     own Result. BenchmarkHandwrittenParallel is the control: how far
+//     plain Go scales on the same machine (garbage collection is what holds
+//     both back), and
 //     BenchmarkSyntaxParallel against BenchmarkSyntaxSerial how far work
 //     that allocates nothing scales: the machine's own ceiling. On a
 //     virtual machine whose vCPUs differ in speed (a busy neighbour on the
@@ -117,6 +120,22 @@ func BenchmarkTranslateParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkTranslateIntoSerial is BenchmarkTranslateSerial through
+// Engine.TranslateInto, reusing one Result.
+func BenchmarkTranslateIntoSerial(b *testing.B) {
+	hwEachPair(b, func(b *testing.B, eng *engine.Engine, p hwPair, raw []byte) {
+		hwMeasure(b, hwTranslateInto(eng, p, raw))
+	})
+}
+
+// BenchmarkTranslateIntoParallel is BenchmarkTranslateParallel through
+// Engine.TranslateInto, each goroutine reusing its own Result.
+func BenchmarkTranslateIntoParallel(b *testing.B) {
+	hwEachPair(b, func(b *testing.B, eng *engine.Engine, p hwPair, raw []byte) {
+		hwMeasureParallelEach(b, func() func() error { return hwTranslateInto(eng, p, raw) })
+	})
+}
+
 // BenchmarkHandwrittenParallel is the control for BenchmarkTranslateParallel:
 // how the hand-written code scales on the same machine. Where it scales no
 // better than the engine, the limit is the machine, not the engine.
@@ -174,6 +193,14 @@ func hwTranslate(eng *engine.Engine, p hwPair, raw []byte, skipValidation bool) 
 	return func() error { _, err := eng.Translate(raw, o); return err }
 }
 
+// hwTranslateInto is hwTranslate (without validation) through
+// Engine.TranslateInto, reusing one Result.
+func hwTranslateInto(eng *engine.Engine, p hwPair, raw []byte) func() error {
+	o := engine.TranslateOptions{SkipValidation: true, Vars: p.vars}
+	var res engine.Result
+	return func() error { return eng.TranslateInto(&res, raw, o) }
+}
+
 // hwMeasure times op in b's loop, reporting allocations and CPU time per op.
 func hwMeasure(b *testing.B, op func() error) {
 	b.ReportAllocs()
@@ -188,9 +215,16 @@ func hwMeasure(b *testing.B, op func() error) {
 
 // hwMeasureParallel is hwMeasure from GOMAXPROCS goroutines.
 func hwMeasureParallel(b *testing.B, op func() error) {
+	hwMeasureParallelEach(b, func() func() error { return op })
+}
+
+// hwMeasureParallelEach is hwMeasureParallel where each goroutine runs an
+// op of its own, from newOp.
+func hwMeasureParallelEach(b *testing.B, newOp func() func() error) {
 	b.ReportAllocs()
 	cpu := hwCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
+		op := newOp()
 		for pb.Next() {
 			if err := op(); err != nil {
 				b.Error(err)

@@ -18,5 +18,9 @@
 //	// res.Outcome is "send" (res.Calls) or "ignore" (res.Reason);
 //	// err is an *engine.Error with Kind, Code, Path and Source.
 //
+// A worker that translates events one after another, sending each result
+// before the next, can reuse one Result with TranslateInto, which then
+// allocates only the text of the new calls.
+//
 // An *Engine is immutable after loading and safe for concurrent use.
 package engine

@@ -40,6 +40,42 @@ func ExampleEngine_Translate() {
 	// {"status":"complete","delivered_date":"13/03/2023"}
 }
 
+// A worker that translates events one after another, sending each result
+// before the next, can reuse one Result: only the text of the new calls is
+// allocated, and strings kept from earlier results stay as they were.
+func ExampleEngine_TranslateInto() {
+	eng, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	events := [][]byte{
+		[]byte(`{"specVersion": "1.0", "id": "evt-1", "type": "order.delivered",
+		  "occurredAt": "2023-03-13T10:15:00-03:00", "marketplace": "skyhub",
+		  "order": {"id": "ERP-1", "marketplaceOrderId": "Lojas Americanas-1000000000000", "marketplaceStatus": "order_shipped"},
+		  "delivery": {"deliveredAt": "2023-03-13T10:15:00-03:00"}}`),
+		[]byte(`{"specVersion": "1.0", "id": "evt-2", "type": "order.delivered",
+		  "occurredAt": "2023-03-14T11:00:00-03:00", "marketplace": "skyhub",
+		  "order": {"id": "ERP-2", "marketplaceOrderId": "Lojas Americanas-2000000000000", "marketplaceStatus": "order_shipped"},
+		  "delivery": {"deliveredAt": "2023-03-14T11:00:00-03:00"}}`),
+	}
+	var res engine.Result
+	var urls []string
+	for _, event := range events {
+		if err := eng.TranslateInto(&res, event, engine.TranslateOptions{}); err != nil {
+			fmt.Println(err)
+			continue
+		}
+		urls = append(urls, res.Calls[0].URL)
+		fmt.Println(res.EventID, string(res.Calls[0].Body))
+	}
+	fmt.Println(urls)
+	// Output:
+	// evt-1 {"status":"complete","delivered_date":"13/03/2023"}
+	// evt-2 {"status":"complete","delivered_date":"14/03/2023"}
+	// [https://api.skyhub.com.br/orders/Lojas%20Americanas-1000000000000/delivery https://api.skyhub.com.br/orders/Lojas%20Americanas-2000000000000/delivery]
+}
+
 // A refusal is an *engine.Error with a stable kind and code, the JSON
 // pointer of the offending value and the mapping rule that decided.
 func ExampleEngine_Translate_refused() {

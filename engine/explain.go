@@ -67,7 +67,7 @@ type FieldTrace struct {
 // unknown marketplace); other refusals are in Explanation.Error.
 func (e *Engine) Explain(raw []byte, o TranslateOptions) (*Explanation, error) {
 	tr := &tracer{ex: &Explanation{Guards: []GuardTrace{}, Calls: []CallTrace{}}}
-	res, mk, err := e.translate(raw, o, tr)
+	res, mk, err := e.translate(raw, o, tr, nil)
 	if mk == nil {
 		return nil, err
 	}

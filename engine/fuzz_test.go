@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
@@ -13,7 +14,8 @@ import (
 
 // FuzzTranslate feeds arbitrary bytes to Translate, with and without
 // validation: it must never panic, and must end in a result whose bodies
-// are valid JSON or in a typed *engine.Error.
+// are valid JSON or in a typed *engine.Error; TranslateInto, into one
+// Result reused throughout, must end the same way.
 func FuzzTranslate(f *testing.F) {
 	e := acme(f)
 	f.Add(baseEvent(f))
@@ -25,10 +27,22 @@ func FuzzTranslate(f *testing.F) {
 	}
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`[]`))
+	// One Result, reused from input to input, as a worker would.
+	var (
+		mu     sync.Mutex
+		reused engine.Result
+	)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, skip := range []bool{false, true} {
-			res, err := e.Translate(raw, engine.TranslateOptions{SkipValidation: skip})
+			o := engine.TranslateOptions{SkipValidation: skip}
+			res, err := e.Translate(raw, o)
 			checkOutcome(t, raw, res, err)
+			mu.Lock()
+			into := outcome(&reused, e.TranslateInto(&reused, raw, o))
+			mu.Unlock()
+			if want := outcome(res, err); into != want {
+				t.Fatalf("input %q: TranslateInto gave\n%s\nTranslate gave\n%s", raw, into, want)
+			}
 		}
 	})
 }

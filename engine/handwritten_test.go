@@ -474,7 +474,7 @@ func TestTranslateAllocatesNoMoreThanHandwritten(t *testing.T) {
 				}
 			})
 		}
-		got, want := count(translate), count(hw)
+		got, want, into := count(translate), count(hw), count(hwTranslateInto(eng, p, raw))
 		if failed != nil {
 			t.Fatalf("%s: %v", p.name(), failed)
 		}
@@ -485,6 +485,10 @@ func TestTranslateAllocatesNoMoreThanHandwritten(t *testing.T) {
 		if got > 2 {
 			t.Errorf("%s: translate allocates %.0f times, want 2 (the result and its text)", p.name(), got)
 		}
-		t.Logf("%s: %.0f allocations, hand-written %.0f", p.name(), got, want)
+		// Into a reused result, only the text.
+		if into > 1 {
+			t.Errorf("%s: TranslateInto allocates %.0f times, want 1 (the text)", p.name(), into)
+		}
+		t.Logf("%s: %.0f allocations (%.0f into a reused result), hand-written %.0f", p.name(), got, into, want)
 	}
 }

@@ -235,3 +235,57 @@ func acmeEdited(t *testing.T, fromTo ...string) (*Engine, string) {
 	}
 	return e, string(raw)
 }
+
+// TestTranslateIntoAgreesWithTranslate translates every variant event,
+// by its own mapping and by each bundled one, with and without validation,
+// into one Result reused throughout: each outcome must read as Translate's,
+// and a refusal that Translate returns without a result must leave the
+// Result empty. The text of earlier results is new each time: URLs and
+// bodies kept from every hundredth translation must still read as they did.
+func TestTranslateIntoAgreesWithTranslate(t *testing.T) {
+	e := bundled(t)
+	overrides := append([]string{""}, e.ids...)
+	type kept struct {
+		url, urlCopy string
+		body         []byte
+		bodyCopy     string
+	}
+	var (
+		res               Result
+		keep              []kept
+		compared, emptied int
+	)
+	for _, raw := range variantEvents(t) {
+		for _, mkt := range overrides {
+			for _, skip := range []bool{false, true} {
+				o := TranslateOptions{Marketplace: mkt, SkipValidation: skip}
+				want, werr := e.Translate([]byte(raw), o)
+				err := e.TranslateInto(&res, []byte(raw), o)
+				gotRes := &res
+				if want == nil {
+					if res.Marketplace != "" || res.EventID != "" || res.Outcome != "" || len(res.Calls) != 0 {
+						t.Fatalf("marketplace %q: refused with %v, but the result holds %+v\nevent: %s", mkt, werr, res, raw)
+					}
+					gotRes = nil
+					emptied++
+				}
+				if got, w := describeOutcome(gotRes, err), describeOutcome(want, werr); got != w {
+					t.Fatalf("marketplace %q, skip validation %v: TranslateInto gave\n%s\nTranslate gave\n%s\nevent: %s", mkt, skip, got, w, raw)
+				}
+				if compared++; compared%100 == 0 && len(res.Calls) > 0 {
+					c := res.Calls[0]
+					keep = append(keep, kept{c.URL, strings.Clone(c.URL), c.Body, string(c.Body)})
+				}
+			}
+		}
+	}
+	for i, k := range keep {
+		if k.url != k.urlCopy || string(k.body) != k.bodyCopy {
+			t.Fatalf("kept call %d changed when its Result was reused:\n%s %s\nwas\n%s %s", i, k.url, k.body, k.urlCopy, k.bodyCopy)
+		}
+	}
+	if emptied == 0 || emptied == compared || len(keep) == 0 {
+		t.Fatalf("%d translations, %d refused without a result, %d kept: the variants should give all three", compared, emptied, len(keep))
+	}
+	t.Logf("%d translations compared, %d refused without a result, %d calls kept", compared, emptied, len(keep))
+}

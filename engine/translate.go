@@ -76,8 +76,26 @@ type Call struct {
 // Translate turns one canonical event (JSON) into the calls its marketplace
 // expects, or an *Error saying why not. It is safe for concurrent use.
 func (e *Engine) Translate(raw []byte, o TranslateOptions) (*Result, error) {
-	res, _, err := e.translate(raw, o, nil)
+	res, _, err := e.translate(raw, o, nil, nil)
 	return res, err
+}
+
+// TranslateInto is Translate writing its result into res, for callers that
+// translate many events one after another and send each result before the
+// next: it reuses res and the array of res.Calls, when large enough, so a
+// translation allocates only the text of the new calls. That text is always
+// new, never written over: URLs, bodies and other strings taken from an
+// earlier result, and copies of its Call values, stay as they were. What
+// refers to res itself, the Calls slice or a pointer into it, sees the new
+// result. When it returns an error, res holds what Translate would have
+// returned with that error, or nothing. res must not be nil, and each
+// goroutine needs its own.
+func (e *Engine) TranslateInto(res *Result, raw []byte, o TranslateOptions) error {
+	out, _, err := e.translate(raw, o, nil, res)
+	if out == nil {
+		reuseResult(res, 0)
+	}
+	return err
 }
 
 // translation is the per-call state of one translation, pooled so that a
@@ -144,7 +162,9 @@ func (t *translation) input(raw []byte, tr *tracer) string {
 	return unsafe.String(unsafe.SliceData(t.in), len(t.in))
 }
 
-func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result, *market, error) {
+// translate translates raw into into, when it is not nil, or into a new
+// Result.
+func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer, into *Result) (*Result, *market, error) {
 	t := translations.Get().(*translation)
 	defer t.release()
 	t.env.OwnText(tr != nil) // a trace keeps evaluated values
@@ -163,7 +183,7 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer) (*Result,
 		}
 		return nil, nil, err
 	}
-	res, err := mk.translate(t, o, tr)
+	res, err := mk.translate(t, o, tr, into)
 	return res, mk, err
 }
 
@@ -190,10 +210,15 @@ func (e *Engine) market(id string) (*market, error) {
 	return mk, nil
 }
 
-func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Result, error) {
+func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer, into *Result) (*Result, error) {
 	ev := &t.env.Event
 	ru, err := mk.rule(ev.Type, tr)
-	res := newResult(ru)
+	res := into
+	if res == nil {
+		res = newResult(ru)
+	} else {
+		reuseResult(res, ru.callCount())
+	}
 	res.Marketplace = mk.id
 	if err != nil || ru.ignore != "" {
 		res.EventID, res.EventType = cloneTwo(ev.ID, ev.Type)
@@ -229,13 +254,30 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer) (*Re
 	return res, nil
 }
 
+// callCount is the number of calls the rule makes (none for a nil rule).
+func (ru *rule) callCount() int {
+	if ru == nil {
+		return 0
+	}
+	return len(ru.calls)
+}
+
+// reuseResult empties res for a result of n calls, keeping the array of
+// res.Calls when it has room for them. The calls it held are cleared, so
+// that res keeps nothing of them alive.
+func reuseResult(res *Result, n int) {
+	calls := res.Calls[:cap(res.Calls)]
+	clear(calls)
+	if cap(calls) < n || calls == nil {
+		calls = make([]Call, 0, n)
+	}
+	*res = Result{Calls: calls[:0]}
+}
+
 // newResult returns an empty result with room for the rule's calls; a
 // result of one or two calls comes in one allocation with its calls.
 func newResult(ru *rule) *Result {
-	n := 0
-	if ru != nil {
-		n = len(ru.calls)
-	}
+	n := ru.callCount()
 	switch n {
 	case 1:
 		one := new(struct {

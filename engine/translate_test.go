@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/enginetest"
 	"github.com/tidwall/sjson"
 )
 
@@ -288,9 +289,10 @@ func TestIgnore(t *testing.T) {
 	}
 }
 
-// TestConcurrentTranslate runs many translations at once (go test -race
-// checks the engine shares no mutable state) and compares each with the
-// sequential result.
+// TestConcurrentTranslate runs many translations at once, half of the
+// goroutines through TranslateInto with a Result of their own (go test
+// -race checks the engine shares no mutable state), and compares each with
+// the sequential result.
 func TestConcurrentTranslate(t *testing.T) {
 	e := acme(t)
 	base := baseEvent(t)
@@ -306,9 +308,16 @@ func TestConcurrentTranslate(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
+			var mine engine.Result
+			translate := func(raw []byte) (*engine.Result, error) {
+				if g%2 == 0 {
+					return e.Translate(raw, engine.TranslateOptions{})
+				}
+				return &mine, e.TranslateInto(&mine, raw, engine.TranslateOptions{})
+			}
 			for i := 0; i < 50; i++ {
 				k := (g + i) % len(events)
-				if got := outcome(e.Translate(events[k], engine.TranslateOptions{})); got != want[k] {
+				if got := outcome(translate(events[k])); got != want[k] {
 					errs <- got
 					return
 				}
@@ -319,6 +328,40 @@ func TestConcurrentTranslate(t *testing.T) {
 	close(errs)
 	for got := range errs {
 		t.Errorf("concurrent result differs: %s", got)
+	}
+}
+
+// TestTranslateIntoReusesCalls translates a two-call event and then a
+// one-call event into one Result: the second keeps the array of the
+// first's calls, and the slot it no longer uses is cleared.
+func TestTranslateIntoReusesCalls(t *testing.T) {
+	eng := enginetest.Bundled(t)
+	o := engine.TranslateOptions{SkipValidation: true}
+	var res engine.Result
+	if err := eng.TranslateInto(&res, exampleEvent(t, "dafiti", "shipped"), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Calls) != 2 {
+		t.Fatalf("dafiti shipped made %d calls, want 2", len(res.Calls))
+	}
+	first, second := &res.Calls[0], res.Calls[1]
+	if err := eng.TranslateInto(&res, exampleEvent(t, "dafiti", "delivered"), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Calls) != 1 || &res.Calls[0] != first {
+		t.Fatalf("dafiti delivered made %d calls in a new array; want 1 call in the array of the last result", len(res.Calls))
+	}
+	if left := res.Calls[:2][1]; !reflect.ValueOf(left).IsZero() {
+		t.Errorf("the slot the new result does not use still holds call %s", left.Name)
+	}
+	if second.Name == "" || second.URL == "" || len(second.Body) == 0 {
+		t.Errorf("a copy of an earlier call lost its values: %+v", second)
+	}
+	if err := eng.TranslateInto(&res, []byte(`{"marketplace": "nowhere"}`), o); err == nil {
+		t.Fatal("an event for an unknown marketplace translated")
+	}
+	if res.Marketplace != "" || res.Outcome != "" || len(res.Calls) != 0 || res.Calls == nil || cap(res.Calls) < 2 {
+		t.Errorf("after a refusal the result holds %+v (calls nil: %v, room for %d); want it empty, keeping its array", res, res.Calls == nil, cap(res.Calls))
 	}
 }
 
