@@ -345,6 +345,7 @@ func TestTranslateIntoReusesCalls(t *testing.T) {
 		t.Fatalf("dafiti shipped made %d calls, want 2", len(res.Calls))
 	}
 	first, second := &res.Calls[0], res.Calls[1]
+	secondURL, secondBody := strings.Clone(second.URL), string(second.Body)
 	if err := eng.TranslateInto(&res, exampleEvent(t, "dafiti", "delivered"), o); err != nil {
 		t.Fatal(err)
 	}
@@ -354,8 +355,8 @@ func TestTranslateIntoReusesCalls(t *testing.T) {
 	if left := res.Calls[:2][1]; !reflect.ValueOf(left).IsZero() {
 		t.Errorf("the slot the new result does not use still holds call %s", left.Name)
 	}
-	if second.Name == "" || second.URL == "" || len(second.Body) == 0 {
-		t.Errorf("a copy of an earlier call lost its values: %+v", second)
+	if second.URL != secondURL || string(second.Body) != secondBody {
+		t.Errorf("a copy of an earlier call changed: %s %s, was %s %s", second.URL, second.Body, secondURL, secondBody)
 	}
 	if err := eng.TranslateInto(&res, []byte(`{"marketplace": "nowhere"}`), o); err == nil {
 		t.Fatal("an event for an unknown marketplace translated")
