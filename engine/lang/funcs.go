@@ -53,7 +53,9 @@ type Library struct {
 func (l *Library) options() []expr.Option {
 	return []expr.Option{
 		expr.Function("date", l.date, new(func(string, string) string), new(func(string, string, string) string)),
-		expr.Function("lookup", l.lookup, new(func(string, string) string)),
+		expr.Function("lookup", l.lookup, new(func(string, string) string), new(func(string, string, string) string)),
+		expr.Function(inTableFunc, l.inTable, new(func(string, string) bool)),
+		expr.Function(listEqualFunc, listEqual, new(func(any, any) bool)),
 		expr.Function("validNFeKey", validNFeKey, new(func(string) bool)),
 		expr.Function("validCPF", validCPF, new(func(string) bool)),
 		expr.Function("validCNPJ", validCNPJ, new(func(string) bool)),
@@ -84,10 +86,15 @@ func (l *Library) date(params ...any) (any, error) {
 	return t.In(loc).Format(layout), nil
 }
 
+// lookup(table, key[, default]) is the table's entry for key; without an
+// entry it is default when given, else a *TableMissError.
 func (l *Library) lookup(params ...any) (any, error) {
 	table, key := params[0].(string), params[1].(string)
 	if v, ok := l.Tables[table][key]; ok {
 		return v, nil
+	}
+	if len(params) == 3 {
+		return params[2], nil
 	}
 	return nil, &TableMissError{Table: table, Key: key}
 }
