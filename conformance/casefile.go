@@ -167,7 +167,7 @@ func topFolder(root, diskPath string) string {
 }
 
 func (cf *caseFile) buildCases(doc *yamlDoc, top map[string]any, dir string, perCase map[int][]Problem) {
-	defaults := caseSpec{vars: stringMap(top["vars"]), env: str(top["env"])}
+	defaults := caseSpec{vars: mergeVars(nil, top["vars"]), env: str(top["env"])}
 	seen := map[string]string{}
 	for i, raw := range top["cases"].([]any) {
 		ptr := "/cases/" + strconv.Itoa(i)
@@ -186,7 +186,7 @@ func buildCase(doc *yamlDoc, ptr string, m map[string]any, dir string, defaults 
 	if c.name == "" {
 		c.name = "case " + strings.TrimPrefix(ptr, "/cases/")
 	}
-	c.vars = mergeVars(defaults.vars, stringMap(m["vars"]))
+	c.vars = mergeVars(defaults.vars, m["vars"])
 	if env := str(m["env"]); env != "" {
 		c.env = env
 	}
@@ -308,24 +308,26 @@ func str(v any) string {
 	return s
 }
 
-func stringMap(v any) map[string]string {
-	m, ok := v.(map[string]any)
-	if !ok {
+// mergeVars returns base with the variables of over (a case file's vars:
+// object) written over it. A null value in over unsets the variable: the
+// case runs as if it were not given, so its default applies, or reading it
+// fails with missing_variable.
+func mergeVars(base map[string]string, over any) map[string]string {
+	m, _ := over.(map[string]any)
+	if len(base) == 0 && len(m) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(m))
-	for k, x := range m {
-		out[k] = str(x)
-	}
-	return out
-}
-
-func mergeVars(base, over map[string]string) map[string]string {
-	if len(base) == 0 && len(over) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(base)+len(over))
+	out := make(map[string]string, len(base)+len(m))
 	maps.Copy(out, base)
-	maps.Copy(out, over)
+	for name, v := range m {
+		if v == nil {
+			delete(out, name)
+			continue
+		}
+		out[name] = str(v)
+	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }

@@ -26,6 +26,7 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 	c.opts = lang.Options{Lib: mk.lib, Vars: mk.varNames}
 	mk.compileEnvs(c)
 	mk.headers = c.headers(m.Headers, "/headers")
+	mk.query = c.params(m.Query, "/query")
 	mk.compileStatuses(c)
 	mk.response = c.response(m.Response, "/response")
 	mk.queries = map[string]*callPlan{}
@@ -156,21 +157,37 @@ func progsOf(t *tmpl) []*lang.Program {
 	return append(out, progsOf(t.value)...)
 }
 
-// params compiles query parameters or headers.
-func (c *compiler) params(m mapping.Map[yaml.Node]) []header {
+// params compiles query parameters or headers (ptr is where they sit). A
+// null value is a drop: the call removes the mapping's entry of that name.
+func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []header {
 	var out []header
 	for _, key := range m.Keys {
 		n := m.Values[key]
 		name, optional := strings.CutSuffix(key, "?")
-		out = append(out, header{name: name, optional: optional, value: c.template(&n)})
+		h := header{name: name, optional: optional}
+		h.pos, _ = c.file.KeyPos(ptr + "/" + esc(key))
+		if isNull(&n) {
+			h.drop = true
+		} else {
+			h.value = c.template(&n)
+		}
+		out = append(out, h)
 	}
 	return out
+}
+
+// isNull reports whether a YAML value is null (null, ~ or nothing).
+func isNull(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // headers compiles headers, whose names, as in HTTP, differ only if they
 // differ without regard to case.
 func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
-	out := c.params(m)
+	out := c.params(m, ptr)
 	for i, h := range out {
 		for _, prev := range out[:i] {
 			if strings.EqualFold(h.name, prev.name) {
@@ -184,16 +201,73 @@ func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 }
 
 // callHeaders merges the mapping's headers with a call's: the call's replace
-// the mapping's of the same name. The result is sorted by name.
-func callHeaders(shared, call []header) []header {
-	out := append([]header(nil), call...)
+// the mapping's of the same name (any case), and a null one drops it. The
+// result is sorted by name. A drop of a header the mapping does not send is
+// an error: it would leave a misspelt header in place.
+func (c *compiler) callHeaders(shared, call []header) []header {
+	var out []header
+	for _, h := range call {
+		if h.drop {
+			c.checkDrop("header", h, shared, strings.EqualFold)
+			continue
+		}
+		out = append(out, h)
+	}
 	for _, h := range shared {
+		if h.drop {
+			continue // null at the mapping level: the schema reports it
+		}
 		if !slices.ContainsFunc(call, func(x header) bool { return strings.EqualFold(x.name, h.name) }) {
 			out = append(out, h)
 		}
 	}
 	slices.SortFunc(out, func(a, b header) int { return strings.Compare(a.name, b.name) })
 	return out
+}
+
+// callQuery merges the mapping's query parameters with a call's: the
+// mapping's first, in file order, each replaced by the call's of the same
+// name or dropped by a null one; then the call's others, in file order.
+func (c *compiler) callQuery(shared, call []header) []header {
+	var out []header
+	for _, h := range shared {
+		i := slices.IndexFunc(call, func(x header) bool { return x.name == h.name })
+		switch {
+		case h.drop:
+			// null at the mapping level: the schema reports it
+		case i < 0:
+			out = append(out, h)
+		case !call[i].drop:
+			out = append(out, call[i])
+		}
+	}
+	for _, h := range call {
+		if slices.ContainsFunc(shared, func(x header) bool { return x.name == h.name }) {
+			continue
+		}
+		if h.drop {
+			c.checkDrop("query parameter", h, shared, func(a, b string) bool { return a == b })
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// checkDrop reports a null entry that drops nothing the mapping gives.
+func (c *compiler) checkDrop(what string, h header, shared []header, same func(a, b string) bool) {
+	if slices.ContainsFunc(shared, func(x header) bool { return same(x.name, h.name) }) {
+		return
+	}
+	names := make([]string, len(shared))
+	for i, x := range shared {
+		names[i] = x.name
+	}
+	hint := "; null removes a " + what + " the mapping sends to every call"
+	if best := lang.Closest(h.name, names); best != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	c.errorf(h.pos, diag.UnknownKey, "%s %q: null drops nothing, the mapping sends no such %s%s", what, h.name, what, hint)
 }
 
 func (mk *market) compileStatuses(c *compiler) {
@@ -273,7 +347,51 @@ func (mk *market) compileRule(c *compiler, typ string, r *mapping.EventRule, ptr
 	for i := range r.Calls {
 		out.calls = append(out.calls, mk.compileCall(c, &r.Calls[i], fmt.Sprintf("%s/calls/%d", ptr, i)))
 	}
+	if r.Otherwise != nil {
+		out.otherwise = r.Otherwise.Ignore
+	}
+	checkOtherwise(c, out, ptr)
 	return out
+}
+
+// checkOtherwise holds a rule with calls to the CLI contract: outcome send
+// has at least one call. When every call has a when and no two of them are
+// complements (c and !c), an event can make none, and the rule must say why
+// with otherwise: {ignore: reason}; otherwise on a rule that always makes a
+// call is never used, which lint warns about.
+func checkOtherwise(c *compiler, ru *rule, ptr string) {
+	if len(ru.calls) == 0 {
+		return
+	}
+	always := alwaysCalls(ru.calls)
+	switch {
+	case always == "" && ru.otherwise == "":
+		pos, _ := c.file.KeyPos(ptr + "/calls")
+		c.errorf(pos, diag.ZeroCalls, "every call of this rule has a when, so an event can make none; say why no call is needed with otherwise: {ignore: <why>}, or make one call unconditional")
+	case always != "" && ru.otherwise != "":
+		pos, _ := c.file.KeyPos(ptr + "/otherwise")
+		c.ds = append(c.ds, diag.Diagnostic{Pos: pos, Severity: diag.Warning, Code: diag.ZeroCalls,
+			Message: fmt.Sprintf("otherwise is never used: %s, so the rule always makes a call; remove otherwise", always)})
+	}
+}
+
+// alwaysCalls says why a rule always makes at least one call ("" when it
+// may make none): a call without when, or two calls whose whens are
+// complements.
+func alwaysCalls(calls []*callPlan) string {
+	for _, cp := range calls {
+		if cp.when == nil {
+			return fmt.Sprintf("call %q has no when", cp.name)
+		}
+	}
+	for i, a := range calls {
+		for _, b := range calls[i+1:] {
+			if lang.Complementary(a.when, b.when) {
+				return fmt.Sprintf("the whens of calls %q and %q are complements", a.name, b.name)
+			}
+		}
+	}
+	return ""
 }
 
 func (mk *market) compileGuard(c *compiler, g *mapping.Guard, ptr string) *guard {
@@ -304,8 +422,8 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
 	}
 	out.path = c.pathTemplate(&call.Path)
-	out.query = c.params(call.Query)
-	out.headers = callHeaders(mk.headers, c.headers(call.Headers, ptr+"/headers"))
+	out.query = c.callQuery(mk.query, c.params(call.Query, ptr+"/query"))
+	out.headers = c.callHeaders(mk.headers, c.headers(call.Headers, ptr+"/headers"))
 	out.fixed, out.literal = literalHeaders(out.headers)
 	if call.Body.Kind != 0 {
 		out.body = c.template(&call.Body)

@@ -28,6 +28,7 @@ type market struct {
 	envs        map[string]*envPlan
 	envOrder    []string
 	headers     []header
+	query       []header // query parameters of every call
 	statuses    map[string]mapping.Status
 	transitions map[string]map[string]bool // nil: no state machine declared
 	rules       map[string]*rule
@@ -57,6 +58,10 @@ type header struct {
 	name     string
 	optional bool
 	value    *tmpl
+	// drop, on a call, removes the mapping's entry of the same name (the
+	// mapping gives it, the call writes it null); value is nil.
+	drop bool
+	pos  diag.Pos // the name's position
 }
 
 type rule struct {
@@ -65,7 +70,9 @@ type rule struct {
 	calls       []*callPlan
 	ignore      string
 	unsupported string
-	pos         diag.Pos
+	// otherwise is the ignore reason when every call is skipped by its when.
+	otherwise string
+	pos       diag.Pos
 }
 
 type guard struct {

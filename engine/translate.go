@@ -250,6 +250,11 @@ func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer, into
 	if err != nil {
 		return nil, err
 	}
+	if len(res.Calls) == 0 {
+		// Every call was skipped by its when: the mapping's otherwise says
+		// why (loading refuses a rule that can end here without one).
+		res.Outcome, res.Reason = OutcomeIgnore, ru.otherwise
+	}
 	r.publish(res, len(ev.ID))
 	return res, nil
 }

@@ -83,6 +83,10 @@ var mappingInvalidCases = []struct {
 	{"secret-name-with-dash", []mappingLeaf{{"/auth/schemes/account/headers/X-Api-Key", "secretName/pattern"}}},
 	{"route-status-600", []mappingLeaf{{"/inbound/orders/response/status", "status/maximum"}}},
 	{"token-without-field", []mappingLeaf{{"/auth/schemes/session/token", "tokenRequest/required"}}},
+	{"mapping-header-null", []mappingLeaf{{"/headers/Content-Type", "stringTemplate/type"}}},
+	{"mapping-query-null", []mappingLeaf{{"/query/format", "stringTemplate/type"}}},
+	{"otherwise-without-calls", []mappingLeaf{{"/events/order.delivered", "eventRule/dependentRequired/otherwise/0"}}},
+	{"otherwise-without-ignore", []mappingLeaf{{"/events/order.canceled/otherwise", "otherwise/required"}, {"/events/order.canceled/otherwise", "otherwise/additionalProperties"}}},
 }
 
 var mappingSchemaOnce = sync.OnceValues(func() (*jsonschema.Schema, error) {

@@ -52,6 +52,9 @@ const (
 	ScopeError Code = "scope"
 	// DuplicateHeader: two headers of one list whose names differ only in case.
 	DuplicateHeader Code = "duplicate_header"
+	// ZeroCalls: a rule whose calls can all be skipped by their when, without
+	// otherwise saying why no call is needed (or an otherwise never used).
+	ZeroCalls Code = "zero_calls"
 	// Unreadable: a file or folder could not be read.
 	Unreadable Code = "unreadable"
 )

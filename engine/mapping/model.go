@@ -24,6 +24,9 @@ type Mapping struct {
 	Auth *Auth `yaml:"auth"`
 	// Headers are sent with every call; values are templates.
 	Headers Map[yaml.Node] `yaml:"headers"`
+	// Query parameters are sent with every call; values are templates. A
+	// call's own entry of the same name replaces one, a null drops it.
+	Query Map[yaml.Node] `yaml:"query"`
 	// Statuses is the marketplace's status table: native code → meaning.
 	Statuses Map[Status] `yaml:"statuses"`
 	// Transitions lists, per native status, the statuses a call may move it to.
@@ -140,10 +143,19 @@ type EventRule struct {
 	Guards []Guard `yaml:"guards"`
 	// Calls are made in order; a call with When is made only when it holds.
 	Calls []Call `yaml:"calls"`
+	// Otherwise says what the rule answers when every call is skipped.
+	Otherwise *Otherwise `yaml:"otherwise"`
 	// Ignore says why this marketplace needs no call (outcome ignore).
 	Ignore string `yaml:"ignore"`
 	// Unsupported says why this marketplace cannot be told (error unsupported).
 	Unsupported string `yaml:"unsupported"`
+}
+
+// Otherwise is what a rule with calls answers when its event makes none of
+// them (every call's When is false): outcome ignore, with Ignore as the
+// reason.
+type Otherwise struct {
+	Ignore string `yaml:"ignore"`
 }
 
 // Guard is a rule the event must satisfy: Require must be true, or the event
@@ -171,9 +183,11 @@ type Call struct {
 	Method string `yaml:"method"`
 	// Path is appended to the base URL; {expr} segments are percent-encoded.
 	Path yaml.Node `yaml:"path"`
-	// Query parameters: name → template.
+	// Query parameters: name → template, after the mapping's; a null value
+	// drops the mapping's parameter of the same name.
 	Query Map[yaml.Node] `yaml:"query"`
-	// Headers for this call: name → template (added to the mapping's headers).
+	// Headers for this call: name → template (added to the mapping's
+	// headers); a null value drops the mapping's header of the same name.
 	Headers Map[yaml.Node] `yaml:"headers"`
 	// Body is a template that mirrors the JSON it produces.
 	Body yaml.Node `yaml:"body"`
