@@ -92,7 +92,7 @@ func TestZeroCallsNotNeeded(t *testing.T) {
         method: POST
         path: /b
 `,
-		"otherwise given":  strings.Replace(shipWhen, "%s", `current == "pending"`, 1) + "    otherwise: {ignore: Already shipped.}\n",
+		"otherwise given":   strings.Replace(shipWhen, "%s", `current == "pending"`, 1) + "    otherwise: {ignore: Already shipped.}\n",
 		"one unconditional": strings.Replace(shipWhen, "%s", `current == "pending"`, 1) + "      - {name: b, method: POST, path: /b}\n",
 	}
 	for name, events := range tests {
