@@ -12,7 +12,8 @@
 //	rota test [PATH...]          run the conformance suite against mappings
 //	rota send [FILE|-]           translate one event and deliver its calls
 //	rota sim [--addr HOST:PORT]  simulate the four marketplaces on loopback
-//	rota version                 print the version
+//	rota schema mapping|case|event  print a built-in JSON Schema
+//	rota version                 print the version and commit
 //
 // Verbs, flags, JSON shapes and exit codes are a public contract
 // (docs/cli.md): 0 success, 1 the input was refused or findings
@@ -43,6 +44,7 @@ var commands = []func() *cobra.Command{
 	newTestCmd,
 	newSimCmd,
 	newSendCmd,
+	newSchemaCmd,
 	newVersionCmd,
 }
 

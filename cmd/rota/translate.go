@@ -35,7 +35,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 }
 
 func (f *eventFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.marketplace, "marketplace", "m", "", "use the mapping of marketplace `NAME` instead of the event's marketplace field")
+	cmd.Flags().StringVarP(&f.marketplace, "marketplace", "m", "", "use the mapping of marketplace `NAME` instead of the event's marketplace field (a warning on stderr says so when the event names another)")
 	cmd.Flags().StringVar(&f.env, "env", "", "the mapping environment `NAME` to target (default production)")
 	f.common.register(cmd)
 }
@@ -47,7 +47,8 @@ func newTranslateCmd() *cobra.Command {
 		Short: "Translate one canonical event into the marketplace call(s) and print them as JSON",
 		Long: `Translate reads one canonical event (from FILE, or standard input when FILE
 is - or absent) and prints the outbound call(s) its marketplace expects, as
-JSON. The marketplace comes from the event's marketplace field; -m overrides it.
+JSON. The marketplace comes from the event's marketplace field; -m overrides it
+(with a warning on stderr when the event names another marketplace).
 
 Exit codes: 0 send or ignore; 1 the event is invalid, rejected by a rule,
 unsupported, or names an unknown marketplace (error JSON on stdout, one line
@@ -86,8 +87,13 @@ func prepareEvent(cmd *cobra.Command, f *eventFlags, args []string) (*engine.Eng
 		return nil, nil, engine.TranslateOptions{}, err
 	}
 	id := f.marketplace
+	named := gjson.GetBytes(raw, "marketplace").String()
 	if id == "" {
-		id = gjson.GetBytes(raw, "marketplace").String()
+		id = named
+	} else if named != "" && named != id {
+		// -m overrides the event's marketplace, as the CLI contract says; an
+		// override is never silent.
+		fmt.Fprintf(cmd.ErrOrStderr(), "rota: warning: the event names marketplace %q; translating it with the %q mapping, as -m asks\n", named, id)
 	}
 	return eng, raw, engine.TranslateOptions{
 		Marketplace: f.marketplace,
