@@ -57,4 +57,3 @@ and, at the top of a mapping file next to it:
 		},
 	}
 }
-
