@@ -401,6 +401,8 @@ func (c *fastCompiler) call(v *ast.CallNode) (fnode, bool) {
 		return c.toInt(v.Arguments)
 	case "lookup":
 		return c.lookup(v.Arguments)
+	case inTableFunc:
+		return c.inTable(v.Arguments)
 	case "date":
 		return c.date(v.Arguments)
 	}
@@ -569,6 +571,49 @@ func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
 
 func (c *fastCompiler) lookup(args []ast.Node) (fnode, bool) {
 	name, ok := constString(args, 0)
+	if !ok || c.lib == nil || c.lib.Tables[name] == nil || (len(args) != 2 && len(args) != 3) {
+		return fnode{}, false
+	}
+	key, ok := c.stringArg(args, 1)
+	if !ok {
+		return fnode{}, false
+	}
+	table := c.lib.Tables[name]
+	if len(args) == 3 {
+		return c.lookupDefault(table, key, args[2])
+	}
+	return strNode(func(env *Env, el *event.Item) (string, bool) {
+		k, ok := key(env, el)
+		if !ok {
+			return "", false
+		}
+		v, found := table[k]
+		return v, found
+	}), true
+}
+
+// lookupDefault is lookup(table, key, default): the default is evaluated
+// only for a key the table lacks, as in the VM.
+func (c *fastCompiler) lookupDefault(table map[string]string, key strFn, def ast.Node) (fnode, bool) {
+	d, ok := c.compile(def)
+	if !ok || d.kind != fString {
+		return fnode{}, false
+	}
+	return strNode(func(env *Env, el *event.Item) (string, bool) {
+		k, ok := key(env, el)
+		if !ok {
+			return "", false
+		}
+		if v, found := table[k]; found {
+			return v, true
+		}
+		return d.s(env, el)
+	}), true
+}
+
+// inTable is key in tables.NAME, which the patcher made _inTable("NAME", key).
+func (c *fastCompiler) inTable(args []ast.Node) (fnode, bool) {
+	name, ok := constString(args, 0)
 	if !ok || c.lib == nil || c.lib.Tables[name] == nil || len(args) != 2 {
 		return fnode{}, false
 	}
@@ -577,13 +622,10 @@ func (c *fastCompiler) lookup(args []ast.Node) (fnode, bool) {
 		return fnode{}, false
 	}
 	table := c.lib.Tables[name]
-	return strNode(func(env *Env, el *event.Item) (string, bool) {
+	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
 		k, ok := key(env, el)
-		if !ok {
-			return "", false
-		}
-		v, found := table[k]
-		return v, found
+		_, found := table[k]
+		return found, ok
 	}), true
 }
 
