@@ -46,16 +46,20 @@ func TestRefusalKindOnStderr(t *testing.T) {
 		{"rejected", "testdata/events/canceled_after_delivery.json", "rejected"},
 		{"unknown marketplace", "testdata/events/unknown_marketplace.json", "unknown_marketplace"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			o := rota(t, "", "translate", tt.file)
-			o.wantCode(t, exitRefused)
-			if e := decodeError(t, o.stdout).Error; e.Kind != tt.kind {
-				t.Errorf("error.kind %q, want %q", e.Kind, tt.kind)
-			}
-			if !strings.HasPrefix(o.stderr, "rota: "+tt.kind+": ") || strings.Count(o.stderr, "\n") != 1 {
-				t.Errorf("stderr %q, want one line starting with %q", o.stderr, "rota: "+tt.kind+": ")
-			}
-		})
+	for _, verb := range [][]string{{"translate"}, {"explain"}, {"send", "--dry-run"}} {
+		for _, tt := range tests {
+			t.Run(verb[0]+"/"+tt.name, func(t *testing.T) {
+				o := rota(t, "", append(verb, tt.file)...)
+				o.wantCode(t, exitRefused)
+				if verb[0] == "translate" {
+					if e := decodeError(t, o.stdout).Error; e.Kind != tt.kind {
+						t.Errorf("error.kind %q, want %q", e.Kind, tt.kind)
+					}
+				}
+				if !strings.HasPrefix(o.stderr, "rota: "+tt.kind+": ") || strings.Count(o.stderr, "\n") != 1 {
+					t.Errorf("stderr %q, want one line starting with %q", o.stderr, "rota: "+tt.kind+": ")
+				}
+			})
+		}
 	}
 }
