@@ -17,7 +17,9 @@ import (
 // Outcome says what translation decided.
 type Outcome string
 
-// Outcomes of a translation.
+// Outcomes of a translation: send has one or more calls; ignore has none
+// and a reason (the rule's ignore, or its otherwise when every call was
+// skipped by its when).
 const (
 	OutcomeSend   Outcome = "send"
 	OutcomeIgnore Outcome = "ignore"
