@@ -118,6 +118,8 @@ func TestComplementary(t *testing.T) {
 		{`not has(invoice.key)`, `has(invoice.key)`, true},
 		{`len(items) > 1`, `len(items) <= 1`, true},
 		{`len(items) < 1`, `len(items) >= 1`, true},
+		{`current in ["pending", "paid"]`, `current not in ["pending", "paid"]`, true},
+		{`current in ["pending", "paid"]`, `current not in ["pending"]`, false},
 		{`current == "pending"`, `current == "pending"`, false},
 		{`current == "pending"`, `current != "shipped"`, false},
 		{`len(items) > 1`, `len(items) < 1`, false},
