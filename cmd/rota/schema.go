@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rotahq/rota/conformance"
 	"github.com/rotahq/rota/schemas"
 	"github.com/spf13/cobra"
 )
@@ -12,7 +13,7 @@ import (
 // takes: the files embedded in the binary.
 var schemaFiles = map[string]string{
 	"mapping": schemas.Mapping,
-	"case":    "case.schema.json",
+	"case":    conformance.CaseSchema,
 	"event":   schemas.CanonicalEvent,
 }
 
