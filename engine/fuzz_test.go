@@ -58,10 +58,13 @@ func checkOutcome(t *testing.T, raw []byte, res *engine.Result, err error) {
 	}
 	switch res.Outcome {
 	case engine.OutcomeIgnore:
-		if len(res.Calls) != 0 {
-			t.Fatalf("ignore with calls: %+v", res)
+		if len(res.Calls) != 0 || res.Reason == "" {
+			t.Fatalf("ignore with calls or without a reason: %+v", res)
 		}
 	case engine.OutcomeSend:
+		if len(res.Calls) == 0 {
+			t.Fatalf("input %q: send without calls (the CLI contract wants one or more)", raw)
+		}
 		for _, c := range res.Calls {
 			if c.Body != nil && !json.Valid(c.Body) {
 				t.Fatalf("input %q: invalid body %s", raw, c.Body)
