@@ -12,8 +12,8 @@
 //	rota test [PATH...]          run the conformance suite against mappings
 //	rota send [FILE|-]           translate one event and deliver its calls
 //	rota sim [--addr HOST:PORT]  simulate the four marketplaces on loopback
-//	rota schema mapping|case|event  print a built-in JSON Schema
 //	rota version                 print the version and commit
+//	rota schema mapping|case|event  print a built-in JSON Schema
 //
 // Verbs, flags, JSON shapes and exit codes are a public contract
 // (docs/cli.md): 0 success, 1 the input was refused or findings
@@ -44,8 +44,8 @@ var commands = []func() *cobra.Command{
 	newTestCmd,
 	newSimCmd,
 	newSendCmd,
-	newSchemaCmd,
 	newVersionCmd,
+	newSchemaCmd,
 }
 
 // newRootCmd builds a fresh command tree, so that every run (and every test)
