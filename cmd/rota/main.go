@@ -12,7 +12,7 @@
 //	rota test [PATH...]          run the conformance suite against mappings
 //	rota send [FILE|-]           translate one event and deliver its calls
 //	rota sim [--addr HOST:PORT]  simulate the four marketplaces on loopback
-//	rota version                 print the version and commit
+//	rota version                 print the version
 //	rota schema mapping|case|event  print a built-in JSON Schema
 //
 // Verbs, flags, JSON shapes and exit codes are a public contract
