@@ -199,7 +199,7 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	if ds := checkTables(src, tree.Node, o); len(ds) > 0 {
 		return nil, ds
 	}
-	prog, err := expr.Compile(src.Text, compileOptions(o)...)
+	prog, err := expr.Compile(src.Text, append(compileOptions(o), additionPatchers(tree.Node)...)...)
 	if err != nil {
 		return nil, diag.List{exprDiag(src, err, diag.ExprType, o)}
 	}
@@ -331,7 +331,6 @@ func compileOptions(o Options) []expr.Option {
 	if o.Dialect == Inbound {
 		opts = append(opts, expr.AllowUndefinedVariables(), expr.Patch(nilTestPatcher{}))
 	}
-	opts = append(opts, expr.Patch(tablePatcher{}), expr.Patch(listPatcher{}))
 	if o.Bool {
 		opts = append(opts, expr.AsBool())
 	}

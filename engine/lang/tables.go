@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
 	"github.com/rotahq/rota/engine/diag"
@@ -76,6 +77,37 @@ func checkTables(src Source, root ast.Node, o Options) diag.List {
 	}
 	walk(root, false)
 	return ds
+}
+
+// additionPatchers returns the patchers the expression needs: each one
+// costs expr a type check of the whole tree, so only an expression that
+// reads tables or compares with == or != gets them.
+func additionPatchers(root ast.Node) []expr.Option {
+	var tables, equality bool
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		if n == nil {
+			return
+		}
+		if id, ok := n.(*ast.IdentifierNode); ok && id.Value == tablesName {
+			tables = true
+		}
+		if b, ok := n.(*ast.BinaryNode); ok && (b.Operator == "==" || b.Operator == "!=") {
+			equality = true
+		}
+		for _, ch := range children(n) {
+			walk(ch)
+		}
+	}
+	walk(root)
+	var opts []expr.Option
+	if tables {
+		opts = append(opts, expr.Patch(tablePatcher{}))
+	}
+	if equality {
+		opts = append(opts, expr.Patch(listPatcher{}))
+	}
+	return opts
 }
 
 // tablePatcher rewrites key in tables.NAME into _inTable("NAME", key).
