@@ -547,3 +547,29 @@ func TestAliasLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardCoverageAfterSkippedGuard: a guard skipped by its when condition
+// is not evaluated, so the guard after it is credited with its own
+// evaluations, and the skipped one with none.
+func TestGuardCoverageAfterSkippedGuard(t *testing.T) {
+	rep := run(t, Options{Mappings: "testdata/guardwhen/mappings", Cases: "testdata/guardwhen/cases", PropertyRuns: -1})
+	for _, f := range rep.Files {
+		for _, c := range f.Cases {
+			if !c.Passed {
+				t.Errorf("case %q fails: %s", c.Name, c.Failure.Message)
+			}
+		}
+	}
+	got := map[string][2]int{}
+	for _, g := range rep.Mappings[0].Guards {
+		if g.Kind == "guard" && g.EventType == "order.shipped" {
+			got[g.Name] = [2]int{g.True, g.False}
+		}
+	}
+	want := map[string][2]int{"tracking_required": {1, 1}, "items_required": {2, 1}}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s found true/false %d/%d times, want %d/%d", name, got[name][0], got[name][1], w[0], w[1])
+		}
+	}
+}
