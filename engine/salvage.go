@@ -17,7 +17,7 @@ import (
 // given.
 func salvageFindings(sf sourceFile, schema *jsonschema.Schema, given diag.List) diag.List {
 	for _, d := range given {
-		if d.Code != diag.SchemaViolation && d.Code != diag.UnknownKey {
+		if !schemaStage[d.Code] {
 			return nil // a syntax or size problem: nothing to salvage
 		}
 	}
@@ -38,6 +38,10 @@ func salvageFindings(sf sourceFile, schema *jsonschema.Schema, given diag.List) 
 	}
 	return out
 }
+
+// schemaStage are the codes of the schema's findings.
+var schemaStage = map[diag.Code]bool{diag.SchemaViolation: true, diag.UnknownKey: true,
+	diag.UnknownEventType: true, diag.UnknownCanonicalStatus: true}
 
 // dependsOn lists, per finding code, the parts of a mapping whose removal
 // can cause the finding elsewhere.

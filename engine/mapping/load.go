@@ -277,6 +277,8 @@ func (f *File) leafDiag(l schemaerr.Leaf, schema *jsonschema.Schema) diag.Diagno
 			return f.Diag(f.PosOf(parent(l.Pointer)), diag.UnknownKey, "%s has a key the mapping format does not define (%s); check its spelling against docs/mapping-format.md", pointerWords(parent(l.Pointer)), l.Message)
 		}
 		return f.Diag(pos, diag.UnknownKey, "unknown key %q in %s%s; check its spelling against docs/mapping-format.md", l.Property, pointerWords(parent(l.Pointer)), didYouMean(schema, l.KeywordLocation, l.Property))
+	case "enum":
+		return f.enumDiag(l)
 	case "required":
 		return f.Diag(f.PosOf(parent(l.Pointer)), diag.SchemaViolation, "%s needs the key %q", pointerWords(parent(l.Pointer)), l.Property)
 	case "false":

@@ -2,11 +2,14 @@ package mapping
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/schemaerr"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -103,4 +106,47 @@ func jsonTypeWords(msg string) string {
 		return msg
 	}
 	return "expected " + jsonTypes.Replace(want) + ", but got " + jsonTypes.Replace(got)
+}
+
+// enumValue reads the allowed values of an enum keyword's message:
+// value must be one of "a", "b".
+var enumValue = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
+
+// enumDiag reports a value outside an enum: an events key that is not a
+// canonical event type as unknown_event_type, a status's canonical that is
+// not a canonical status as unknown_canonical_status, any other as a
+// schema finding; each with the value meant when one is close.
+func (f *File) enumDiag(l schemaerr.Leaf) diag.Diagnostic {
+	var allowed []string
+	for _, m := range enumValue.FindAllStringSubmatch(l.Message, -1) {
+		allowed = append(allowed, m[1])
+	}
+	isKey := strings.Contains(l.KeywordLocation, "/propertyNames/")
+	got, pos := "", f.PosOf(l.Pointer)
+	if isKey {
+		got = unescapeToken(l.Pointer[strings.LastIndexByte(l.Pointer, '/')+1:])
+		if kp, ok := f.KeyPos(l.Pointer); ok {
+			pos = kp
+		}
+	} else if n := f.values[l.Pointer]; n != nil {
+		got = n.Value
+	}
+	hint := ""
+	if best := lang.Closest(got, allowed); best != "" && got != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	list := strings.Join(allowed, ", ")
+	switch {
+	case isKey && parent(l.Pointer) == "/events":
+		return f.Diag(pos, diag.UnknownEventType, "%q is not a canonical event type%s; use one of %s", got, hint, list)
+	case !isKey && strings.HasPrefix(l.Pointer, "/statuses/") && strings.HasSuffix(l.Pointer, "/canonical"):
+		return f.Diag(pos, diag.UnknownCanonicalStatus, "canonical status %q does not exist%s; use one of %s", got, hint, list)
+	case isKey:
+		return f.Diag(pos, diag.SchemaViolation, "key %q in %s is not allowed%s; use one of %s", got, pointerWords(parent(l.Pointer)), hint, list)
+	}
+	return f.Diag(pos, diag.SchemaViolation, "%s: %q is not allowed%s; use one of %s", pointerWords(l.Pointer), got, hint, list)
+}
+
+func unescapeToken(tok string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 }
