@@ -355,6 +355,9 @@ func TestRunFilter(t *testing.T) {
 			if len(rep.Mappings) != 1 || len(rep.Mappings[0].Checks) != 1 || rep.Mappings[0].Checks[0].Name != CheckLint {
 				t.Errorf("checks %+v, want lint only", rep.Mappings)
 			}
+			if !strings.Contains(strings.Join(rep.Notes, "\n"), "tested the mappings built into rota") {
+				t.Errorf("notes %q, want one saying the built-in mappings were tested", rep.Notes)
+			}
 			if len(tt.want) == 0 && !strings.Contains(strings.Join(rep.Notes, "\n"), "no case matches --run") {
 				t.Errorf("notes %q, want one saying no case matches", rep.Notes)
 			}

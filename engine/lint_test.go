@@ -74,3 +74,22 @@ func TestLintBeyondTheSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestLintBeyondTheSchemaWithAliases: a refused key inside an anchored
+// block repeated by aliases is reported at the anchor, and the rest of the
+// file is still checked.
+func TestLintBeyondTheSchemaWithAliases(t *testing.T) {
+	src, err := os.ReadFile("../mappings/napse.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), "        marketplaceCode: \"991\"\n", "        marketplaceCode: \"991\"\n        requires: x\n", 1)
+	s = strings.Replace(s, "order.marketplaceOrderId }", "order.marketplaceOrderID }", 1)
+	if s == string(src) {
+		t.Fatal("napse.yaml changed: the edits do not apply")
+	}
+	ds := engine.LintSource("napse.yaml", []byte(s))
+	if got := codes(ds); got != "unknown_key unknown_field" {
+		t.Errorf("codes %q, want the key at the anchor and the misspelled field:\n%s", got, ds.Format(false))
+	}
+}

@@ -257,8 +257,14 @@ func (f *File) validate(schema *jsonschema.Schema, value any) diag.List {
 		return nil
 	}
 	var ds diag.List
+	seen := map[string]bool{}
 	for _, l := range schemaerr.Leaves(err) {
-		ds = append(ds, f.leafDiag(l, schema))
+		d := f.leafDiag(l, schema)
+		// A value repeated by aliases is reported once, at the anchor.
+		if key := d.Pos.String() + " " + string(d.Code); !seen[key] {
+			seen[key] = true
+			ds = append(ds, d)
+		}
 	}
 	if len(ds) == 0 {
 		ds = append(ds, f.Diag(diag.Pos{File: f.Path, Line: 1, Col: 1}, diag.SchemaViolation, "%v", err))

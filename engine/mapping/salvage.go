@@ -74,14 +74,20 @@ func (f *File) removeRefused(leaves []schemaerr.Leaf) ([]string, bool) {
 	}
 	// Look every node up before removing any: removing list items shifts
 	// the indexes of the pointers that follow.
+	// A value repeated by aliases is one node under several pointers: it
+	// is removed once.
 	type target struct{ container, child *yaml.Node }
 	targets := make([]target, 0, len(ptrs))
+	seen := map[*yaml.Node]bool{}
 	for _, p := range ptrs {
 		c, v := f.values[parent(p)], f.values[p]
 		if c == nil || v == nil {
 			return nil, false
 		}
-		targets = append(targets, target{c, v})
+		if !seen[v] {
+			seen[v] = true
+			targets = append(targets, target{c, v})
+		}
 	}
 	for _, t := range targets {
 		if !removeChild(t.container, t.child) {
