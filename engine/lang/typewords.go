@@ -79,7 +79,9 @@ func plural(w string) string {
 		return name + " objects"
 	}
 	switch {
-	case w == "text" || w == "true/false" || w == "any value" || strings.HasPrefix(w, "list of ") || strings.HasPrefix(w, "table of "):
+	case w == "any value":
+		return "values"
+	case w == "text" || w == "true/false" || strings.HasPrefix(w, "list of ") || strings.HasPrefix(w, "table of "):
 		return w
 	case strings.HasSuffix(w, "ss"):
 		return w + "es"

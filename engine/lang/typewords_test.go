@@ -19,6 +19,8 @@ func TestTypeWords(t *testing.T) {
 		{"[]int", "list of numbers"},
 		{"map[string]string", "table of text"},
 		{"interface {}", "any value"},
+		{"[]interface {}", "list of values"},
+		{"map[string]interface {}", "table of values"},
 		{"invalid operation: == (mismatched types []*event.Item and string)", "invalid operation: == (mismatched types list of items and text)"},
 		{"cannot use int as argument (type string) to call upper", "cannot use number as argument (type text) to call upper"},
 		{"invalid argument for len (type int)", "invalid argument for len (type number)"},
