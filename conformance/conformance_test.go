@@ -328,6 +328,9 @@ func TestNoMappingForCases(t *testing.T) {
 	if len(rep.Mappings) != 1 || rep.Mappings[0].Marketplace != "shop" {
 		t.Errorf("checks ran on %+v, want shop only", rep.Mappings)
 	}
+	if !strings.Contains(out, "note: no case for shop in cases: write them in cases/shop/*.yaml\n") {
+		t.Errorf("no note that shop has no case:\n%s", out)
+	}
 }
 
 // TestRunFilter: Options.Run runs the cases whose name or full name

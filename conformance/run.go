@@ -78,6 +78,8 @@ type runner struct {
 	opts     Options
 	source   mappingSource
 	mappings map[string]*mappingUnit
+	// withCases are the marketplaces some case file is written for.
+	withCases map[string]bool
 }
 
 // Run runs the conformance suite: the cases of opts.Cases written for the
@@ -98,7 +100,7 @@ func Run(opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{opts: opts, source: src, mappings: map[string]*mappingUnit{}}
+	r := &runner{opts: opts, source: src, mappings: map[string]*mappingUnit{}, withCases: map[string]bool{}}
 	for _, m := range ms {
 		r.mappings[m.id] = m
 	}
@@ -125,6 +127,7 @@ func (r *runner) selectCases(files []*caseFile, rep *Report) []*caseFile {
 	var out []*caseFile
 	for _, f := range files {
 		id := fileMarketplace(f)
+		r.withCases[id] = true
 		m, loaded := r.mappings[id]
 		switch {
 		case id != "" && len(r.opts.Only) > 0 && !slices.Contains(r.opts.Only, id):
@@ -207,6 +210,11 @@ func (r *runner) notes(rep *Report) []string {
 	notes := []string{}
 	if r.opts.Mappings == "" {
 		notes = append(notes, "tested the mappings built into rota; name mapping files or give --mappings DIR to test files on disk")
+	}
+	for _, m := range rep.Mappings {
+		if !r.withCases[m.Marketplace] {
+			notes = append(notes, fmt.Sprintf("no case for %s in %s: write them in %s", m.Marketplace, r.opts.Cases, path.Join(filepath.ToSlash(r.opts.Cases), m.Marketplace, "*.yaml")))
+		}
 	}
 	for _, s := range rep.Skipped {
 		notes = append(notes, fmt.Sprintf("%s (%s) of %s not run: %s", countNoun(s.Cases, "case"), countNoun(len(s.Files), "file"), s.Marketplace, s.Reason))
