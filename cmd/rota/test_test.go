@@ -29,8 +29,8 @@ func TestTestPasses(t *testing.T) {
 	}
 }
 
-// TestTestFails: mappings that lack the cases' marketplaces fail them, with
-// exit 1; --format json reports the counts.
+// TestTestFails: a mapping without cases fails the checks that need them
+// (coverage, guards), with exit 1; --format json reports the counts.
 func TestTestFails(t *testing.T) {
 	o := rota(t, "", testArgs("--format", "json", "--mappings", "testdata/mappings/shop")...)
 	o.wantCode(t, exitRefused)
