@@ -30,7 +30,10 @@ var caseSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 type caseFile struct {
 	path        string // as shown in reports
 	marketplace string
-	cases       []*caseSpec
+	// folder is the file's first folder below the case root, for a file
+	// too broken to name its marketplace.
+	folder string
+	cases  []*caseSpec
 	// broken says why no case of the file can run (syntax, schema).
 	broken []Problem
 }

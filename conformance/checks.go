@@ -9,11 +9,12 @@ import (
 )
 
 // checkMapping runs every check against one mapping. A mapping that does
-// not load gets only its lint check: nothing else can run on it.
+// not load gets only its lint check: nothing else can run on it; nor does
+// a run cut down by Options.Run, as the other checks need every case.
 func (r *runner) checkMapping(m *mappingUnit) MappingResult {
 	mr := MappingResult{Marketplace: m.id, File: m.path, Guards: []GuardCoverage{}}
 	mr.Checks = append(mr.Checks, m.lintCheck())
-	if m.eng == nil || m.model() == nil {
+	if m.eng == nil || m.model() == nil || r.opts.Run != nil {
 		return mr
 	}
 	mr.Guards = m.guardCoverage()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -238,18 +239,10 @@ func TestBrokenCopy(t *testing.T) {
 	}{
 		{"body literal", "          status: order_invoiced\n", "          status: order_invoicedX\n", "-         \"status\": \"order_invoiced\"\n+         \"status\": \"order_invoicedX\""},
 		{"path segment", "/orders/{order.marketplaceOrderId}/invoice", "/orders/{order.marketplaceOrderId}/invoices", "https://api.skyhub.com.br/orders/Lojas%20Americanas-1000000000000/invoices"},
-		{"does not load", "        leadsTo: order_invoiced\n", "        leadsTo: order_invoice\n", "the skyhub mapping does not load"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			broken := strings.Replace(string(src), tt.from, tt.to, 1)
-			if broken == string(src) {
-				t.Fatalf("%q is not in skyhub.yaml", tt.from)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "skyhub.yaml"), []byte(broken), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			dir := writeBrokenCopy(t, string(src), tt.from, tt.to)
 			rep := run(t, Options{Mappings: dir, Cases: "cases", Only: []string{"skyhub"}, PropertyRuns: 10})
 			c := caseResult(t, rep, "invoice reproduces the seed body")
 			if c.Passed {
@@ -269,14 +262,109 @@ func TestBrokenCopy(t *testing.T) {
 	}
 }
 
-func TestNoMappingForCases(t *testing.T) {
-	rep := run(t, Options{Mappings: fixtureMappings, Cases: "cases", Only: []string{"skyhub"}})
-	c := caseResult(t, rep, "invoice reproduces the seed body")
-	if c.Passed || !strings.Contains(c.Failure.Message, "no mapping for marketplace skyhub in testdata/mappings") {
-		t.Errorf("%+v", c.Failure)
+func writeBrokenCopy(t *testing.T, src, from, to string) string {
+	t.Helper()
+	dir := t.TempDir()
+	broken := strings.Replace(src, from, to, 1)
+	if broken == src {
+		t.Fatalf("%q is not in skyhub.yaml", from)
 	}
-	if len(rep.Mappings) != 0 {
-		t.Errorf("Only skyhub ran checks on %+v", rep.Mappings)
+	if err := os.WriteFile(filepath.Join(dir, "skyhub.yaml"), []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestLoadErrorOnce: a mapping that does not load fails its lint check with
+// the load error, once; its cases do not run and are listed once, not each
+// failed with a copy of the error.
+func TestLoadErrorOnce(t *testing.T) {
+	src, err := os.ReadFile("../mappings/skyhub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeBrokenCopy(t, string(src), "        leadsTo: order_invoiced\n", "        leadsTo: order_invoice\n")
+	rep := run(t, Options{Mappings: dir, Cases: "cases", Only: []string{"skyhub"}, PropertyRuns: -1})
+	if n := rep.caseCount(); n != 0 {
+		t.Errorf("%d case results, want none: the mapping does not load", n)
+	}
+	if len(rep.Skipped) != 1 || rep.Skipped[0].Marketplace != "skyhub" || !strings.Contains(rep.Skipped[0].Reason, "the skyhub mapping does not load") {
+		t.Fatalf("skipped %+v, want the skyhub cases, because the mapping does not load", rep.Skipped)
+	}
+	lint := checkResult(t, rep.Mappings[0], CheckLint)
+	if lint.Passed || len(lint.Problems) != 1 || !strings.Contains(lint.Problems[0].Message, "unknown_status") {
+		t.Errorf("lint check %+v, want the one load error", lint)
+	}
+	if rep.Failed != 1 || rep.OK() {
+		t.Errorf("%d passed, %d failed; want 1 failed (the lint check)", rep.Passed, rep.Failed)
+	}
+	out := text(t, rep)
+	if n := strings.Count(out, "order_invoice\""); n != 1 {
+		t.Errorf("the load error appears %d times, want once:\n%s", n, out)
+	}
+}
+
+// TestNoMappingForCases: cases of marketplaces not tested do not run; they
+// are listed once, per marketplace, not failed.
+func TestNoMappingForCases(t *testing.T) {
+	rep := run(t, Options{Mappings: fixtureMappings, Cases: "cases", PropertyRuns: -1})
+	if n := rep.caseCount(); n != 0 {
+		t.Errorf("%d case results, want none: no case is for shop", n)
+	}
+	var got []string
+	for _, s := range rep.Skipped {
+		got = append(got, s.Marketplace)
+		if s.Cases == 0 || len(s.Files) == 0 || !strings.Contains(s.Reason, "no mapping for "+s.Marketplace) {
+			t.Errorf("skipped %+v", s)
+		}
+	}
+	if strings.Join(got, " ") != "dafiti fastshop napse skyhub" {
+		t.Errorf("skipped marketplaces %v, want the four bundled", got)
+	}
+	out := text(t, rep)
+	if !strings.Contains(out, "note: ") || strings.Contains(out, "FAIL  ") && strings.Contains(out, "no mapping for marketplace") {
+		t.Errorf("text output:\n%s", out)
+	}
+	if len(rep.Mappings) != 1 || rep.Mappings[0].Marketplace != "shop" {
+		t.Errorf("checks ran on %+v, want shop only", rep.Mappings)
+	}
+	if !strings.Contains(out, "note: no case for shop in cases: write them in cases/shop/*.yaml\n") {
+		t.Errorf("no note that shop has no case:\n%s", out)
+	}
+}
+
+// TestRunFilter: Options.Run runs the cases whose name or full name
+// matches, and of the checks only lint.
+func TestRunFilter(t *testing.T) {
+	for _, tt := range []struct {
+		name, re string
+		want     []string
+	}{
+		{"by case name", "^invoice reproduces", []string{"invoice reproduces the seed body"}},
+		{"by full name", "^skyhub/invoiced/invoice reproduces", []string{"invoice reproduces the seed body"}},
+		{"none", "^no such case$", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := run(t, Options{Cases: "cases", Only: []string{"skyhub"}, Run: regexp.MustCompile(tt.re), PropertyRuns: -1})
+			var got []string
+			for _, f := range rep.Files {
+				for _, c := range f.Cases {
+					got = append(got, c.Name)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("ran %q, want %q", got, tt.want)
+			}
+			if len(rep.Mappings) != 1 || len(rep.Mappings[0].Checks) != 1 || rep.Mappings[0].Checks[0].Name != CheckLint {
+				t.Errorf("checks %+v, want lint only", rep.Mappings)
+			}
+			if !strings.Contains(strings.Join(rep.Notes, "\n"), "tested the mappings built into rota") {
+				t.Errorf("notes %q, want one saying the built-in mappings were tested", rep.Notes)
+			}
+			if len(tt.want) == 0 && !strings.Contains(strings.Join(rep.Notes, "\n"), "no case matches --run") {
+				t.Errorf("notes %q, want one saying no case matches", rep.Notes)
+			}
+		})
 	}
 }
 
@@ -337,7 +425,7 @@ func TestWriteJUnit(t *testing.T) {
 // TestGenerator: generated events are valid canonical events, and the same
 // seed gives the same events.
 func TestGenerator(t *testing.T) {
-	ms, err := loadMappings(mappingSourceOf(""), nil)
+	ms, err := loadMappings(mappingSourceOf(""), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,6 +550,32 @@ func TestAliasLoop(t *testing.T) {
 		doc, p := parseYAML("loop.yaml", []byte(src))
 		if doc != nil || p == nil || p.Pos != "loop.yaml:1:1" || !strings.Contains(p.Message, "an alias that refers to itself") {
 			t.Errorf("%s: doc %v, problem %+v; want the alias problem at loop.yaml:1:1", name, doc != nil, p)
+		}
+	}
+}
+
+// TestGuardCoverageAfterSkippedGuard: a guard skipped by its when condition
+// is not evaluated, so the guard after it is credited with its own
+// evaluations, and the skipped one with none.
+func TestGuardCoverageAfterSkippedGuard(t *testing.T) {
+	rep := run(t, Options{Mappings: "testdata/guardwhen/mappings", Cases: "testdata/guardwhen/cases", PropertyRuns: -1})
+	for _, f := range rep.Files {
+		for _, c := range f.Cases {
+			if !c.Passed {
+				t.Errorf("case %q fails: %s", c.Name, c.Failure.Message)
+			}
+		}
+	}
+	got := map[string][2]int{}
+	for _, g := range rep.Mappings[0].Guards {
+		if g.Kind == "guard" && g.EventType == "order.shipped" {
+			got[g.Name] = [2]int{g.True, g.False}
+		}
+	}
+	want := map[string][2]int{"tracking_required": {1, 1}, "items_required": {2, 1}}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s found true/false %d/%d times, want %d/%d", name, got[name][0], got[name][1], w[0], w[1])
 		}
 	}
 }

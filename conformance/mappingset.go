@@ -67,10 +67,11 @@ func mappingSourceOf(dir string) mappingSource {
 	return src
 }
 
-// loadMappings reads every mapping file of the source, sorted by
-// marketplace id. The error is for a folder that cannot be read or holds
-// no mapping file.
-func loadMappings(src mappingSource, only []string) ([]*mappingUnit, error) {
+// loadMappings reads the mapping files of the source (those named in
+// files, or all), keeps those of the marketplaces in only (or all), sorted
+// by marketplace id. The error is for a folder that cannot be read, holds
+// no mapping file, or lacks a file named.
+func loadMappings(src mappingSource, only, files []string) ([]*mappingUnit, error) {
 	names, err := mappingFiles(src.fsys)
 	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 		err = pe.Err // the path is fsys's own ".", not the folder's
@@ -81,9 +82,17 @@ func loadMappings(src mappingSource, only []string) ([]*mappingUnit, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("no mapping files (*.yaml, *.yml) in %s", src.display)
 	}
+	for _, f := range files {
+		if !slices.Contains(names, f) {
+			return nil, fmt.Errorf("no mapping file %s in %s", f, src.display)
+		}
+	}
 	lint := groupByFile(engine.LintFS(src.fsys, src.display))
 	var out []*mappingUnit
 	for _, name := range names {
+		if len(files) > 0 && !slices.Contains(files, name) {
+			continue
+		}
 		m := loadUnit(src, name)
 		m.lint = lint[m.path]
 		if len(only) == 0 || slices.Contains(only, m.id) {

@@ -16,9 +16,31 @@ type Report struct {
 	Mappings []MappingResult `json:"mappings"`
 	// Matrix says how each mapping answers each canonical event type.
 	Matrix Matrix `json:"matrix"`
+	// Skipped lists, per marketplace, the case files found for a
+	// marketplace that was not tested or whose mapping does not load: their
+	// cases did not run and count neither as passed nor as failed.
+	Skipped []SkippedCases `json:"skipped"`
+	// Notes say what a person should know about the run: the copy of the
+	// mappings tested, cases not run, checks not run.
+	Notes []string `json:"notes"`
 	// Passed and Failed count case results and check results.
 	Passed int `json:"passed"`
 	Failed int `json:"failed"`
+	// partial is set when Options.Run cut the cases down: guard coverage
+	// was not measured.
+	partial bool
+}
+
+// SkippedCases is the cases of one marketplace that did not run.
+type SkippedCases struct {
+	Marketplace string `json:"marketplace"`
+	// Reason says why: no mapping for the marketplace among those tested,
+	// or its mapping does not load.
+	Reason string `json:"reason"`
+	// Files are the case files, as shown, sorted.
+	Files []string `json:"files"`
+	// Cases counts the cases of those files (a broken file counts as one).
+	Cases int `json:"cases"`
 }
 
 // FileResult is the results of the cases of one case file, in file order.
@@ -144,6 +166,15 @@ const (
 	AnswerMissing     = "missing"
 	AnswerBroken      = "broken"
 )
+
+// caseCount is how many case results the report holds.
+func (r *Report) caseCount() int {
+	n := 0
+	for _, f := range r.Files {
+		n += len(f.Cases)
+	}
+	return n
+}
 
 // OK reports whether every case and every check passed.
 func (r *Report) OK() bool { return r.Failed == 0 }

@@ -12,7 +12,8 @@ import (
 // WriteText writes the report for a person: per case file an ok or FAIL
 // line per case (a failure with the case's position, the mapping rule
 // involved and a diff of expected and actual), per mapping its checks, the
-// coverage matrix, guard coverage, and the closing line "N passed, N
+// coverage matrix, guard coverage, the notes (cases and checks that did not
+// run, the copy of the mappings tested), and the closing line "N passed, N
 // failed". It returns the first write error.
 func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
@@ -24,6 +25,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	r.writeMatrix(bw)
 	r.writeGuards(bw)
+	for _, n := range r.Notes {
+		fmt.Fprintf(bw, "note: %s\n", n)
+	}
 	fmt.Fprintf(bw, "%d passed, %d failed\n", r.Passed, r.Failed)
 	return bw.Flush()
 }
@@ -86,7 +90,7 @@ func (r *Report) writeMatrix(w io.Writer) {
 }
 
 func (r *Report) writeGuards(w io.Writer) {
-	if len(r.Mappings) == 0 {
+	if len(r.Mappings) == 0 || r.partial {
 		return
 	}
 	fmt.Fprintln(w, "guard coverage (times found true / false by cases)")

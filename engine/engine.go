@@ -118,7 +118,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 	for _, sf := range files {
 		f, fds := mapping.Parse(sf.path, sf.src, schema)
 		if f.Mapping == nil {
-			ds = append(ds, capped(fds, sf.path)...)
+			ds = append(ds, capped(append(fds, salvageFindings(sf, schema, fds)...), sf.path)...)
 			continue
 		}
 		mk, mds := compileMarket(f)
@@ -149,7 +149,7 @@ func capped(ds diag.List, file string) diag.List {
 	}
 	last := ds[MaxFindings-1]
 	return append(ds[:MaxFindings:MaxFindings], diag.Diagnostic{Pos: last.Pos, Severity: severity, Code: last.Code,
-		Message: fmt.Sprintf("%d more findings in %s not shown; fix these first", len(hidden), file)})
+		Message: fmt.Sprintf("%d more findings in %s not shown (at most %d are shown per file); fix these first", len(hidden), file, MaxFindings)})
 }
 
 func (e *Engine) add(mk *market, f *mapping.File) diag.List {

@@ -23,13 +23,20 @@ type Explanation struct {
 	Error       *Error       `json:"error,omitempty"`
 }
 
-// GuardTrace is one guard as evaluated.
+// GuardTrace is one guard (or a call's when condition) as evaluated. A
+// guard whose own when condition is false is skipped: Skipped is true,
+// Value is nil and When holds the condition.
 type GuardTrace struct {
 	Code   string `json:"code"`
 	Expr   string `json:"expr"`
 	Value  *bool  `json:"value,omitempty"`
 	Source string `json:"source"`
 	Error  string `json:"error,omitempty"`
+	// When is the guard's when condition, when it has one.
+	When *GuardTrace `json:"when,omitempty"`
+	// Skipped is true when the guard's when condition is false (or could
+	// not be evaluated: When.Error says why), so the guard was not checked.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // CallTrace is one call of the rule: whether it was made and from what.
@@ -100,7 +107,24 @@ func (t *tracer) guard(g *guard, ok bool, err error) {
 	if t == nil {
 		return
 	}
-	t.ex.Guards = append(t.ex.Guards, condTrace(g.code, g.prog, ok, err))
+	gt := condTrace(g.code, g.prog, ok, err)
+	if g.when != nil {
+		w := condTrace("when", g.when, true, nil)
+		gt.When = &w
+	}
+	t.ex.Guards = append(t.ex.Guards, gt)
+}
+
+// guardWhen records a guard skipped because its when condition is false,
+// or could not be evaluated (err).
+func (t *tracer) guardWhen(g *guard, ok bool, err error) {
+	if t == nil {
+		return
+	}
+	gt := GuardTrace{Code: g.code, Expr: strings.TrimSpace(g.prog.Source().Text), Source: g.prog.Source().Pos.String(), Skipped: true}
+	w := condTrace("when", g.when, ok, err)
+	gt.When = &w
+	t.ex.Guards = append(t.ex.Guards, gt)
 }
 
 func condTrace(code string, p *lang.Program, ok bool, err error) GuardTrace {

@@ -78,7 +78,7 @@ func checkOutcome(t *testing.T, raw []byte, res *engine.Result, err error) {
 // FuzzLoad feeds arbitrary mapping files to the loader: it must never
 // panic, and every finding must carry a code and a position in the file.
 func FuzzLoad(f *testing.F) {
-	for _, glob := range []string{"../mappings/*.yaml", "testdata/acme/*.yaml"} {
+	for _, glob := range []string{"../mappings/*.yaml", "testdata/acme/*.yaml", "testdata/lint/*/*.yaml", "testdata/lint/*/*/*.yaml"} {
 		files, _ := filepath.Glob(glob)
 		for _, p := range files {
 			if src, err := os.ReadFile(p); err == nil {

@@ -219,7 +219,7 @@ func (r *renderer) eachItem(t *tmpl, items []*event.Item) error {
 func (r *renderer) eachValue(t *tmpl, v any) error {
 	list, ok := v.([]any)
 	if !ok && v != nil {
-		return r.fail(t.prog, CodeBadOutput, fmt.Sprintf("$each must give a list, got %T", v), nil)
+		return r.fail(t.prog, CodeBadOutput, "$each must give a list, got "+lang.TypeWords(fmt.Sprintf("%T", v)), nil)
 	}
 	m := r.env.(map[string]any)
 	saved, had := m[t.str]
@@ -300,7 +300,7 @@ func (r *renderer) text(p *lang.Program, val lang.Value) (string, error) {
 	case nil:
 		return "", r.fail(p, CodeBadOutput, "the expression gave no value (nil) where text is needed", nil)
 	}
-	return "", r.fail(p, CodeBadOutput, fmt.Sprintf("the expression gave a %T where text is needed", val.Interface()), nil)
+	return "", r.fail(p, CodeBadOutput, "the expression gave "+lang.TypeWords(fmt.Sprintf("%T", val.Interface()))+" where text is needed", nil)
 }
 
 // run evaluates a program and converts its failure into an *Error that

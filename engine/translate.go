@@ -402,9 +402,11 @@ func (mk *market) checkGuards(r *renderer, guards []*guard) error {
 		if g.when != nil {
 			applies, err := r.runBool(g.when)
 			if err != nil {
+				r.trace.guardWhen(g, false, err)
 				return err
 			}
 			if !applies {
+				r.trace.guardWhen(g, false, nil)
 				continue
 			}
 		}

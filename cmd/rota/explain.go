@@ -112,8 +112,28 @@ func writeGuards(w io.Writer, guards []engine.GuardTrace) {
 	}
 	fmt.Fprintln(w, "guards:")
 	for _, g := range guards {
+		if g.Skipped {
+			fmt.Fprintf(w, "  %s\n", skippedLine(g))
+			continue
+		}
 		fmt.Fprintf(w, "  %s\n", condLine(g, g.Code))
+		if g.When != nil {
+			fmt.Fprintf(w, "      %s\n", condLine(*g.When, "when"))
+		}
 	}
+}
+
+// skippedLine renders a guard its when condition skipped.
+func skippedLine(g engine.GuardTrace) string {
+	why := "its when is false"
+	if g.When != nil && g.When.Error != "" {
+		why = "its when could not be evaluated: " + oneLine(g.When.Error)
+	}
+	line := fmt.Sprintf("- %s  %s  (%s)  skipped: %s", g.Code, oneLine(g.Expr), g.Source, why)
+	if g.When != nil {
+		line += fmt.Sprintf("\n      when  %s  (%s)", oneLine(g.When.Expr), g.When.Source)
+	}
+	return line
 }
 
 // condLine renders a guard or condition: mark, name, expression, position

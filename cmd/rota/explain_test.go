@@ -201,3 +201,36 @@ func TestExplainSkippedCallAndOmittedField(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainSkippedGuard: a guard whose when condition is false is listed
+// as skipped, with its condition; the guard after it shows its own value.
+func TestExplainSkippedGuard(t *testing.T) {
+	const mappings = "../../conformance/testdata/guardwhen/mappings"
+	event := strings.Replace(readFile(t, "../../conformance/testdata/events/shipped.json"), `"carrier": "Correios"`, `"carrier": "Jadlog"`, 1)
+	o := rota(t, event, "explain", "--mappings", mappings, "-")
+	o.wantCode(t, exitOK)
+	for _, want := range []string{
+		"  - tracking_required  shipment.trackingCode matches \"^BR\"  (" + mappings + "/shop.yaml:43:18)  skipped: its when is false\n",
+		"      when  shipment.carrier == \"Correios\"  (" + mappings + "/shop.yaml:42:15)\n",
+		"  ✓ items_required  has(items) && len(items) > 0  (" + mappings + "/shop.yaml:46:18)  = true\n",
+	} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, o.stdout)
+		}
+	}
+	j := rota(t, event, "explain", "--format", "json", "--mappings", mappings, "-")
+	var ex struct {
+		Guards []struct {
+			Code    string          `json:"code"`
+			Skipped bool            `json:"skipped"`
+			Value   *bool           `json:"value"`
+			When    json.RawMessage `json:"when"`
+		} `json:"guards"`
+	}
+	if err := json.Unmarshal([]byte(j.stdout), &ex); err != nil {
+		t.Fatalf("%v:\n%s", err, j.stdout)
+	}
+	if len(ex.Guards) != 2 || !ex.Guards[0].Skipped || ex.Guards[0].Value != nil || ex.Guards[0].When == nil || ex.Guards[1].Skipped || ex.Guards[1].Value == nil {
+		t.Errorf("guards %+v, want tracking_required skipped (with its when) and items_required evaluated", ex.Guards)
+	}
+}

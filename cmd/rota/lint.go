@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/diag"
@@ -22,6 +24,12 @@ func newLintCmd() *cobra.Command {
 		Long: `Lint checks mapping files and folders (default: the bundled mappings) and
 prints every finding, sorted, as file:line:col: severity: code: message.
 A summary line goes to stderr.
+
+Lint reports every independent problem in one run: the schema's findings
+and, in the parts the schema accepts, the expression, status, path and
+other findings; at most 100 per file (a last finding says how many more).
+A PATH that is not a mapping file (*.yaml, *.yml), or a folder without one
+at its top, is a usage error.
 
 Exit codes: 0 clean (warnings allowed); 1 errors found; 2 usage or
 unreadable input.`,
@@ -56,6 +64,9 @@ func runLint(cmd *cobra.Command, f *lintFlags, paths []string) error {
 	if f.format != "text" && f.format != "json" {
 		return usageErrorf(stderr, "--format %q: want text or json", f.format)
 	}
+	if err := checkLintPaths(paths); err != nil {
+		return usageErrorf(stderr, "%v", err)
+	}
 	var ds diag.List
 	if len(paths) == 0 {
 		ds = engine.LintFS(mappings.FS, "mappings")
@@ -74,6 +85,35 @@ func runLint(cmd *cobra.Command, f *lintFlags, paths []string) error {
 	}
 	fmt.Fprintf(stderr, "%s, %s\n", plural(rep.Errors, "error"), plural(rep.Warnings, "warning"))
 	return exitWith(lintExitCode(ds))
+}
+
+// checkLintPaths refuses a path lint would check nothing in: a file that
+// is not a mapping file, or a folder without one at its top. Paths that
+// cannot be read are left to lint, which reports them as findings.
+func checkLintPaths(paths []string) error {
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			continue
+		case !st.IsDir() && !engine.IsMappingFile(filepath.Base(p)):
+			return fmt.Errorf("%s is not a mapping file: rota lint takes mapping files (*.yaml, *.yml) or folders that hold them", p)
+		case st.IsDir() && !holdsMappingFile(p):
+			return fmt.Errorf("no mapping files (*.yaml, *.yml) in %s: rota lint takes mapping files or folders that hold them (not in subfolders)", p)
+		}
+	}
+	return nil
+}
+
+// holdsMappingFile reports whether dir holds a mapping file at its top.
+func holdsMappingFile(dir string) bool {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() && engine.IsMappingFile(e.Name()) {
+			return true
+		}
+	}
+	return false
 }
 
 func newLintReport(ds diag.List) lintReport {

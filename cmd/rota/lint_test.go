@@ -155,3 +155,54 @@ func TestLintWarningsOnlyExit0(t *testing.T) {
 		t.Errorf("stderr %q", o.stderr)
 	}
 }
+
+// TestLintReportsEveryProblemAtOnce is the acceptance test: a mapping broken
+// four independent ways, one of them a schema finding, gives all four
+// findings in one run, sorted by position, with exit 1; the unknown key
+// says which key was meant, and the guard names its type in words.
+func TestLintReportsEveryProblemAtOnce(t *testing.T) {
+	const file = "testdata/lint/fourways/skyhub.yaml"
+	want := []struct{ code, pos, says string }{
+		{"unknown_key", posOf(t, file, file, "leadTo: order_invoiced", "leadTo"), `(did you mean "leadsTo"?)`},
+		{"unknown_field", posOf(t, file, file, "key: ${ invoice.kee }", "invoice.kee"), "(did you mean 'invoice.key'?)"},
+		{"guard_not_bool", posOf(t, file, file, "    require: items", "items"), "gives a list of items"},
+		{"unknown_status", posOf(t, file, file, "leadsTo: order_cancelled", "order_cancelled"), `(did you mean "order_canceled"?)`},
+	}
+	o := rota(t, "", "lint", file)
+	o.wantCode(t, exitRefused)
+	lines := strings.Split(strings.TrimSuffix(o.stdout, "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d findings, want %d:\n%s", len(lines), len(want), o.stdout)
+	}
+	for i, w := range want {
+		prefix := w.pos + ": error: " + w.code + ": "
+		if i >= len(lines) || !strings.HasPrefix(lines[i], prefix) || !strings.Contains(lines[i], w.says) {
+			t.Errorf("finding %d: want %q ... %q in\n%s", i+1, prefix, w.says, o.stdout)
+		}
+	}
+	if strings.Contains(o.stdout, "event.Item") {
+		t.Errorf("a finding names a Go type:\n%s", o.stdout)
+	}
+}
+
+// TestLintRefusesPathsWithoutMappings: a path lint would check nothing in
+// is a usage error that says what lint expected, not a clean run.
+func TestLintRefusesPathsWithoutMappings(t *testing.T) {
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"the current folder", ".", "no mapping files (*.yaml, *.yml) in ."},
+		{"an empty folder", empty, "no mapping files (*.yaml, *.yml) in " + empty},
+		{"a folder of events", "../../examples/events/skyhub", "no mapping files (*.yaml, *.yml) in ../../examples/events/skyhub"},
+		{"an event file", "../../examples/events/skyhub/shipped.json", "shipped.json is not a mapping file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := rota(t, "", "lint", tc.path)
+			o.wantCode(t, exitUsage)
+			if !strings.Contains(o.stderr, tc.want) || o.stdout != "" {
+				t.Errorf("stderr %q, stdout %q; want only %q", o.stderr, o.stdout, tc.want)
+			}
+		})
+	}
+}

@@ -29,8 +29,8 @@ func TestTestPasses(t *testing.T) {
 	}
 }
 
-// TestTestFails: mappings that lack the cases' marketplaces fail them, with
-// exit 1; --format json reports the counts.
+// TestTestFails: a mapping without cases fails the checks that need them
+// (coverage, guards), with exit 1; --format json reports the counts.
 func TestTestFails(t *testing.T) {
 	o := rota(t, "", testArgs("--format", "json", "--mappings", "testdata/mappings/shop")...)
 	o.wantCode(t, exitRefused)
@@ -61,5 +61,38 @@ func TestTestRefusesWhatIsNotAMapping(t *testing.T) {
 		if !strings.Contains(o.stderr, tc.want) || o.stdout != "" {
 			t.Errorf("%s: stderr %q, stdout %q; want only %q", tc.name, o.stderr, o.stdout, tc.want)
 		}
+	}
+}
+
+// TestTestListsCasesNotRun: cases of marketplaces not tested do not run
+// and are listed once per marketplace, not failed one by one.
+func TestTestListsCasesNotRun(t *testing.T) {
+	o := rota(t, "", testArgs("--mappings", "testdata/mappings/shop")...)
+	for _, id := range []string{"dafiti", "fastshop", "napse", "skyhub"} {
+		re := regexp.MustCompile(`(?m)^note: \d+ cases \(\d+ files\) of ` + id + ` not run: no mapping for ` + id + ` among those tested$`)
+		if n := len(re.FindAllString(o.stdout, -1)); n != 1 {
+			t.Errorf("%d notes for %s, want 1:\n%s", n, id, o.stdout)
+		}
+	}
+	if strings.Contains(o.stdout, "FAIL  ") && strings.Contains(o.stdout, "no mapping for marketplace") {
+		t.Errorf("cases fail for want of a mapping:\n%s", o.stdout)
+	}
+}
+
+// TestTestRunFlag: --run selects cases by name; a bad expression is a usage
+// error.
+func TestTestRunFlag(t *testing.T) {
+	o := rota(t, "", testArgs("--run", "^invoice reproduces", "../../mappings/skyhub.yaml")...)
+	o.wantCode(t, exitOK)
+	if n := strings.Count(o.stdout, "  ok    "); n != 2 || !strings.Contains(o.stdout, "  ok    invoice reproduces the seed body\n") || !strings.Contains(o.stdout, "  ok    lint\n") {
+		t.Errorf("%d results, want the one case matching and the lint check:\n%s", n, o.stdout)
+	}
+	if !strings.HasSuffix(o.stdout, "\n2 passed, 0 failed\n") {
+		t.Errorf("closing line, want 2 passed (the case and lint):\n%s", o.stdout)
+	}
+	bad := rota(t, "", testArgs("--run", "(", "../../mappings/skyhub.yaml")...)
+	bad.wantCode(t, exitUsage)
+	if !strings.Contains(bad.stderr, `--run "(":`) {
+		t.Errorf("stderr %q", bad.stderr)
 	}
 }

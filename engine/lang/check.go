@@ -104,7 +104,7 @@ func step(t reflect.Type, at, seg string) (reflect.Type, string) {
 		}
 		return t.Elem(), ""
 	}
-	return nil, fmt.Sprintf("%s is a %s and has no field %s", at, t.Kind(), seg)
+	return nil, fmt.Sprintf("%s is %s and has no field %s", at, withArticle(typeWords(t.String())), seg)
 }
 
 func join(at, seg string) string {

@@ -359,9 +359,15 @@ func exprDiag(src Source, err error, code diag.Code, o Options) diag.Diagnostic 
 	}
 	if o.Bool && strings.HasPrefix(msg, "expected bool") {
 		code = diag.GuardNotBool
-		msg = "a guard or condition must be true or false, but this expression gives " + strings.TrimPrefix(msg, "expected bool, but got ")
+		got := TypeWords(strings.TrimPrefix(msg, "expected bool, but got "))
+		msg = "a guard or condition must be true or false, but this expression gives " + withArticle(got)
+		if strings.HasPrefix(got, "list of ") {
+			msg += "; to require entries, test len(...) > 0"
+		}
+	} else if code != diag.ExprSyntax {
+		msg = TypeWords(msg)
 	}
-	return src.diag(pos, code, msg)
+	return src.diag(pos, code, strings.TrimSpace(msg))
 }
 
 // presencePatcher rewrites has(x.y) into a presence test of x.y in the event

@@ -257,8 +257,14 @@ func (f *File) validate(schema *jsonschema.Schema, value any) diag.List {
 		return nil
 	}
 	var ds diag.List
+	seen := map[string]bool{}
 	for _, l := range schemaerr.Leaves(err) {
-		ds = append(ds, f.leafDiag(l))
+		d := f.leafDiag(l, schema)
+		// A value repeated by aliases is reported once, at the anchor.
+		if key := d.Pos.String() + " " + string(d.Code); !seen[key] {
+			seen[key] = true
+			ds = append(ds, d)
+		}
 	}
 	if len(ds) == 0 {
 		ds = append(ds, f.Diag(diag.Pos{File: f.Path, Line: 1, Col: 1}, diag.SchemaViolation, "%v", err))
@@ -266,7 +272,7 @@ func (f *File) validate(schema *jsonschema.Schema, value any) diag.List {
 	return ds
 }
 
-func (f *File) leafDiag(l schemaerr.Leaf) diag.Diagnostic {
+func (f *File) leafDiag(l schemaerr.Leaf, schema *jsonschema.Schema) diag.Diagnostic {
 	where := pointerWords(l.Pointer)
 	switch l.Keyword {
 	case "additionalProperties":
@@ -276,7 +282,9 @@ func (f *File) leafDiag(l schemaerr.Leaf) diag.Diagnostic {
 			// names ending in a backslash): point at the enclosing object.
 			return f.Diag(f.PosOf(parent(l.Pointer)), diag.UnknownKey, "%s has a key the mapping format does not define (%s); check its spelling against docs/mapping-format.md", pointerWords(parent(l.Pointer)), l.Message)
 		}
-		return f.Diag(pos, diag.UnknownKey, "unknown key %q in %s; check its spelling against docs/mapping-format.md", l.Property, pointerWords(parent(l.Pointer)))
+		return f.Diag(pos, diag.UnknownKey, "unknown key %q in %s%s; check its spelling against docs/mapping-format.md", l.Property, pointerWords(parent(l.Pointer)), didYouMean(schema, l.KeywordLocation, l.Property))
+	case "enum":
+		return f.enumDiag(l)
 	case "required":
 		return f.Diag(f.PosOf(parent(l.Pointer)), diag.SchemaViolation, "%s needs the key %q", pointerWords(parent(l.Pointer)), l.Property)
 	case "false":
@@ -286,7 +294,11 @@ func (f *File) leafDiag(l schemaerr.Leaf) diag.Diagnostic {
 		}
 		return f.Diag(pos, diag.SchemaViolation, "%s is not allowed here (%s)", where, l.Message)
 	}
-	return f.Diag(f.PosOf(l.Pointer), diag.SchemaViolation, "%s: %s", where, l.Message)
+	msg := l.Message
+	if l.Keyword == "type" {
+		msg = jsonTypeWords(msg)
+	}
+	return f.Diag(f.PosOf(l.Pointer), diag.SchemaViolation, "%s: %s", where, msg)
 }
 
 func parent(ptr string) string {

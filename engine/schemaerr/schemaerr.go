@@ -24,6 +24,9 @@ type Leaf struct {
 	Message string
 	// Property is the property a required or additionalProperties failure names.
 	Property string
+	// KeywordLocation is the absolute location of the failing keyword in
+	// the schema (https://…/mapping.schema.json#/$defs/call/additionalProperties).
+	KeywordLocation string
 }
 
 // Leaves returns the leaf failures of err, one per offending property, sorted
@@ -60,11 +63,11 @@ func collect(ve *jsonschema.ValidationError, out *[]Leaf) {
 	names := quotedNames(ve.Message)
 	if (kw == "required" || kw == "additionalProperties") && len(names) > 0 {
 		for _, n := range names {
-			*out = append(*out, Leaf{Pointer: at + "/" + escape(n), Keyword: kw, Message: ve.Message, Property: n})
+			*out = append(*out, Leaf{Pointer: at + "/" + escape(n), Keyword: kw, Message: ve.Message, Property: n, KeywordLocation: ve.AbsoluteKeywordLocation})
 		}
 		return
 	}
-	*out = append(*out, Leaf{Pointer: at, Keyword: kw, Message: ve.Message})
+	*out = append(*out, Leaf{Pointer: at, Keyword: kw, Message: ve.Message, KeywordLocation: ve.AbsoluteKeywordLocation})
 }
 
 // unescapePointer undoes the percent-encoding jsonschema applies to
@@ -127,12 +130,18 @@ func readQuoted(s string) (string, string, bool) {
 func dedupe(in []Leaf) []Leaf {
 	out := in[:0]
 	for i, l := range in {
-		if i > 0 && l == in[i-1] {
+		if i > 0 && sameFinding(l, in[i-1]) {
 			continue
 		}
 		out = append(out, l)
 	}
 	return out
+}
+
+// sameFinding reports whether two leaves say the same of the same value,
+// whichever part of the schema found it.
+func sameFinding(a, b Leaf) bool {
+	return a.Pointer == b.Pointer && a.Keyword == b.Keyword && a.Message == b.Message && a.Property == b.Property
 }
 
 // escape encodes a property name as a JSON pointer token (RFC 6901).
