@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -68,9 +69,10 @@ type Call struct {
 	// MarketplaceStatus is the marketplace status a successful call leads to.
 	MarketplaceStatus string `json:"marketplaceStatus,omitempty"`
 
-	plan    *callPlan
-	market  *market
-	confirm *Confirmation
+	plan     *callPlan
+	market   *market
+	confirm  *Confirmation
+	readBack *ReadBack
 }
 
 // Translate turns one canonical event (JSON) into the calls its marketplace
@@ -527,6 +529,11 @@ func (mk *market) buildCalls(r *renderer, ru *rule, base string, calls []Call) (
 		call, err := mk.buildCall(r, cp, base, r.trace == nil)
 		if err != nil {
 			return nil, err
+		}
+		if rb := cmp.Or(cp.readBack, mk.readBack); rb != nil {
+			if call.readBack, err = mk.buildReadBack(r, rb, base); err != nil {
+				return nil, err
+			}
 		}
 		calls = append(calls, call)
 	}

@@ -2,8 +2,11 @@ package deliver_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
 	"github.com/rotahq/rota/mappings"
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
 
@@ -197,5 +201,114 @@ func TestRetriesThroughFaults(t *testing.T) {
 	}
 	if n := len(x.sim.Requests("skyhub")); n != 5 {
 		t.Errorf("the simulator saw %d requests, want 5 (3 + 2)", n)
+	}
+}
+
+// simOrders is the simulator's admin view of one marketplace's orders.
+func (x *e2e) simOrders(marketplace string) string {
+	x.t.Helper()
+	resp, err := http.Get(x.url + "/_sim/orders/" + marketplace)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A lost answer (the simulator applies the call, then drops the
+// connection) is never reported refused or failed, and the change is not
+// applied twice: the read-back or the marketplace's answer to the repeat
+// establishes that it was delivered.
+func TestLostAnswerEstablished(t *testing.T) {
+	cases := []struct {
+		name, marketplace, file string
+		edits                   []any
+		path                    string // the call whose answer is lost
+		confirmedBy             string
+		attempts, readBacks     int
+		once                    string // gjson path in the simulator's orders view: a count that must be 1
+	}{
+		{name: "skyhub read-back", marketplace: "skyhub", file: "skyhub/invoiced.json", path: "/orders/",
+			confirmedBy: deliver.ConfirmedByReadBack, attempts: 1, readBacks: 1, once: "orders.0.history.#"},
+		{name: "napse 1021 on the repeat", marketplace: "napse", file: "napse/handling.json", path: "/order/change-status",
+			confirmedBy: deliver.ConfirmedByAlreadyApplied, attempts: 2, once: "orders.0.pending.#"},
+		{name: "dafiti items already shipped", marketplace: "dafiti", file: "dafiti/shipped.json", path: "/v2/orders/statuses/set-to-shipped",
+			edits:       []any{"order.marketplaceStatus", "ready_to_ship"},
+			confirmedBy: deliver.ConfirmedByAlreadyApplied, attempts: 2, once: "orderItems.0.history.#(to==\"shipped\")#|#"},
+		{name: "fastshop invoice read back", marketplace: "fastshop", file: "fastshop/invoiced.json", path: "/pvt/orders/",
+			confirmedBy: deliver.ConfirmedByReadBack, attempts: 1, readBacks: 1, once: "orders.0.invoices.*.accepted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newE2E(t)
+			if tc.marketplace == "dafiti" {
+				x.setStatus(t, "dafiti", "123456", "ready_to_ship")
+				x.setStatus(t, "dafiti", "654321", "ready_to_ship")
+			}
+			if err := x.sim.AddFault(sim.Fault{Marketplace: tc.marketplace, Method: "POST", Path: tc.path, DropAfter: true, Times: 1}); err != nil {
+				t.Fatal(err)
+			}
+			s := x.sender(tc.marketplace, simSecrets())
+			s.Confirm = false
+			rep := x.send(s, tc.file, tc.edits...)
+			wantOutcome(t, "lost answer", rep, deliver.Delivered, tc.attempts)
+			c := rep.Calls[len(rep.Calls)-1]
+			if c.ConfirmedBy != tc.confirmedBy || c.ReadBacks != tc.readBacks {
+				t.Errorf("call %+v: got confirmedBy %q after %d read-backs, want %q after %d", c, c.ConfirmedBy, c.ReadBacks, tc.confirmedBy, tc.readBacks)
+			}
+			view := x.simOrders(tc.marketplace)
+			if got := gjson.Get(view, tc.once).String(); got != "1" {
+				t.Errorf("simulator %s = %s, want 1 (the change applied once): %s", tc.once, got, view)
+			}
+		})
+	}
+}
+
+// setStatus puts an order (a Dafiti order item) at status in the simulator.
+func (x *e2e) setStatus(t *testing.T, marketplace, id, status string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, x.url+"/_sim/orders/"+marketplace+"/"+id, strings.NewReader(`{"status":"`+status+`"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("setting %s %s to %s: HTTP %d", marketplace, id, status, resp.StatusCode)
+	}
+}
+
+// A lost answer that neither a read-back nor a repeat can settle is
+// reported unknown, and the call is not sent again.
+func TestLostAnswerUnknown(t *testing.T) {
+	x := newE2E(t)
+	// The read-back is lost too: every GET of the order is dropped.
+	for _, f := range []sim.Fault{
+		{Marketplace: "fastshop", Method: "POST", Path: "/pvt/orders/", DropAfter: true, Times: 1},
+		{Marketplace: "fastshop", Method: "GET", Path: "/pvt/orders/", Drop: true},
+	} {
+		if err := x.sim.AddFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := x.sender("fastshop", simSecrets())
+	s.Retry.MaxAttempts = 3
+	rep := x.send(s, "fastshop/invoiced.json")
+	wantOutcome(t, "lost answer, lost read-backs", rep, deliver.Unknown, 1)
+	if c := rep.Calls[0]; c.Outcome != deliver.CallUnknown || c.ReadBacks != 2 || !strings.Contains(c.Message, "may or may not have been applied") {
+		t.Errorf("call %+v: want unknown after 2 read-backs", c)
+	}
+	posts := 0
+	for _, r := range x.sim.Requests("fastshop") {
+		if r.Method == "POST" {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("the invoice was posted %d times, want 1", posts)
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rotahq/rota/engine"
@@ -28,6 +30,19 @@ type answer struct {
 	retryable  bool
 	canceled   bool
 	retryAfter time.Duration
+	// written is set once the request's headers were written to the
+	// connection: from then on the marketplace may have acted on it.
+	written bool
+}
+
+// inDoubt reports whether the attempt may have been applied although no
+// usable answer says so: the request was written and no answer came, or a
+// gateway answered 502 or 504 (it lost the marketplace's answer).
+func (a *answer) inDoubt() bool {
+	if a.status == http.StatusBadGateway || a.status == http.StatusGatewayTimeout {
+		return true
+	}
+	return a.written && a.status == 0 && (a.code == ErrNetwork || a.code == ErrTimeout || a.canceled)
 }
 
 // try sends call once, after its rate limiter; when the answer rejects the
@@ -66,16 +81,24 @@ func (s *Sender) exchange(ctx context.Context, call *engine.Call, auth authorize
 		}
 		return ans
 	}
+	var written atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteHeaders: func() { written.Store(true) },
+	}))
 	resp, err := s.client().Do(req)
 	if err != nil {
-		return transportFailure(ctx, req, err)
+		ans := transportFailure(ctx, req, err)
+		ans.written = written.Load()
+		return ans
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return transportFailure(ctx, req, err)
+		ans := transportFailure(ctx, req, err)
+		ans.written = true
+		return ans
 	}
-	ans := answer{req: req, status: resp.StatusCode, header: resp.Header, body: body}
+	ans := answer{req: req, status: resp.StatusCode, header: resp.Header, body: body, written: true}
 	ans.verdict, err = call.Judge(resp.StatusCode, resp.Header, body)
 	if err != nil {
 		ans.err, ans.code, ans.msg = err, ErrRuleFailed, err.Error()

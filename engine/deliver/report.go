@@ -28,6 +28,22 @@ const (
 	Canceled = "canceled"
 	// Ignored: the translation needs no call (engine.OutcomeIgnore).
 	Ignored = "ignored"
+	// Unknown: a call may or may not have been applied: its answer was
+	// lost and neither the mapping's read-back nor its alreadyApplied rule
+	// could establish what happened. It was not sent blindly again; the
+	// calls after it were not sent.
+	Unknown = "unknown"
+)
+
+// How a call's success was established (CallReport.ConfirmedBy), when its
+// own answer did not say it.
+const (
+	// ConfirmedByAlreadyApplied: the marketplace refused the call as a
+	// repeat of a change it had already made (response.alreadyApplied).
+	ConfirmedByAlreadyApplied = "alreadyApplied"
+	// ConfirmedByReadBack: after an attempt whose answer was lost, the
+	// mapping's read-back showed the change applied.
+	ConfirmedByReadBack = "readBack"
 )
 
 // Outcomes of one call (CallReport.Outcome).
@@ -38,6 +54,7 @@ const (
 	CallCanceled = "canceled" // the context ended while it was being sent or retried
 	CallNotSent  = "not_sent" // an earlier call did not succeed, so it was not sent
 	CallSkipped  = "skipped"  // the event was delivered already (Duplicate)
+	CallUnknown  = "unknown"  // it may or may not have been applied: the answer was lost
 )
 
 // Stable error codes of CallReport.Error: why a call stopped when the
@@ -61,6 +78,9 @@ const (
 	ErrCanceled = "canceled"
 	// ErrNotConfirmed: the confirmation query never saw the change applied.
 	ErrNotConfirmed = "not_confirmed"
+	// ErrReadBackFailed: the mapping's read-back query did not answer with
+	// a success, so it could not tell whether the call was applied.
+	ErrReadBackFailed = "read_back_failed"
 )
 
 // Report is what a delivery did. It holds no secret value.
@@ -68,7 +88,7 @@ type Report struct {
 	EventID     string `json:"eventId"`
 	Marketplace string `json:"marketplace"`
 	// Outcome is one of Delivered, Refused, Failed, Unconfirmed, Duplicate,
-	// Canceled, Ignored.
+	// Canceled, Ignored, Unknown.
 	Outcome string `json:"outcome"`
 	// Reason says, for people, why the outcome is not Delivered.
 	Reason string `json:"reason,omitempty"`
@@ -92,7 +112,7 @@ type CallReport struct {
 	MarketplaceCode string `json:"marketplaceCode,omitempty"`
 	Message         string `json:"message,omitempty"`
 	// Outcome is one of CallSuccess, CallRefused, CallFailed, CallCanceled,
-	// CallNotSent, CallSkipped.
+	// CallNotSent, CallSkipped, CallUnknown.
 	Outcome string `json:"outcome"`
 	// Error is a stable code (Err*) when the answer alone does not explain
 	// the outcome.
@@ -104,6 +124,11 @@ type CallReport struct {
 	Confirmed *bool `json:"confirmed,omitempty"`
 	// ConfirmAttempts is how many status queries were sent.
 	ConfirmAttempts int `json:"confirmAttempts,omitempty"`
+	// ConfirmedBy says how a success was established when the call's own
+	// answer did not say it: ConfirmedByAlreadyApplied or ConfirmedByReadBack.
+	ConfirmedBy string `json:"confirmedBy,omitempty"`
+	// ReadBacks is how many read-back queries were sent.
+	ReadBacks int `json:"readBacks,omitempty"`
 }
 
 // Succeeded returns the names of the calls the marketplace accepted, in order.
@@ -135,6 +160,9 @@ func summarize(rep *Report) {
 		case c.Outcome == CallRefused:
 			rep.Outcome = Refused
 			rep.Reason = fmt.Sprintf("%s refused call %s (HTTP %d, code %s): %s", rep.Marketplace, c.Name, c.Status, c.MarketplaceCode, c.Message)
+		case c.Outcome == CallUnknown:
+			rep.Outcome = Unknown
+			rep.Reason = fmt.Sprintf("the outcome of call %s is unknown: %s", c.Name, c.Message)
 		case c.Outcome == CallFailed:
 			rep.Outcome = Failed
 			rep.Reason = fmt.Sprintf("call %s failed (%s) after %s: %s", c.Name, c.Error, plural(c.Attempts, "attempt"), c.Message)
