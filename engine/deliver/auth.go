@@ -46,6 +46,8 @@ type authorizer interface {
 type authError struct {
 	retryable bool
 	msg       string
+	// retryAfter is the token service's Retry-After header, if any.
+	retryAfter string
 }
 
 func (e *authError) Error() string { return e.msg }
@@ -290,7 +292,7 @@ func oauthError(tokenURL string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		st := re.Response.StatusCode
-		return &authError{retryable: retryableStatus(st),
+		return &authError{retryable: retryableStatus(st), retryAfter: re.Response.Header.Get("Retry-After"),
 			msg: fmt.Sprintf("the token service %s answered %d: %s", tokenURL, st, snippet(re.Body))}
 	}
 	return &authError{retryable: true, msg: fmt.Sprintf("cannot get a token from %s: %s", tokenURL, transportMessage(err))}
@@ -384,7 +386,7 @@ func (t *tokenAuth) fetch(ctx context.Context) (string, error) {
 		return "", &authError{retryable: true, msg: fmt.Sprintf("cannot read the answer of the token service %s: %s", t.url, transportMessage(err))}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", &authError{retryable: retryableStatus(resp.StatusCode),
+		return "", &authError{retryable: retryableStatus(resp.StatusCode), retryAfter: resp.Header.Get("Retry-After"),
 			msg: fmt.Sprintf("the token service %s answered %d: %s", t.url, resp.StatusCode, snippet(raw))}
 	}
 	tok := gjson.GetBytes(raw, t.field).String()

@@ -78,6 +78,7 @@ func (s *Sender) exchange(ctx context.Context, call *engine.Call, auth authorize
 		var ae *authError
 		if errors.As(err, &ae) {
 			ans.retryable = ae.retryable
+			ans.retryAfter = retryAfter(ae.retryAfter, s.now())
 		}
 		return ans
 	}
@@ -151,19 +152,32 @@ func buildRequest(ctx context.Context, call *engine.Call) (*http.Request, error)
 	return req, nil
 }
 
-// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// MaxRetryAfter is the longest wait a Retry-After header is read as: a
+// longer one (up to 2^63 seconds, or a date centuries ahead) counts as this
+// long, so that no value can overflow a time.Duration into a retry at once.
+// It exceeds any RetryPolicy.MaxElapsed in use, so such an answer ends the
+// call's retries.
+const MaxRetryAfter = 24 * time.Hour
+
+// retryAfter reads a Retry-After header (RFC 9110 10.2.3): delay seconds
+// (digits only) or an HTTP date. Anything else, a negative or past value
+// gives 0; a value beyond MaxRetryAfter gives MaxRetryAfter.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter // all digits: only too large fails to parse
 		}
 		return time.Duration(n) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		if t.Sub(now) > MaxRetryAfter || t.After(now.Add(MaxRetryAfter)) {
+			return MaxRetryAfter
+		}
 		return t.Sub(now)
 	}
 	return 0

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,6 +178,46 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
+// A Retry-After too large for a time.Duration is not a retry at once: it
+// is a wait longer than the call may take, so the call fails at once.
+func TestRetryAfterHuge(t *testing.T) {
+	f := newFake(t, func(n int, _ request, w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "9223372037")
+		answerWith(w, 503, `{"error":"down"}`)
+	})
+	c := newClock()
+	rep := send(t, newSender(t, c), skyhubShipped(t, f.URL))
+	wantCall(t, rep, 0, CallFailed, 503, 1, "503")
+	if c := rep.Calls[0]; c.Error != ErrRetriesExhausted {
+		t.Errorf("error %q, want %s", c.Error, ErrRetriesExhausted)
+	}
+	if sl := c.sleeps(); len(sl) != 0 {
+		t.Errorf("slept %v, want no retry", sl)
+	}
+}
+
+// The token service's Retry-After is a minimum, as a marketplace's is.
+func TestRetryAfterFromTokenService(t *testing.T) {
+	ns := newNapseServer(t)
+	var asked atomic.Int32
+	inner := ns.handle
+	ns.handle = func(n int, r request, w http.ResponseWriter) {
+		if r.Path == "/auth/token" && asked.Add(1) == 1 {
+			w.Header().Set("Retry-After", "7")
+			answerWith(w, 503, `{"message":"busy"}`)
+			return
+		}
+		inner(n, r, w)
+	}
+	c := newClock()
+	s, res := napseSender(t, ns, c)
+	rep := send(t, s, res)
+	wantCall(t, rep, 0, CallSuccess, 200, 2, "")
+	if sl := c.sleeps(); len(sl) != 1 || sl[0] < 7*time.Second {
+		t.Errorf("slept %v, want one wait of at least 7s (the token service's Retry-After)", sl)
+	}
+}
+
 func TestRetryAfterParsing(t *testing.T) {
 	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
@@ -186,6 +227,11 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"", 0}, {"2", 2 * time.Second}, {" 120 ", 2 * time.Minute}, {"-1", 0}, {"soon", 0},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"+5", 0}, {"1.5", 0},
+		{"86400", 24 * time.Hour}, {"86401", MaxRetryAfter},
+		// 2^63 ns is 9223372036.85 s: these overflowed time.Duration.
+		{"9223372037", MaxRetryAfter}, {"18446744073709551616", MaxRetryAfter}, {strings.Repeat("9", 400), MaxRetryAfter},
+		{now.AddDate(300, 0, 0).Format(http.TimeFormat), MaxRetryAfter},
 	}
 	for _, tt := range tests {
 		if got := retryAfter(tt.in, now); got != tt.want {
