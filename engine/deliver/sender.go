@@ -32,8 +32,9 @@ const maxBody = 1 << 20
 type Sender struct {
 	// Engine gives the marketplaces' auth schemes (Engine.Auth). Required.
 	Engine *engine.Engine
-	// Client sends the requests. Default: a client that does not follow
-	// redirects (credentials are never sent to a host the call did not name).
+	// Client sends the requests. Default: NewClient's, shared by Senders: it
+	// does not follow redirects (credentials are never sent to a host the
+	// call did not name) and keeps idle connections per host.
 	Client *http.Client
 	// Secrets gives secret values (default EnvSecrets).
 	Secrets Secrets
@@ -75,8 +76,28 @@ type Sender struct {
 	jitter   func() float64 // in [0, 1); tests fix it
 }
 
-var defaultClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// DefaultMaxIdleConnsPerHost is how many idle connections the default
+// client keeps open per host, ready for the next call. net/http keeps 2,
+// which makes concurrent senders to one marketplace open a new connection
+// (and TLS session) for most calls.
+const DefaultMaxIdleConnsPerHost = 64
+
+var defaultClient = NewClient()
+
+// NewClient returns the client a Sender uses when Client is nil: it does
+// not follow redirects (credentials are never sent to a host the call did
+// not name), and its transport (http.DefaultTransport's settings otherwise)
+// keeps up to DefaultMaxIdleConnsPerHost idle connections per host. A
+// service that sets Sender.Client should start from it. Safe for
+// concurrent use.
+func NewClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	t.MaxIdleConns = max(t.MaxIdleConns, 4*DefaultMaxIdleConnsPerHost)
+	return &http.Client{
+		Transport:     t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func (s *Sender) client() *http.Client {
