@@ -41,6 +41,34 @@ type Verdict struct {
 // request.body). An error means a rule failed to run (a mapping problem).
 // Safe for concurrent use.
 func (c *Call) Judge(status int, header http.Header, body []byte) (Verdict, error) {
+	return c.JudgeWith(status, header, body, JudgeOptions{})
+}
+
+// JudgeOptions adjust Call.JudgeWith.
+type JudgeOptions struct {
+	// Scrub, when set, is applied to the marketplace's code and message
+	// before they are cut to MaxMessageLength, so that a secret the
+	// marketplace echoes back is replaced whole, never cut in two with its
+	// start left in the message. deliver.Sender scrubs its secrets with it.
+	Scrub func(string) string
+}
+
+// MaxMessageLength is how many characters of a marketplace's message (or
+// of its answer's body, when the rules extract no message) a Verdict keeps;
+// a longer one is cut at a character boundary and ends with "…".
+const MaxMessageLength = 300
+
+// JudgeWith is Judge with options. Safe for concurrent use when Scrub is.
+func (c *Call) JudgeWith(status int, header http.Header, body []byte, opts JudgeOptions) (Verdict, error) {
+	v, err := c.judge(status, header, body)
+	if opts.Scrub != nil {
+		v.Code, v.Message = opts.Scrub(v.Code), opts.Scrub(v.Message)
+	}
+	v.Code, v.Message = Truncate(v.Code, MaxMessageLength), Truncate(v.Message, MaxMessageLength)
+	return v, err
+}
+
+func (c *Call) judge(status int, header http.Header, body []byte) (Verdict, error) {
 	env := c.answerEnv(status, header, body)
 	rules := c.rules()
 	ok, err := evalBool(rules.success, env, status >= 200 && status < 300)
@@ -73,7 +101,7 @@ func explain(rules respPlan, env *lang.Response, body []byte) (code, msg string,
 	if code, err = evalText(rules.errorCode, env, ""); err != nil {
 		return code, "", err
 	}
-	msg, err = evalText(rules.errorMessage, env, snippet(body))
+	msg, err = evalText(rules.errorMessage, env, strings.TrimSpace(string(body)))
 	return code, msg, err
 }
 
@@ -112,8 +140,15 @@ type ReadBack struct {
 }
 
 // ReadBack returns how to read the call's effect back, or nil when the
-// mapping declares no readBack for it.
-func (c *Call) ReadBack() *ReadBack { return c.readBack }
+// mapping declares no readBack for it. Each call makes a new ReadBack.
+func (c *Call) ReadBack() *ReadBack {
+	if c.rbPlan == nil {
+		return nil
+	}
+	q := c.market.queries[c.rbPlan.query]
+	return &ReadBack{applied: c.rbPlan.applied, Query: Call{Name: q.name, Method: q.method, URL: c.rbURL,
+		Headers: c.rbHeaders, Body: c.rbBody, plan: q, market: c.market}}
+}
 
 // Applied reports whether an answer of the read-back query shows the
 // change call makes. The applied rule sees the query's answer (status,
@@ -122,17 +157,6 @@ func (rb *ReadBack) Applied(call *Call, status int, header http.Header, body []b
 	return evalBool(rb.applied, call.answerEnv(status, header, body), false)
 }
 
-func (mk *market) buildReadBack(r *renderer, rp *readBackPlan, base string) (*ReadBack, error) {
-	q := mk.queries[rp.query]
-	saved := r.trace
-	r.trace = nil
-	call, err := mk.buildCall(r, q, base, false)
-	r.trace = saved
-	if err != nil {
-		return nil, err
-	}
-	return &ReadBack{Query: call, applied: rp.applied}, nil
-}
 
 // rules merges the call's response rules over the mapping's.
 func (c *Call) rules() respPlan {
@@ -210,10 +234,16 @@ func evalText(p *lang.Program, env *lang.Response, def string) (string, error) {
 	return def, nil // nothing usable: fall back
 }
 
-func snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) > 300 {
-		s = s[:300] + "…"
+// Truncate cuts s to at most n characters (runes), at a character
+// boundary, ending it with "…" when it was cut. Invalid UTF-8 counts one
+// character per byte.
+func Truncate(s string, n int) string {
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i] + "…"
+		}
+		count++
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/tidwall/gjson"
@@ -63,6 +65,10 @@ func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth, vars map[stri
 		if !ok {
 			missing = append(missing, name)
 			continue
+		}
+		if utf8.RuneCountInString(v) < MinSecretLength {
+			return nil, configError(CodeSecretTooShort, "secret %s of the %s auth scheme %s is shorter than %d characters: too short to keep out of messages; set %s to the full value the marketplace issued",
+				name, marketplace, a.Scheme, MinSecretLength, engine.SecretEnvName(marketplace, name))
 		}
 		values[name] = v
 	}
@@ -279,6 +285,9 @@ func (o *oauthAuth) authorize(ctx context.Context, req *http.Request, dry bool) 
 		if err != nil {
 			return "", nil, oauthError(o.cfg.TokenURL, err)
 		}
+		if err := checkToken(o.cfg.TokenURL, t.AccessToken); err != nil {
+			return "", nil, err
+		}
 		return t.AccessToken, t.Valid, nil
 	})
 	if err != nil {
@@ -305,7 +314,12 @@ func (o *oauthAuth) invalidate(req *http.Request) {
 }
 
 func (o *oauthAuth) secretValues() []string {
-	return []string{o.cfg.ClientID, o.cfg.ClientSecret, o.cache.current()}
+	id, secret := o.cfg.ClientID, o.cfg.ClientSecret
+	return []string{id, secret, o.cache.current(),
+		// HTTP Basic credentials of the token request, as sent (RFC 6749
+		// 2.3.1 form-encodes both) and as written without encoding.
+		"Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret))),
+		base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))}
 }
 
 // tokenAuth sends a token obtained from the marketplace's token service in
@@ -393,7 +407,15 @@ func (t *tokenAuth) fetch(ctx context.Context) (string, error) {
 	if tok == "" {
 		return "", &authError{msg: fmt.Sprintf("the token service %s answered without a token at %q (the scheme's token.field)", t.url, t.field)}
 	}
-	return tok, nil
+	return tok, checkToken(t.url, tok)
+}
+
+// checkToken refuses a token too short to keep out of messages.
+func checkToken(tokenURL, tok string) error {
+	if utf8.RuneCountInString(tok) < MinSecretLength {
+		return &authError{msg: fmt.Sprintf("the token service %s answered a token of %d characters, shorter than %d: too short to keep out of reports, so it is not used", tokenURL, utf8.RuneCountInString(tok), MinSecretLength)}
+	}
+	return nil
 }
 
 // rejected applies the Sender's TokenRejected test when set, else the

@@ -100,7 +100,7 @@ func (s *Sender) exchange(ctx context.Context, call *engine.Call, auth authorize
 		return ans
 	}
 	ans := answer{req: req, status: resp.StatusCode, header: resp.Header, body: body, written: true}
-	ans.verdict, err = call.Judge(resp.StatusCode, resp.Header, body)
+	ans.verdict, err = call.JudgeWith(resp.StatusCode, resp.Header, body, engine.JudgeOptions{Scrub: scrubFunc(auth)})
 	if err != nil {
 		ans.err, ans.code, ans.msg = err, ErrRuleFailed, err.Error()
 		return ans
@@ -183,11 +183,13 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// snippet is the start of an answer body, on one line.
+// snippet is an answer body on one line, whole: it is scrubbed and cut
+// with the report's messages (scrubCalls), never before.
 func snippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return strings.Join(strings.Fields(string(body)), " ")
+}
+
+// scrubFunc scrubs the secrets auth holds (and its current token).
+func scrubFunc(auth authorizer) func(string) string {
+	return func(s string) string { return scrubber(auth.secretValues()).Replace(s) }
 }

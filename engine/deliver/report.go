@@ -1,10 +1,17 @@
 package deliver
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/rotahq/rota/engine"
 )
 
 // Outcomes of a whole delivery (Report.Outcome).
@@ -207,23 +214,48 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// scrubReport removes secret values from the report's free text.
-func scrubReport(rep *Report, secrets []string) {
+// scrubCalls removes secret values from the calls' messages, then cuts
+// each to engine.MaxMessageLength: in that order, so that no part of a
+// secret survives a cut.
+func scrubCalls(rep *Report, secrets []string) {
 	r := scrubber(secrets)
-	rep.Reason = r.Replace(rep.Reason)
 	for i := range rep.Calls {
-		rep.Calls[i].Message = r.Replace(rep.Calls[i].Message)
+		rep.Calls[i].Message = engine.Truncate(r.Replace(rep.Calls[i].Message), engine.MaxMessageLength)
 	}
 }
 
-// scrubber replaces every secret value, raw or percent-encoded, with
-// Redacted. Longer values come first, so that a secret containing another
-// is replaced whole.
+// scrubReason removes secret values from the report's reason, built from
+// messages already scrubbed: a second pass costs little and catches a
+// secret spread over two of them.
+func scrubReason(rep *Report, secrets []string) {
+	rep.Reason = scrubber(secrets).Replace(rep.Reason)
+}
+
+// MinSecretLength is the shortest secret value (and token) a Sender
+// accepts: a shorter one cannot be told apart from ordinary text, so
+// redacting it would garble messages and show where it stands. Shorter
+// secrets are refused with CodeSecretTooShort; shorter tokens fail the
+// call with ErrAuthFailed.
+const MinSecretLength = 8
+
+// scrubber replaces every secret value with Redacted, in each form a
+// marketplace may echo it in: raw, percent-encoded (RFC 3986 and form
+// encoding), JSON-escaped (Go's escaping, \/ for /, \uXXXX for non-ASCII
+// in either case) and base64. Longer forms come first, so that a secret
+// containing another is replaced whole. Values shorter than MinSecretLength
+// are skipped (Sender refuses them before anything is sent).
 func scrubber(secrets []string) *strings.Replacer {
+	seen := map[string]bool{}
 	var forms []string
 	for _, v := range secrets {
-		if v != "" {
-			forms = append(forms, v, rfc3986Escape(v), url.QueryEscape(v))
+		if len(v) < MinSecretLength {
+			continue
+		}
+		for _, f := range secretForms(v) {
+			if f != "" && !seen[f] {
+				seen[f] = true
+				forms = append(forms, f)
+			}
 		}
 	}
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
@@ -232,4 +264,48 @@ func scrubber(secrets []string) *strings.Replacer {
 		pairs = append(pairs, f, Redacted)
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// secretForms are the spellings of v that scrubber replaces.
+func secretForms(v string) []string {
+	forms := []string{v, rfc3986Escape(v), url.QueryEscape(v),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
+		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
+	for _, j := range jsonForms(v) {
+		forms = append(forms, j, strings.ReplaceAll(j, "/", `\/`))
+	}
+	return forms
+}
+
+// jsonForms are v inside a JSON string as encoders write it: Go's
+// encoding/json (HTML characters escaped or not), and ASCII-only encoders
+// that write every other character as \uXXXX, in lower or upper case.
+func jsonForms(v string) []string {
+	var plain, html bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	_ = json.NewEncoder(&html).Encode(v)
+	trim := func(b *bytes.Buffer) string {
+		s := strings.TrimSuffix(b.String(), "\n")
+		return strings.TrimSuffix(strings.TrimPrefix(s, `"`), `"`)
+	}
+	p := trim(&plain)
+	return []string{p, trim(&html), asciiJSON(p, "%04x"), asciiJSON(p, "%04X")}
+}
+
+// asciiJSON writes the non-ASCII characters of a JSON string body as
+// \uXXXX escapes (UTF-16 surrogate pairs beyond the BMP).
+func asciiJSON(s, hex string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u`+hex, u)
+		}
+	}
+	return b.String()
 }

@@ -51,6 +51,8 @@ const (
 	CodeMissingSecret       = engine.CodeMissingSecret
 	CodeInsecureSecretsFile = "insecure_secrets_file"
 	CodeBadSecretsFile      = "bad_secrets_file"
+	// CodeSecretTooShort: a secret value is shorter than MinSecretLength.
+	CodeSecretTooShort = "secret_too_short"
 )
 
 // LoadSecretsFile reads a secrets file: one ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE

@@ -2,9 +2,12 @@ package deliver
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -89,7 +92,7 @@ func TestHeadersAuthFastShop(t *testing.T) {
 func TestMissingSecret(t *testing.T) {
 	f := newFake(t, nil)
 	s := newSender(t, newClock())
-	s.Secrets = MapSecrets{"ROTA_SECRET_SKYHUB_USEREMAIL": "a@b.c", "ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "am-SECRET"}
+	s.Secrets = MapSecrets{"ROTA_SECRET_SKYHUB_USEREMAIL": "seller@b.c", "ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "am-SECRET"}
 	rep, err := s.Send(context.Background(), skyhubShipped(t, f.URL))
 	var e *engine.Error
 	if !errors.As(err, &e) || e.Kind != engine.KindConfiguration || e.Code != CodeMissingSecret || rep != nil {
@@ -243,7 +246,7 @@ func TestRetryAfterParsing(t *testing.T) {
 func TestNapseAckRefused(t *testing.T) {
 	f := newFake(t, func(_ int, r request, w http.ResponseWriter) {
 		if r.Path == "/auth/token" {
-			answerWith(w, 200, `{"token":"tok-1"}`)
+			answerWith(w, 200, `{"token":"tokenvalue-1"}`)
 			return
 		}
 		answerWith(w, 200, `{"ack": 1023, "message": "orden cerrada"}`)
@@ -456,8 +459,73 @@ func TestSecretsScrubbedFromReport(t *testing.T) {
 	if rep.Outcome != Refused || !strings.Contains(rep.Calls[0].Message, "invalid X-Api-Key [redacted] for [redacted]") {
 		t.Errorf("message %q", rep.Calls[0].Message)
 	}
-	if s := scrubber([]string{"b@c", "a@b"}).Replace("a b%40c a@b"); s != "a [redacted] [redacted]" {
+	if s := scrubber([]string{"bbbb@ccc", "aaaa@bbbb@ccc"}).Replace("a bbbb%40ccc aaaa@bbbb@ccc"); s != "a [redacted] [redacted]" {
 		t.Errorf("scrub = %q", s)
+	}
+}
+
+// A secret is replaced in every form a marketplace may echo it in.
+func TestScrubberForms(t *testing.T) {
+	const secret = `pa"ss\wörd/<&>🔑`
+	b64 := base64.StdEncoding.EncodeToString([]byte(secret))
+	tests := []struct{ name, text string }{
+		{"raw", "key " + secret + " refused"},
+		{"JSON-escaped", `{"error":"key pa\"ss\\wörd/<&>🔑 refused"}`},
+		{"JSON-escaped, HTML safe", `{"error":"key pa\"ss\\wörd/\u003c\u0026\u003e🔑 refused"}`},
+		{"JSON-escaped, ASCII only", `{"error":"key pa\"ss\\w\u00f6rd\/<&>\ud83d\udd11 refused"}`},
+		{"JSON-escaped, ASCII only, upper case", `{"error":"key pa\"ss\\w\u00F6rd/<&>\uD83D\uDD11 refused"}`},
+		{"percent-encoded", "key=" + url.QueryEscape(secret) + "&x=1"},
+		{"percent-encoded, RFC 3986", "key=" + rfc3986Escape(secret) + "&x=1"},
+		{"base64", "Authorization: Basic " + b64},
+	}
+	r := scrubber([]string{secret})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r.Replace(tt.text)
+			if !strings.Contains(got, Redacted) || strings.Contains(got, "ss") || strings.Contains(got, "rd") {
+				t.Errorf("got %q, want the secret redacted", got)
+			}
+		})
+	}
+}
+
+// The marketplace echoes a secret across the point where the message is
+// cut: no part of it is left, because it is scrubbed before the cut.
+func TestSecretScrubbedBeforeTruncating(t *testing.T) {
+	const key = "sky-api-key-SECRET-1"
+	for _, pad := range []int{290, 295, 299} {
+		f := newFake(t, func(_ int, _ request, w http.ResponseWriter) {
+			answerWith(w, 422, strings.Repeat("x", pad)+key+" is wrong")
+		})
+		rep := send(t, newSender(t, newClock()), skyhubShipped(t, f.URL))
+		msg := rep.Calls[0].Message
+		for i := 4; i <= len(key); i++ {
+			if strings.Contains(msg, key[:i]) {
+				t.Errorf("pad %d: message %q keeps %q of the secret", pad, msg, key[:i])
+				break
+			}
+		}
+		if !strings.Contains(msg, "x[") {
+			t.Errorf("pad %d: message %q, want the secret redacted", pad, msg)
+		}
+	}
+}
+
+// A secret value shorter than MinSecretLength is refused before anything
+// is sent; the error names the variable, never the value.
+func TestShortSecretRefused(t *testing.T) {
+	f := newFake(t, nil)
+	sec := maps.Clone(testSecrets)
+	sec["ROTA_SECRET_SKYHUB_APIKEY"] = "k3y-1"
+	s := newSender(t, newClock())
+	s.Secrets = sec
+	_, err := s.Send(context.Background(), skyhubShipped(t, f.URL))
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != CodeSecretTooShort || !strings.Contains(e.Message, "ROTA_SECRET_SKYHUB_APIKEY") || strings.Contains(e.Message, "k3y-1") {
+		t.Errorf("error %v, want %s naming the variable, not the value", err, CodeSecretTooShort)
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
 	}
 }
 

@@ -241,8 +241,10 @@ func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) 
 			break
 		}
 	}
+	secrets := auth.secretValues()
+	scrubCalls(rep, secrets)
 	summarize(rep)
-	scrubReport(rep, auth.secretValues())
+	scrubReason(rep, secrets)
 	if rep.Outcome == Delivered || rep.Outcome == Unconfirmed {
 		if err := s.store().Save(ctx, res.EventID, rep); err != nil {
 			return rep, fmt.Errorf("idempotency store: %w", err)
