@@ -157,7 +157,6 @@ func (rb *ReadBack) Applied(call *Call, status int, header http.Header, body []b
 	return evalBool(rb.applied, call.answerEnv(status, header, body), false)
 }
 
-
 // rules merges the call's response rules over the mapping's.
 func (c *Call) rules() respPlan {
 	var out respPlan
