@@ -467,6 +467,11 @@ func retryableStatus(st int) bool { return st == http.StatusTooManyRequests || s
 
 // tokenURL is the scheme's token URL, moved to Sender.BaseURL when set.
 func (s *Sender) tokenURL(marketplace string, a *engine.Auth) (string, error) {
+	if a.TokenURL == "" && s.BaseURL != "" && a.TokenURLExample != "" {
+		// Every URL goes to BaseURL: the token service too, at the path
+		// the mapping's example of its URL gives.
+		return rebase(a.TokenURLExample, s.BaseURL)
+	}
 	if a.TokenURL == "" {
 		return "", configError(CodeMissingTokenURL, "the %s auth scheme %s needs a token URL and none is set; give the variable its mapping uses for it (e.g. --var tokenUrl=https://host/path or %s)",
 			marketplace, a.Scheme, engine.VarEnvName(marketplace, "tokenUrl"))
@@ -475,6 +480,21 @@ func (s *Sender) tokenURL(marketplace string, a *engine.Auth) (string, error) {
 		return a.TokenURL, nil
 	}
 	return rebase(a.TokenURL, s.BaseURL)
+}
+
+// errBaseURLUserinfo refuses a base URL that carries credentials; it does
+// not quote the URL, which would show them.
+var errBaseURLUserinfo = configError(engine.CodeBadBaseURL, "the base URL carries a user name or password (USER:PASSWORD@HOST): credentials come from secrets, never from a URL; remove them")
+
+// CheckBaseURL refuses a base URL with userinfo (USER:PASSWORD@HOST): net/http
+// would turn it into Basic authentication, and it would be shown wherever
+// the URL is. The error, of kind configuration (code bad_url), does not
+// quote the URL. Other problems are left to the sender and translation.
+func CheckBaseURL(base string) error {
+	if u, err := url.Parse(base); err == nil && u.User != nil {
+		return errBaseURLUserinfo
+	}
+	return nil
 }
 
 // rebase moves u to base: base's scheme and host, base's path followed by
@@ -488,6 +508,9 @@ func rebase(u, base string) (string, error) {
 	bu, err := url.Parse(base)
 	if err != nil || bu.Scheme == "" || bu.Host == "" {
 		return "", configError(engine.CodeBadBaseURL, "base URL %q is not an absolute URL; give a scheme and a host, e.g. --base-url http://127.0.0.1:8080/dafiti", base)
+	}
+	if bu.User != nil {
+		return "", errBaseURLUserinfo
 	}
 	if strings.EqualFold(tu.Scheme, bu.Scheme) && strings.EqualFold(tu.Host, bu.Host) {
 		return u, nil

@@ -2,6 +2,7 @@ package deliver_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -310,5 +311,67 @@ func TestLostAnswerUnknown(t *testing.T) {
 	}
 	if posts != 1 {
 		t.Errorf("the invoice was posted %d times, want 1", posts)
+	}
+}
+
+// BaseURL moves every URL of the mapping, token URLs included, for every
+// auth scheme with a token URL: given on another host (moved), left at
+// the mapping's default (moved), or not set at all (the path of the
+// mapping's example of it, on BaseURL).
+func TestBaseURLMovesEveryTokenURL(t *testing.T) {
+	cases := []struct {
+		name, marketplace, scheme, file string
+		vars                            map[string]string
+		tokenPath                       string
+	}{
+		{"oauth2, default token URL", "dafiti", "oauth2", "dafiti/ready_to_ship.json", nil, "/oauth/client-credentials"},
+		{"oauth2, token URL on another host", "dafiti", "oauth2", "dafiti/ready_to_ship.json",
+			map[string]string{"tokenUrl": "https://auth.example.com/oauth/client-credentials"}, "/oauth/client-credentials"},
+		{"token, token URL on another host", "napse", "", "napse/handling.json",
+			map[string]string{"tokenUrl": "https://bridge.example:8090/auth/token"}, "/auth/token"},
+		{"token, token URL not set", "napse", "", "napse/handling.json", nil, "/auth/token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newE2E(t)
+			s := x.sender(tc.marketplace, simSecrets())
+			s.Vars, s.Confirm = tc.vars, false
+			if tc.scheme != "" {
+				s.AuthScheme = map[string]string{tc.marketplace: tc.scheme}
+			}
+			wantOutcome(t, "send", x.send(s, tc.file), deliver.Delivered, 1)
+			var paths []string
+			for _, r := range x.sim.Requests(tc.marketplace) {
+				paths = append(paths, r.Method+" "+r.Path)
+			}
+			if len(paths) != 2 || paths[0] != "POST "+tc.tokenPath {
+				t.Errorf("the simulator saw %q, want the token request (POST %s) then the call", paths, tc.tokenPath)
+			}
+		})
+	}
+}
+
+// A base URL with a user name or password is refused before anything is
+// sent (net/http would make it Basic authentication), and the error does
+// not show it.
+func TestBaseURLUserinfoRefused(t *testing.T) {
+	x := newE2E(t)
+	s := x.sender("skyhub", simSecrets())
+	s.BaseURL = strings.Replace(x.url, "http://", "http://admin:hunter22@", 1) + "/skyhub"
+	raw, err := os.ReadFile("../../examples/events/skyhub/invoiced.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.eng.Translate(raw, engine.TranslateOptions{BaseURL: x.url + "/skyhub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Send(context.Background(), res)
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.CodeBadBaseURL || strings.Contains(e.Error(), "hunter22") || rep != nil {
+		t.Errorf("Send = %+v, %v; want bad_url without the password", rep, err)
+	}
+	if n := len(x.sim.Requests("skyhub")); n != 0 {
+		t.Errorf("%d requests reached the simulator, want none", n)
 	}
 }

@@ -146,6 +146,10 @@ func buildRequest(ctx context.Context, call *engine.Call) (*http.Request, error)
 	if err != nil {
 		return nil, err
 	}
+	if req.URL.User != nil {
+		// net/http would send it as Basic authentication.
+		return nil, errors.New("the call's URL carries a user name or password (USER:PASSWORD@HOST); it is not sent")
+	}
 	for name, v := range call.Headers.All() {
 		setHeader(req.Header, name, v)
 	}

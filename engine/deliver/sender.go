@@ -219,6 +219,9 @@ func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) 
 		}
 		return rep, nil
 	}
+	if err := CheckBaseURL(s.BaseURL); err != nil {
+		return nil, err
+	}
 	auth, err := s.authorizerFor(res.Marketplace)
 	if err != nil {
 		return nil, err
