@@ -375,3 +375,44 @@ func TestBaseURLUserinfoRefused(t *testing.T) {
 		t.Errorf("%d requests reached the simulator, want none", n)
 	}
 }
+
+// Resend, after a crash during a delivery: a call the marketplace applied
+// is not applied again; one it did not is sent.
+func TestResendAfterCrash(t *testing.T) {
+	x := newE2E(t)
+	s := x.sender("fastshop", simSecrets())
+	wantOutcome(t, "first delivery", x.send(s, "fastshop/invoiced.json"), deliver.Delivered, 1)
+	// The process died before it saw the answer: the event is resent.
+	raw, err := os.ReadFile("../../examples/events/fastshop/invoiced.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.eng.Translate(raw, engine.TranslateOptions{BaseURL: s.BaseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := x.sender("fastshop", simSecrets()) // a new process: an empty store
+	rep, err := fresh.Resend(context.Background(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Calls[0]; rep.Outcome != deliver.Delivered || c.ConfirmedBy != deliver.ConfirmedByReadBack || c.Attempts != 0 {
+		t.Errorf("resend: %s, call %+v; want delivered by the read-back, nothing sent", rep.Outcome, c)
+	}
+	if got := gjson.Get(x.simOrders("fastshop"), "orders.0.invoices.*.accepted").String(); got != "1" {
+		t.Errorf("the invoice was accepted %s times, want 1", got)
+	}
+	// A call never sent before: the read-back says so, and it is sent.
+	other := strings.NewReplacer(`"number": "12345"`, `"number": "12346"`, `"evt-fastshop-invoiced-0001"`, `"evt-fastshop-invoiced-0002"`).Replace(string(raw))
+	res2, err := x.eng.Translate([]byte(other), engine.TranslateOptions{BaseURL: s.BaseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = fresh.Resend(context.Background(), res2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Calls[0]; rep.Outcome != deliver.Delivered || c.ConfirmedBy != "" || c.Attempts != 1 || c.ReadBacks != 1 {
+		t.Errorf("resend of a call not applied: %s, call %+v; want it read back once, then sent once", rep.Outcome, c)
+	}
+}

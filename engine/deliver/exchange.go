@@ -33,6 +33,8 @@ type answer struct {
 	// written is set once the request's headers were written to the
 	// connection: from then on the marketplace may have acted on it.
 	written bool
+	// resumed marks the doubt Sender.Resend starts each call with.
+	resumed bool
 }
 
 // inDoubt reports whether the attempt may have been applied although no

@@ -211,6 +211,20 @@ func (s *Sender) authorizerFor(marketplace string) (authorizer, error) {
 // failure gives both the Report and the error. Everything the marketplace
 // or the network did is in the Report, never in the error.
 func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) {
+	return s.send(ctx, res, false)
+}
+
+// Resend delivers res as Send does, for an event whose earlier delivery
+// may have sent some of its calls without seeing their answers (the
+// process stopped during it): each call that is not idempotent is in doubt
+// from its first attempt, so it is read back first, or sent only when the
+// mapping recognizes a repeat (response.alreadyApplied), and otherwise
+// reported CallUnknown without being sent. Errors are Send's.
+func (s *Sender) Resend(ctx context.Context, res *engine.Result) (*Report, error) {
+	return s.send(ctx, res, true)
+}
+
+func (s *Sender) send(ctx context.Context, res *engine.Result, resumed bool) (*Report, error) {
 	rep := newReport(res)
 	if res.Outcome != engine.OutcomeSend || len(res.Calls) == 0 {
 		rep.Outcome, rep.Reason = Ignored, res.Reason
@@ -239,7 +253,7 @@ func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) 
 	}
 	for i := range res.Calls {
 		cr := &rep.Calls[i]
-		s.deliverCall(ctx, &res.Calls[i], auth, cr)
+		s.deliverCall(ctx, &res.Calls[i], auth, cr, resumed)
 		if cr.Outcome != CallSuccess || (cr.Confirmed != nil && !*cr.Confirmed) {
 			break
 		}
@@ -319,10 +333,13 @@ func (s *Sender) claim(ctx context.Context, id string) (func(), error) {
 // or, without one, the call is sent again only when the mapping's
 // alreadyApplied rule recognizes the marketplace's answer to a repeat.
 // Otherwise the call's outcome is CallUnknown.
-func (s *Sender) deliverCall(ctx context.Context, call *engine.Call, auth authorizer, cr *CallReport) {
+func (s *Sender) deliverCall(ctx context.Context, call *engine.Call, auth authorizer, cr *CallReport, resumed bool) {
 	pol := s.Retry.withDefaults()
 	start := s.now()
 	var doubt *answer // the last attempt that may have been applied
+	if resumed {
+		doubt = &answer{resumed: true}
+	}
 	for {
 		var ans answer
 		asked := false
@@ -422,7 +439,9 @@ func (s *Sender) exhausted(call *engine.Call, cr *CallReport, doubt *answer) {
 // unknownMessage says why a call's outcome is unknown.
 func unknownMessage(doubt *answer, then string) string {
 	what := "an attempt got no answer after the request was sent"
-	if doubt != nil && doubt.status != 0 {
+	if doubt != nil && doubt.resumed {
+		what = "an earlier delivery of the event may have sent it without seeing the answer"
+	} else if doubt != nil && doubt.status != 0 {
 		what = fmt.Sprintf("an attempt was answered HTTP %d by a gateway that lost the marketplace's answer", doubt.status)
 	} else if doubt != nil && doubt.msg != "" {
 		what += " (" + doubt.msg + ")"
