@@ -416,3 +416,20 @@ func TestResendAfterCrash(t *testing.T) {
 		t.Errorf("resend of a call not applied: %s, call %+v; want it read back once, then sent once", rep.Outcome, c)
 	}
 }
+
+// Napse answers a repeated change to a final state with 1023 naming that
+// state: after a lost answer, a cancel BRIDGE applied is delivered.
+func TestLostAnswerNapseFinalState(t *testing.T) {
+	x := newE2E(t)
+	if err := x.sim.AddFault(sim.Fault{Marketplace: "napse", Path: "/order/change-status", DropAfter: true, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := x.sender("napse", simSecrets())
+	s.Confirm = false
+	rep := x.send(s, "napse/canceled.json", "order.attributes", map[string]string{"internalNumber": "bridge000001"},
+		"order.marketplaceStatus", nil, "order.status", nil)
+	wantOutcome(t, "lost answer of a cancel", rep, deliver.Delivered, 2)
+	if c := rep.Calls[0]; c.ConfirmedBy != deliver.ConfirmedByAlreadyApplied || c.MarketplaceCode != "1023" {
+		t.Errorf("call %+v: want delivered by the repeat's 1023 naming cancelled", c)
+	}
+}

@@ -367,8 +367,11 @@ func (s *Sender) deliverCall(ctx context.Context, call *engine.Call, auth author
 		if !asked {
 			ans = s.try(ctx, call, auth, &cr.Attempts)
 			if ans.canceled {
-				if ans.written || doubt != nil {
-					cr.Outcome, cr.Error, cr.Message = CallUnknown, ErrCanceled, unknownMessage(&ans, "the run was interrupted while the call was in flight")
+				if ans.written {
+					doubt = &ans
+				}
+				if doubt != nil && !call.Idempotent() {
+					cr.Outcome, cr.Error, cr.Message = CallUnknown, ErrCanceled, unknownMessage(doubt, "the run was interrupted while the call was in flight")
 					return
 				}
 				cr.Outcome, cr.Error, cr.Message = CallCanceled, ErrCanceled, ans.msg
@@ -399,6 +402,9 @@ func (s *Sender) deliverCall(ctx context.Context, call *engine.Call, auth author
 				}
 			} else if !ans.retryable {
 				cr.Outcome = CallFailed
+				if doubt != nil && !call.Idempotent() {
+					cr.Outcome, cr.Message = CallUnknown, unknownMessage(doubt, "the next attempt failed ("+ans.msg+")")
+				}
 				return
 			}
 			if ans.inDoubt() {
