@@ -61,7 +61,7 @@ const MaxMessageLength = 300
 // JudgeWith is Judge with options. Safe for concurrent use when Scrub is.
 func (c *Call) JudgeWith(status int, header http.Header, body []byte, opts JudgeOptions) (Verdict, error) {
 	v, err := c.judge(status, header, body)
-	if opts.Scrub != nil {
+	if opts.Scrub != nil && v.Code+v.Message != "" {
 		v.Code, v.Message = opts.Scrub(v.Code), opts.Scrub(v.Message)
 	}
 	v.Code, v.Message = Truncate(v.Code, MaxMessageLength), Truncate(v.Message, MaxMessageLength)
@@ -69,8 +69,8 @@ func (c *Call) JudgeWith(status int, header http.Header, body []byte, opts Judge
 }
 
 func (c *Call) judge(status int, header http.Header, body []byte) (Verdict, error) {
-	env := c.answerEnv(status, header, body)
 	rules := c.rules()
+	env := c.answerEnv(status, header, body, rules.success, rules.retry, rules.errorCode, rules.errorMessage, rules.alreadyApplied)
 	ok, err := evalBool(rules.success, env, status >= 200 && status < 300)
 	if err != nil || ok {
 		return Verdict{Outcome: VerdictSuccess}, err
@@ -120,16 +120,27 @@ func (c *Call) Idempotent() bool {
 	return false
 }
 
-// answerEnv is what rules about an answer to c see.
-func (c *Call) answerEnv(status int, header http.Header, body []byte) *lang.Response {
+// answerEnv is what rules about an answer to c see. The call's body is
+// decoded only when one of the rules that will run reads request.
+func (c *Call) answerEnv(status int, header http.Header, body []byte, rules ...*lang.Program) *lang.Response {
 	env := responseEnv(status, header, body)
 	env.LeadsTo = c.MarketplaceStatus
 	env.Request = lang.Request{Method: c.Method, URL: c.URL}
 	var doc any
-	if len(c.Body) > 0 && json.Unmarshal(c.Body, &doc) == nil {
+	if len(c.Body) > 0 && readsRequest(rules) && json.Unmarshal(c.Body, &doc) == nil {
 		env.Request.Body = doc
 	}
 	return env
+}
+
+// readsRequest reports whether a rule's source names request.
+func readsRequest(rules []*lang.Program) bool {
+	for _, p := range rules {
+		if p != nil && strings.Contains(p.Source().Text, "request") {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadBack is how to ask the marketplace whether a call took effect: send
@@ -154,7 +165,7 @@ func (c *Call) ReadBack() *ReadBack {
 // change call makes. The applied rule sees the query's answer (status,
 // headers, body) with call's leadsTo and request. Safe for concurrent use.
 func (rb *ReadBack) Applied(call *Call, status int, header http.Header, body []byte) (bool, error) {
-	return evalBool(rb.applied, call.answerEnv(status, header, body), false)
+	return evalBool(rb.applied, call.answerEnv(status, header, body, rb.applied), false)
 }
 
 // rules merges the call's response rules over the mapping's.

@@ -218,8 +218,14 @@ func plural(n int, noun string) string {
 // each to engine.MaxMessageLength: in that order, so that no part of a
 // secret survives a cut.
 func scrubCalls(rep *Report, secrets []string) {
-	r := scrubber(secrets)
+	var r *strings.Replacer // built only when there is text to scrub
 	for i := range rep.Calls {
+		if rep.Calls[i].Message == "" {
+			continue
+		}
+		if r == nil {
+			r = scrubber(secrets)
+		}
 		rep.Calls[i].Message = engine.Truncate(r.Replace(rep.Calls[i].Message), engine.MaxMessageLength)
 	}
 }
@@ -228,7 +234,9 @@ func scrubCalls(rep *Report, secrets []string) {
 // messages already scrubbed: a second pass costs little and catches a
 // secret spread over two of them.
 func scrubReason(rep *Report, secrets []string) {
-	rep.Reason = scrubber(secrets).Replace(rep.Reason)
+	if rep.Reason != "" {
+		rep.Reason = scrubber(secrets).Replace(rep.Reason)
+	}
 }
 
 // MinSecretLength is the shortest secret value (and token) a Sender
