@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -33,6 +34,11 @@ type Auth struct {
 	UserID, APIKey, Placement string
 	// TokenURL (types oauth2-client-credentials and token), resolved.
 	TokenURL string
+	// TokenURLExample is the token URL rendered with the examples the
+	// mapping gives for the variables it reads that are not set: where a
+	// sender that moves every URL to one base (a simulator) finds the
+	// token service's path when TokenURL is empty. "" when there is none.
+	TokenURLExample string
 	// ClientID and ClientSecret (type oauth2-client-credentials): secret names.
 	ClientID, ClientSecret string
 	Scopes                 []string
@@ -86,6 +92,9 @@ func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, err
 	r := &renderer{mk: mk, env: &lang.AuthEnv{Vars: vars}}
 	if a.TokenURL, err = r.renderString(ap.tokenURL); err != nil {
 		return nil, err
+	}
+	if a.TokenURL == "" {
+		a.TokenURLExample = mk.exampleTokenURL(ap, vars)
 	}
 	if _, err := parseBaseURL(a.TokenURL); err != nil && a.TokenURL != "" {
 		return nil, &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Source: ap.tokenURL.pos.String(),
@@ -148,3 +157,22 @@ func SecretEnvName(marketplace, name string) string {
 // VarEnvName is the environment variable that holds a marketplace's
 // run-time variable: ROTA_VAR_<MARKETPLACE>_<NAME>.
 func VarEnvName(marketplace, name string) string { return envName("ROTA_VAR_", marketplace, name) }
+
+// exampleTokenURL renders the token URL with each unset variable's example.
+func (mk *market) exampleTokenURL(ap *authPlan, vars map[string]string) string {
+	filled := maps.Clone(vars)
+	if filled == nil {
+		filled = map[string]string{}
+	}
+	for name, v := range mk.vars {
+		if filled[name] == "" && v.Example != "" {
+			filled[name] = v.Example
+		}
+	}
+	r := &renderer{mk: mk, env: &lang.AuthEnv{Vars: filled}}
+	u, err := r.renderString(ap.tokenURL)
+	if err != nil {
+		return ""
+	}
+	return u
+}

@@ -29,6 +29,7 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 	mk.query = c.params(m.Query, "/query")
 	mk.compileStatuses(c)
 	mk.response = c.response(m.Response, "/response")
+	mk.readBack = c.readBack(m.ReadBack, "/readBack")
 	mk.queries = map[string]*callPlan{}
 	for _, name := range m.Queries.Keys {
 		q := m.Queries.Values[name]
@@ -436,6 +437,7 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 	}
 	out.response = c.response(call.Response, ptr+"/response")
 	out.confirm = mk.compileConfirm(c, call.Confirm, ptr+"/confirm")
+	out.readBack = c.readBack(call.ReadBack, ptr+"/readBack")
 	return out
 }
 
@@ -496,7 +498,27 @@ func (c *compiler) response(r *mapping.Response, ptr string) *respPlan {
 	out.retry = compile(r.Retry, true)
 	out.errorCode = compile(r.ErrorCode, false)
 	out.errorMessage = compile(r.ErrorMessage, false)
+	out.alreadyApplied = compile(r.AlreadyApplied, true)
 	c.ds = rc.ds
+	return out
+}
+
+// readBack compiles a read-back: its query must be declared under queries,
+// and applied reads the query's answer as response rules do.
+func (c *compiler) readBack(rb *mapping.ReadBack, ptr string) *readBackPlan {
+	if rb == nil {
+		return nil
+	}
+	out := &readBackPlan{query: rb.Query}
+	if _, ok := c.src.Queries.Values[rb.Query]; !ok {
+		c.errorf(c.file.PosOf(ptr+"/query"), diag.UnknownQuery, "readBack names query %q, which is not declared under queries:", rb.Query)
+	}
+	if rb.Applied.Node != nil {
+		rc := *c
+		rc.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.ResponseRules}
+		out.applied = rc.expr(rb.Applied.Node, lang.Options{Bool: true})
+		c.ds = rc.ds
+	}
 	return out
 }
 

@@ -25,18 +25,64 @@ type Verdict struct {
 	Code string
 	// Message is the marketplace's error message, or the start of the body.
 	Message string
+	// AlreadyApplied is set, with Outcome VerdictSuccess, when the answer
+	// refuses a repeat of a change the marketplace had already made (the
+	// mapping's response.alreadyApplied rule): the call counts as
+	// delivered. Code and Message then hold the marketplace's words.
+	AlreadyApplied bool
 }
 
 // Judge reads an HTTP answer to the call with the mapping's response rules:
 // the call's own rules first, then the mapping's, field by field; without
-// rules a 2xx is a success and 429 or 5xx is worth a retry. An error means
-// a rule failed to run (a mapping problem). Safe for concurrent use.
+// rules a 2xx is a success and 429 or 5xx is worth a retry. An answer that
+// is not a success but satisfies the alreadyApplied rule is a success with
+// AlreadyApplied set. The rules see the answer (status, headers, body), the
+// call's leadsTo and the call itself (request.method, request.url,
+// request.body). An error means a rule failed to run (a mapping problem).
+// Safe for concurrent use.
 func (c *Call) Judge(status int, header http.Header, body []byte) (Verdict, error) {
-	env := responseEnv(status, header, body)
+	return c.JudgeWith(status, header, body, JudgeOptions{})
+}
+
+// JudgeOptions adjust Call.JudgeWith.
+type JudgeOptions struct {
+	// Scrub, when set, is applied to the marketplace's code and message
+	// before they are cut to MaxMessageLength, so that a secret the
+	// marketplace echoes back is replaced whole, never cut in two with its
+	// start left in the message. deliver.Sender scrubs its secrets with it.
+	Scrub func(string) string
+}
+
+// MaxMessageLength is how many characters of a marketplace's message (or
+// of its answer's body, when the rules extract no message) a Verdict keeps;
+// a longer one is cut at a character boundary and ends with "…".
+const MaxMessageLength = 300
+
+// JudgeWith is Judge with options. Safe for concurrent use when Scrub is.
+func (c *Call) JudgeWith(status int, header http.Header, body []byte, opts JudgeOptions) (Verdict, error) {
+	v, err := c.judge(status, header, body)
+	if opts.Scrub != nil && v.Code+v.Message != "" {
+		v.Code, v.Message = opts.Scrub(v.Code), opts.Scrub(v.Message)
+	}
+	v.Code, v.Message = Truncate(v.Code, MaxMessageLength), Truncate(v.Message, MaxMessageLength)
+	return v, err
+}
+
+func (c *Call) judge(status int, header http.Header, body []byte) (Verdict, error) {
 	rules := c.rules()
+	env := c.answerEnv(status, header, body, rules.success, rules.retry, rules.errorCode, rules.errorMessage, rules.alreadyApplied)
 	ok, err := evalBool(rules.success, env, status >= 200 && status < 300)
 	if err != nil || ok {
 		return Verdict{Outcome: VerdictSuccess}, err
+	}
+	if rules.alreadyApplied != nil {
+		if done, err := evalBool(rules.alreadyApplied, env, false); err != nil || done {
+			v := Verdict{Outcome: VerdictSuccess, AlreadyApplied: done}
+			if err == nil {
+				v.Code, v.Message, err = explain(rules, env, body)
+			}
+			return v, err
+		}
 	}
 	retry, err := evalBool(rules.retry, env, status == http.StatusTooManyRequests || status >= 500)
 	if err != nil {
@@ -46,11 +92,80 @@ func (c *Call) Judge(status int, header http.Header, body []byte) (Verdict, erro
 	if retry {
 		v.Outcome = VerdictRetry
 	}
-	if v.Code, err = evalText(rules.errorCode, env, ""); err != nil {
-		return v, err
-	}
-	v.Message, err = evalText(rules.errorMessage, env, snippet(body))
+	v.Code, v.Message, err = explain(rules, env, body)
 	return v, err
+}
+
+// explain extracts the marketplace's code and message from an answer.
+func explain(rules respPlan, env *lang.Response, body []byte) (code, msg string, err error) {
+	if code, err = evalText(rules.errorCode, env, ""); err != nil {
+		return code, "", err
+	}
+	msg, err = evalText(rules.errorMessage, env, strings.TrimSpace(string(body)))
+	return code, msg, err
+}
+
+// TellsRepeat reports whether the mapping says how the marketplace answers
+// a repeat of this call's change (response.alreadyApplied), so that sending
+// it again after a lost answer cannot apply it twice unnoticed.
+func (c *Call) TellsRepeat() bool { return c.rules().alreadyApplied != nil }
+
+// Idempotent reports whether sending the call twice has the effect of
+// sending it once, by its HTTP method: GET, HEAD, OPTIONS, PUT, DELETE.
+func (c *Call) Idempotent() bool {
+	switch c.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// answerEnv is what rules about an answer to c see. The call's body is
+// decoded only when one of the rules that will run reads request.
+func (c *Call) answerEnv(status int, header http.Header, body []byte, rules ...*lang.Program) *lang.Response {
+	env := responseEnv(status, header, body)
+	env.LeadsTo = c.MarketplaceStatus
+	env.Request = lang.Request{Method: c.Method, URL: c.URL}
+	var doc any
+	if len(c.Body) > 0 && readsRequest(rules) && json.Unmarshal(c.Body, &doc) == nil {
+		env.Request.Body = doc
+	}
+	return env
+}
+
+// readsRequest reports whether a rule's source names request.
+func readsRequest(rules []*lang.Program) bool {
+	for _, p := range rules {
+		if p != nil && strings.Contains(p.Source().Text, "request") {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadBack is how to ask the marketplace whether a call took effect: send
+// Query (a read of the order) and test its answer with Applied.
+type ReadBack struct {
+	Query   Call
+	applied *lang.Program
+}
+
+// ReadBack returns how to read the call's effect back, or nil when the
+// mapping declares no readBack for it. Each call makes a new ReadBack.
+func (c *Call) ReadBack() *ReadBack {
+	if c.rbPlan == nil {
+		return nil
+	}
+	q := c.market.queries[c.rbPlan.query]
+	return &ReadBack{applied: c.rbPlan.applied, Query: Call{Name: q.name, Method: q.method, URL: c.rbURL,
+		Headers: c.rbHeaders, Body: c.rbBody, plan: q, market: c.market}}
+}
+
+// Applied reports whether an answer of the read-back query shows the
+// change call makes. The applied rule sees the query's answer (status,
+// headers, body) with call's leadsTo and request. Safe for concurrent use.
+func (rb *ReadBack) Applied(call *Call, status int, header http.Header, body []byte) (bool, error) {
+	return evalBool(rb.applied, call.answerEnv(status, header, body, rb.applied), false)
 }
 
 // rules merges the call's response rules over the mapping's.
@@ -64,6 +179,7 @@ func (c *Call) rules() respPlan {
 		out.retry = pick(r.retry, out.retry)
 		out.errorCode = pick(r.errorCode, out.errorCode)
 		out.errorMessage = pick(r.errorMessage, out.errorMessage)
+		out.alreadyApplied = pick(r.alreadyApplied, out.alreadyApplied)
 	}
 	return out
 }
@@ -128,10 +244,16 @@ func evalText(p *lang.Program, env *lang.Response, def string) (string, error) {
 	return def, nil // nothing usable: fall back
 }
 
-func snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) > 300 {
-		s = s[:300] + "…"
+// Truncate cuts s to at most n characters (runes), at a character
+// boundary, ending it with "…" when it was cut. Invalid UTF-8 counts one
+// character per byte.
+func Truncate(s string, n int) string {
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i] + "…"
+		}
+		count++
 	}
 	return s
 }

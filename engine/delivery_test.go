@@ -3,6 +3,7 @@ package engine_test
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
@@ -113,5 +114,88 @@ func TestTokenRejectedRule(t *testing.T) {
 	}
 	if _, err := e.Auth("napse", "", map[string]string{"tokenUrl": "not a url"}); err == nil {
 		t.Errorf("an unusable token URL must be a configuration error")
+	}
+}
+
+// Each bundled mapping reads the marketplace's answer to a repeat of a
+// change it already made as a success with AlreadyApplied, and any other
+// refusal as a refusal.
+func TestJudgeAlreadyApplied(t *testing.T) {
+	e := enginetest.Bundled(t)
+	dafiti := firstCall(t, e, "dafiti", "delivered", engine.TranslateOptions{})
+	tests := []struct {
+		name    string
+		call    engine.Call
+		status  int
+		body    string
+		applied bool
+		outcome string
+	}{
+		{"skyhub repeat names the target status", firstCall(t, e, "skyhub", "invoiced", engine.TranslateOptions{}), 422,
+			`{"error":"invalid status transition: order Lojas Americanas-1 is order_invoiced (Faturado); invoice needs it to be payment_received"}`, true, engine.VerdictSuccess},
+		{"skyhub refusal naming another status", firstCall(t, e, "skyhub", "invoiced", engine.TranslateOptions{}), 422,
+			`{"error":"invalid status transition: order Lojas Americanas-1 is order_shipped (Pedido Enviado); invoice needs it to be payment_received"}`, false, engine.VerdictFail},
+		{"napse 1021", firstCall(t, e, "napse", "canceled", engine.TranslateOptions{Vars: napseVars}), 200,
+			`{"ack":1021,"message":"el nuevo estado no puede ser idéntico al actual"}`, true, engine.VerdictSuccess},
+		{"napse 1023", firstCall(t, e, "napse", "canceled", engine.TranslateOptions{Vars: napseVars}), 200,
+			`{"ack":1023,"message":"orden cerrada"}`, false, engine.VerdictFail},
+		{"napse 1023 naming the state the call sets", firstCall(t, e, "napse", "canceled", engine.TranslateOptions{Vars: napseVars}), 200,
+			`{"ack":1023,"message":"no se puede cambiar de estado una orden cancelado (cancelled)"}`, true, engine.VerdictSuccess},
+		{"napse 1023 naming another final state", firstCall(t, e, "napse", "canceled", engine.TranslateOptions{Vars: napseVars}), 200,
+			`{"ack":1023,"message":"no se puede cambiar de estado una orden cerrado (closed)"}`, false, engine.VerdictFail},
+		{"dafiti every item already delivered", dafiti, 422,
+			`{"ErrorResponse":{"Head":{"ErrorCode":"28","ErrorMessage":"E028: x"},"Body":{"ErrorDetail":[{"OrderItemId":1,"Status":"delivered"},{"OrderItemId":2,"Status":"delivered"}]}}}`, true, engine.VerdictSuccess},
+		{"dafiti one item of two listed", dafiti, 422,
+			`{"ErrorResponse":{"Head":{"ErrorCode":"28","ErrorMessage":"E028: x"},"Body":{"ErrorDetail":[{"OrderItemId":1,"Status":"delivered"}]}}}`, false, engine.VerdictFail},
+		{"dafiti items elsewhere", dafiti, 422,
+			`{"ErrorResponse":{"Head":{"ErrorCode":"28","ErrorMessage":"E028: x"},"Body":{"ErrorDetail":[{"OrderItemId":1,"Status":"pending"},{"OrderItemId":2,"Status":"pending"}]}}}`, false, engine.VerdictFail},
+		{"fastshop has no repeat rule", firstCall(t, e, "fastshop", "invoiced", engine.TranslateOptions{}), 409,
+			`{"error":{"code":"OMS003","message":"x"}}`, false, engine.VerdictFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := tt.call.Judge(tt.status, http.Header{}, []byte(tt.body))
+			if err != nil || v.AlreadyApplied != tt.applied || v.Outcome != tt.outcome {
+				t.Errorf("got %+v, %v; want outcome %s, alreadyApplied %v", v, err, tt.outcome, tt.applied)
+			}
+		})
+	}
+}
+
+// A read-back is rendered with its call from the event; its applied rule
+// sees the call's leadsTo and request.
+func TestReadBack(t *testing.T) {
+	e := enginetest.Bundled(t)
+	sky := firstCall(t, e, "skyhub", "invoiced", engine.TranslateOptions{BaseURL: "https://sim.example/skyhub"})
+	rb := sky.ReadBack()
+	if rb == nil || rb.Query.Method != http.MethodGet || rb.Query.URL != "https://sim.example/skyhub/orders/Lojas%20Americanas-1000000000000" {
+		t.Fatalf("skyhub read-back %+v", rb)
+	}
+	for body, want := range map[string]bool{
+		`{"code":"x","status":{"code":"order_invoiced"}}`:   true,
+		`{"code":"x","status":{"code":"payment_received"}}`: false,
+		`[]`: false,
+	} {
+		if got, err := rb.Applied(&sky, 200, http.Header{}, []byte(body)); err != nil || got != want {
+			t.Errorf("applied(%s) = %v, %v; want %v", body, got, err, want)
+		}
+	}
+	fs := firstCall(t, e, "fastshop", "invoiced", engine.TranslateOptions{})
+	order := `{"status":"invoiced","packageAttachment":{"packages":[{"invoiceNumber":"%s"}]}}`
+	for number, want := range map[string]bool{"12345": true, "999": false} {
+		if got, err := fs.ReadBack().Applied(&fs, 200, http.Header{}, []byte(strings.Replace(order, "%s", number, 1))); err != nil || got != want {
+			t.Errorf("fastshop invoice %s read back: %v, %v; want %v", number, got, err, want)
+		}
+	}
+	if napse := firstCall(t, e, "napse", "canceled", engine.TranslateOptions{Vars: napseVars}); napse.ReadBack() != nil || !napse.TellsRepeat() || napse.Idempotent() {
+		t.Errorf("napse: want no read-back, a repeat rule, a POST")
+	}
+}
+
+// A readBack naming a query the mapping does not declare is a load error.
+func TestReadBackUnknownQuery(t *testing.T) {
+	_, err := acmeWith(t, "events:", "readBack: {query: nope, applied: \"true\"}\nevents:")
+	if err == nil || !strings.Contains(err.Error(), "unknown_query") || !strings.Contains(err.Error(), `readBack names query "nope"`) {
+		t.Errorf("got %v, want unknown_query", err)
 	}
 }

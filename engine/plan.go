@@ -35,6 +35,7 @@ type market struct {
 	queries     map[string]*callPlan
 	routes      map[string]*route
 	response    *respPlan
+	readBack    *readBackPlan
 	eventsPos   diag.Pos
 }
 
@@ -104,6 +105,7 @@ type callPlan struct {
 	response  *respPlan
 	rateLimit *mapping.RateLimit
 	confirm   *confirmPlan
+	readBack  *readBackPlan
 	pos       diag.Pos
 }
 
@@ -113,7 +115,12 @@ type pathPart struct {
 }
 
 type respPlan struct {
-	success, retry, errorCode, errorMessage *lang.Program
+	success, retry, errorCode, errorMessage, alreadyApplied *lang.Program
+}
+
+type readBackPlan struct {
+	query   string
+	applied *lang.Program
 }
 
 type confirmPlan struct {

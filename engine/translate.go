@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -73,6 +74,11 @@ type Call struct {
 	plan    *callPlan
 	market  *market
 	confirm *Confirmation
+	// The read-back query, rendered with the call (see Call.ReadBack).
+	rbPlan    *readBackPlan
+	rbURL     string
+	rbBody    json.RawMessage
+	rbHeaders Headers
 }
 
 // Translate turns one canonical event (JSON) into the calls its marketplace
@@ -537,6 +543,11 @@ func (mk *market) buildCalls(r *renderer, ru *rule, base string, calls []Call) (
 		if err != nil {
 			return nil, err
 		}
+		if rb := cmp.Or(cp.readBack, mk.readBack); rb != nil {
+			if err := mk.renderReadBack(r, &call, rb, base, r.trace == nil); err != nil {
+				return nil, err
+			}
+		}
 		calls = append(calls, call)
 	}
 	return calls, nil
@@ -633,10 +644,61 @@ func (mk *market) buildCall(r *renderer, cp *callPlan, base string, deferred boo
 }
 
 // callText is where a call's URL (url to body) and body (body to end) are
-// in the renderer's buffer.
+// in the renderer's buffer, and, when it has one, its read-back query's.
 type callText struct {
 	url, body, end int
 	hasBody        bool
+	// rb is the read-back query's text, when hasRB.
+	rb    readBackText
+	hasRB bool
+}
+
+// readBackText is where a read-back query's URL and body are.
+type readBackText struct {
+	url, body, end int
+	hasBody        bool
+}
+
+func (t readBackText) callText() callText {
+	return callText{url: t.url, body: t.body, end: t.end, hasBody: t.hasBody}
+}
+
+// renderReadBack renders the read-back query rp of call after the call's
+// text. When deferred, the text stays in the buffer until publish copies
+// it out with the call's; otherwise the call gets its own copy at once.
+func (mk *market) renderReadBack(r *renderer, call *Call, rp *readBackPlan, base string, deferred bool) error {
+	q := mk.queries[rp.query]
+	saved := r.trace
+	r.trace = nil
+	defer func() { r.trace = saved }()
+	start := len(r.buf)
+	var err error
+	if r.buf, err = r.appendURL(r.buf, q, base); err != nil {
+		return err
+	}
+	text := readBackText{url: start, body: len(r.buf)}
+	if q.literal {
+		call.rbHeaders = q.fixed
+	} else if call.rbHeaders, err = r.buildHeaders(q.headers); err != nil {
+		return err
+	}
+	if q.body != nil {
+		r.at("body")
+		if err = r.render(q.body); err != nil {
+			return err
+		}
+		text.hasBody = true
+	}
+	text.end = len(r.buf)
+	call.rbPlan = rp
+	if deferred {
+		r.texts[len(r.texts)-1].rb = text
+		r.texts[len(r.texts)-1].hasRB = true
+	} else {
+		call.rbURL, call.rbBody = text.callText().copyOut(r.buf)
+		r.buf = r.buf[:start]
+	}
+	return nil
 }
 
 // urlAndBody returns the call's URL and body as views of text, which holds
@@ -668,6 +730,9 @@ func (r *renderer) publish(res *Result, idLen int) {
 	res.EventID = unsafe.String(unsafe.SliceData(text), idLen)
 	for i, c := range r.texts {
 		res.Calls[i].URL, res.Calls[i].Body = c.urlAndBody(text)
+		if c.hasRB {
+			res.Calls[i].rbURL, res.Calls[i].rbBody = c.rb.callText().urlAndBody(text)
+		}
 	}
 }
 

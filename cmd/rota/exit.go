@@ -13,6 +13,7 @@ const (
 	exitOK      = 0 // success: clean lint, send or ignore
 	exitRefused = 1 // the input was refused, or lint found errors
 	exitUsage   = 2 // usage, unreadable input, broken mappings, configuration
+	exitUnknown = 3 // send: a call may or may not have been applied (outcome unknown)
 )
 
 // exitError ends a command with an exit code. The command has already told

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/rotahq/rota/engine"
@@ -53,9 +54,13 @@ Each run starts with an empty memory of delivered events (no durable store):
 running send twice with the same event sends it twice.
 
 Exit codes: 0 delivered (or nothing to send); 1 the event was refused by a
-rule or by the marketplace, or could not be delivered (report JSON on
-stdout, one line on stderr); 2 usage, unreadable input, broken mappings,
-configuration (a missing secret, an insecure secrets file).`,
+rule or by the marketplace, or could not be delivered, or the run was
+interrupted (report JSON on stdout, one line on stderr); 2 usage, unreadable
+input, broken mappings, configuration (a missing secret, an insecure secrets
+file); 3 outcome unknown: a call's answer was lost (or the run was
+interrupted, Ctrl-C or SIGTERM, while it was in flight) and the mapping's
+read-back or already-applied rule could not establish whether it was
+applied: check the order at the marketplace before sending the event again.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSend(cmd, &f, args)
@@ -80,6 +85,9 @@ func runSend(cmd *cobra.Command, f *sendFlags, args []string) error {
 	}
 	if f.timeout <= 0 {
 		return usageErrorf(stderr, "--timeout %s: want a positive duration such as 30s", f.timeout)
+	}
+	if deliver.CheckBaseURL(f.baseURL) != nil {
+		return usageErrorf(stderr, "--base-url carries a user name or password (USER:PASSWORD@HOST); credentials come from --secrets or the environment, never from a URL")
 	}
 	secrets, err := sendSecrets(stderr, f.secrets)
 	if err != nil {
@@ -108,7 +116,9 @@ func runSend(cmd *cobra.Command, f *sendFlags, args []string) error {
 	if f.auth != "" {
 		s.AuthScheme = map[string]string{res.Marketplace: f.auth}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	// Ctrl-C and SIGTERM stop the run at once; the report still says what
+	// was sent and what is unknown.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.dryRun {
 		return runDryRun(ctx, stdout, stderr, s, res)
@@ -122,6 +132,9 @@ func runSend(cmd *cobra.Command, f *sendFlags, args []string) error {
 	}
 	if !rep.OK() {
 		fmt.Fprintf(stderr, "rota: %s: %s\n", rep.Outcome, oneLine(rep.Reason))
+		if rep.Outcome == deliver.Unknown {
+			return exitError{code: exitUnknown}
+		}
 		return exitError{code: exitRefused}
 	}
 	return nil

@@ -38,6 +38,8 @@ type sendReport struct {
 		MarketplaceStatus string `json:"marketplaceStatus"`
 		Confirmed         *bool  `json:"confirmed"`
 		ConfirmAttempts   int    `json:"confirmAttempts"`
+		ConfirmedBy       string `json:"confirmedBy"`
+		ReadBacks         int    `json:"readBacks"`
 	} `json:"calls"`
 }
 
@@ -104,9 +106,13 @@ func TestSendDryRunGolden(t *testing.T) {
 			}
 		})
 	}
-	// The published test vector's key, on the fixed clock: the signature
-	// in the golden file is this one.
-	o := rota(t, "", "send", "--dry-run", "--secrets", sendSecretsFile, "../../examples/events/dafiti/shipped.json")
+	// The published test vector's key, on the fixed clock (a real key's
+	// file: mode 600).
+	vector := filepath.Join(t.TempDir(), "vector.env")
+	if err := os.WriteFile(vector, []byte("ROTA_SECRET_DAFITI_USERID=look@me.com\nROTA_SECRET_DAFITI_APIKEY=b1bdb357ced10fe4e9a69840cdd4f0e9c03d77fe\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := rota(t, "", "send", "--dry-run", "--secrets", vector, "../../examples/events/dafiti/shipped.json")
 	sig := deliver.SellerCenterSignature(url.Values{"UserID": {"look@me.com"}, "Version": {"1.0"}, "Format": {"JSON"},
 		"Timestamp": {"2015-07-01T11:11:11+00:00"}}, "b1bdb357ced10fe4e9a69840cdd4f0e9c03d77fe")
 	if !strings.Contains(o.stdout, `"Signature": "`+sig+`"`) || !strings.Contains(o.stdout, `"Timestamp": "2015-07-01T11:11:11+00:00"`) {
@@ -155,7 +161,7 @@ func TestSendDelivered(t *testing.T) {
 		t.Errorf("call %+v", c)
 	}
 	reqs := f.requests()
-	if len(reqs) != 1 || reqs[0].Header.Get("X-Api-Key") != "test-skyhub-api-key" {
+	if len(reqs) != 1 || reqs[0].Header.Get("X-Api-Key") != "sim-skyhub-api-key" {
 		t.Errorf("the fake SkyHub saw %d requests", len(reqs))
 	}
 	if o.stderr != "" {
@@ -194,6 +200,13 @@ func TestSendUsageAndConfiguration(t *testing.T) {
 	if err := os.Chmod(loose, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	marked := filepath.Join(t.TempDir(), "marked.env")
+	if err := os.WriteFile(marked, []byte(deliver.PublicTestMarker+"\nROTA_SECRET_SKYHUB_APIKEY=loose-value\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(marked, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		args   []string
@@ -209,6 +222,8 @@ func TestSendUsageAndConfiguration(t *testing.T) {
 		{"missing secrets", []string{"--base-url", "http://127.0.0.1:9", event}, "ROTA_SECRET_SKYHUB_USEREMAIL", "missing_secret"},
 		{"unknown auth scheme", []string{"--secrets", sendSecretsFile, "--auth", "nope", event}, "unknown_auth_scheme", "unknown_auth_scheme"},
 		{"napse token URL", []string{"--secrets", sendSecretsFile, "--var", "baseUrl=https://10.0.0.1:8090", "../../examples/events/napse/approved.json"}, "ROTA_VAR_NAPSE_TOKENURL", "missing_token_url"},
+		{"marked file with a real value", []string{"--secrets", marked, event}, "not the simulator's", ""},
+		{"base URL with a password", []string{"--base-url", "http://admin:loose-value@127.0.0.1:9/skyhub", "--secrets", sendSecretsFile, event}, "--base-url carries a user name or password", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,5 +267,20 @@ func TestSendIgnored(t *testing.T) {
 	o.wantCode(t, exitOK)
 	if r := decodeReport(t, o.stdout); r.Outcome != "ignored" || r.Reason == "" || len(r.Calls) != 0 {
 		t.Errorf("report %+v", r)
+	}
+}
+
+// A lost answer the mapping cannot settle exits 3 with outcome unknown.
+func TestSendOutcomeUnknown(t *testing.T) {
+	f := &fakeSkyHub{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		panic(http.ErrAbortHandler) // every answer is lost, read-backs included
+	}))
+	t.Cleanup(f.Close)
+	o := rota(t, "", "send", "--base-url", f.URL, "--secrets", sendSecretsFile, "--max-attempts", "2", filepath.Join(examples, "shipped.json"))
+	o.wantCode(t, exitUnknown)
+	if r := decodeReport(t, o.stdout); r.Outcome != "unknown" || r.Calls[0].Attempts != 1 || r.Calls[0].ReadBacks != 1 {
+		t.Errorf("report %+v, want unknown after 1 attempt and 1 read-back", r)
 	}
 }

@@ -56,6 +56,17 @@ type fshInvoice struct {
 	Courier        string `json:"courier,omitempty"`
 	Delivered      bool   `json:"delivered"`
 	Events         int    `json:"trackingEvents"`
+	// Accepted counts the invoice calls the hub accepted for this number:
+	// more than 1 is the same invoice sent twice (VTEX makes a new receipt).
+	Accepted int `json:"accepted"`
+	// History are the tracking events received, in order.
+	History []fshEvent `json:"events,omitempty"`
+}
+
+// fshEvent is one tracking event (VTEX courierStatus.data).
+type fshEvent struct {
+	Description string `json:"description"`
+	Date        string `json:"date"`
 }
 
 type fastshop struct {
@@ -74,6 +85,7 @@ func (f *fastshop) handler() http.Handler {
 	mux.Handle("POST /pvt/orders/{orderId}/invoice/{invoiceNumber}", f.auth(f.call(f.tracking)))
 	mux.Handle("POST /pvt/orders/{orderId}/invoice/{invoiceNumber}/tracking", f.auth(f.call(f.trackingStatus)))
 	mux.Handle("POST /pvt/orders/{orderId}/cancel", f.auth(f.call(f.cancel)))
+	mux.Handle("GET /pvt/orders/{orderId}", f.auth(http.HandlerFunc(f.read)))
 	return mux
 }
 
@@ -177,6 +189,11 @@ func (f *fastshop) invoice(r *http.Request, m map[string]any) (func(*fshOrder) *
 		if !slices.Contains(allowed, o.Status) {
 			return conflict(o, allowed...)
 		}
+		if prev, ok := o.Invoices[number]; ok {
+			inv.Accepted = prev.Accepted
+			inv.History = prev.History
+		}
+		inv.Accepted++
 		o.Invoices[number] = inv
 		if o.Status != fshInvoiced {
 			o.move(fshInvoiced, "invoice", now)
@@ -307,6 +324,12 @@ func (f *fastshop) trackingStatus(r *http.Request, m map[string]any) (func(*fshO
 		if e == nil {
 			inv.Delivered = inv.Delivered || delivered
 			inv.Events += len(events)
+			for _, ev := range events {
+				m, _ := object(ev)
+				d, _ := m["description"].(string)
+				at, _ := m["date"].(string)
+				inv.History = append(inv.History, fshEvent{Description: d, Date: at})
+			}
 		}
 		return e
 	}, nil
@@ -329,6 +352,41 @@ func (f *fastshop) cancel(_ *http.Request, m map[string]any) (func(*fshOrder) *f
 	}, nil
 }
 
+// read handles GET /pvt/orders/{orderId}: the order as the hub has it,
+// VTEX-style (FSH-MKP consulta-de-pedidos): status and
+// packageAttachment.packages, one per invoice, sorted by invoice number,
+// each with its tracking and courierStatus {finished, data}. An order the
+// hub has not seen is ready for handling, without packages.
+func (f *fastshop) read(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("orderId")
+	status, packages := fshReady, []map[string]any{}
+	if o, ok := f.orders[id]; ok {
+		status = o.Status
+		numbers := make([]string, 0, len(o.Invoices))
+		for n := range o.Invoices {
+			numbers = append(numbers, n)
+		}
+		sort.Strings(numbers)
+		for _, n := range numbers {
+			packages = append(packages, fshPackage(n, o.Invoices[n]))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"orderId": id, "status": status,
+		"packageAttachment": map[string]any{"packages": packages}})
+}
+
+func fshPackage(number string, inv *fshInvoice) map[string]any {
+	data := []map[string]string{}
+	for _, ev := range inv.History {
+		data = append(data, map[string]string{"description": ev.Description, "date": ev.Date})
+	}
+	return map[string]any{"invoiceNumber": number, "invoiceValue": inv.Value, "type": inv.Type,
+		"courier": inv.Courier, "trackingNumber": inv.TrackingNumber,
+		"courierStatus": map[string]any{"finished": inv.Delivered, "data": data}}
+}
+
 // fshView is the admin view of Fast Shop's orders.
 type fshView struct {
 	Marketplace string     `json:"marketplace"`
@@ -344,6 +402,7 @@ func (f *fastshop) view() any {
 		c := fshOrder{order: o.clone(), Invoices: map[string]*fshInvoice{}}
 		for n, inv := range o.Invoices {
 			cp := *inv
+			cp.History = slices.Clone(inv.History)
 			c.Invoices[n] = &cp
 		}
 		out.Orders = append(out.Orders, c)

@@ -119,3 +119,31 @@ func TestFastShopTransitions(t *testing.T) {
 		})
 	}
 }
+
+// TestFastShopReadBack: the hub accepts the same invoice twice (counted in
+// the admin view), and GET /pvt/orders/{id} shows the invoices as
+// packages, which the mapping's read-back reads.
+func TestFastShopReadBack(t *testing.T) {
+	e := newEnv(t, sim.Options{})
+	a := e.send(http.MethodGet, fshURL(e, fshOrder), nil, fshAuth).want(t, http.StatusOK)
+	if pk := a.body["packageAttachment"].(map[string]any)["packages"].([]any); len(pk) != 0 || a.body["status"] != "ready-for-handling" {
+		t.Errorf("an unseen order: %s, want ready for handling without packages", a.raw)
+	}
+	calls := e.translate(sim.FastShop, event(t, sim.FastShop, "invoiced", nil))
+	for range 2 {
+		e.call(calls[0], fshAuth).want(t, http.StatusOK)
+	}
+	inv := e.orders(sim.FastShop)["orders"].([]any)[0].(map[string]any)["invoices"].(map[string]any)["12345"].(map[string]any)
+	if inv["accepted"] != float64(2) {
+		t.Errorf("invoice 12345 accepted %v times, want 2", inv["accepted"])
+	}
+	a = e.send(http.MethodGet, fshURL(e, fshOrder), nil, fshAuth).want(t, http.StatusOK)
+	rb := calls[0].ReadBack()
+	if rb == nil {
+		t.Fatal("the invoice call has no read-back")
+	}
+	if applied, err := rb.Applied(&calls[0], http.StatusOK, http.Header{}, []byte(a.raw)); err != nil || !applied {
+		t.Errorf("the read-back reads %s as %v, %v; want applied", a.raw, applied, err)
+	}
+	e.send(http.MethodGet, fshURL(e, fshOrder), nil, nil).want(t, http.StatusUnauthorized)
+}

@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/tidwall/gjson"
@@ -46,6 +48,8 @@ type authorizer interface {
 type authError struct {
 	retryable bool
 	msg       string
+	// retryAfter is the token service's Retry-After header, if any.
+	retryAfter string
 }
 
 func (e *authError) Error() string { return e.msg }
@@ -61,6 +65,10 @@ func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth, vars map[stri
 		if !ok {
 			missing = append(missing, name)
 			continue
+		}
+		if utf8.RuneCountInString(v) < MinSecretLength {
+			return nil, configError(CodeSecretTooShort, "secret %s of the %s auth scheme %s is shorter than %d characters: too short to keep out of messages; set %s to the full value the marketplace issued",
+				name, marketplace, a.Scheme, MinSecretLength, engine.SecretEnvName(marketplace, name))
 		}
 		values[name] = v
 	}
@@ -277,6 +285,9 @@ func (o *oauthAuth) authorize(ctx context.Context, req *http.Request, dry bool) 
 		if err != nil {
 			return "", nil, oauthError(o.cfg.TokenURL, err)
 		}
+		if err := checkToken(o.cfg.TokenURL, t.AccessToken); err != nil {
+			return "", nil, err
+		}
 		return t.AccessToken, t.Valid, nil
 	})
 	if err != nil {
@@ -290,7 +301,7 @@ func oauthError(tokenURL string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		st := re.Response.StatusCode
-		return &authError{retryable: retryableStatus(st),
+		return &authError{retryable: retryableStatus(st), retryAfter: re.Response.Header.Get("Retry-After"),
 			msg: fmt.Sprintf("the token service %s answered %d: %s", tokenURL, st, snippet(re.Body))}
 	}
 	return &authError{retryable: true, msg: fmt.Sprintf("cannot get a token from %s: %s", tokenURL, transportMessage(err))}
@@ -303,7 +314,12 @@ func (o *oauthAuth) invalidate(req *http.Request) {
 }
 
 func (o *oauthAuth) secretValues() []string {
-	return []string{o.cfg.ClientID, o.cfg.ClientSecret, o.cache.current()}
+	id, secret := o.cfg.ClientID, o.cfg.ClientSecret
+	return []string{id, secret, o.cache.current(),
+		// HTTP Basic credentials of the token request, as sent (RFC 6749
+		// 2.3.1 form-encodes both) and as written without encoding.
+		"Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret))),
+		base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))}
 }
 
 // tokenAuth sends a token obtained from the marketplace's token service in
@@ -384,14 +400,22 @@ func (t *tokenAuth) fetch(ctx context.Context) (string, error) {
 		return "", &authError{retryable: true, msg: fmt.Sprintf("cannot read the answer of the token service %s: %s", t.url, transportMessage(err))}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", &authError{retryable: retryableStatus(resp.StatusCode),
+		return "", &authError{retryable: retryableStatus(resp.StatusCode), retryAfter: resp.Header.Get("Retry-After"),
 			msg: fmt.Sprintf("the token service %s answered %d: %s", t.url, resp.StatusCode, snippet(raw))}
 	}
 	tok := gjson.GetBytes(raw, t.field).String()
 	if tok == "" {
 		return "", &authError{msg: fmt.Sprintf("the token service %s answered without a token at %q (the scheme's token.field)", t.url, t.field)}
 	}
-	return tok, nil
+	return tok, checkToken(t.url, tok)
+}
+
+// checkToken refuses a token too short to keep out of messages.
+func checkToken(tokenURL, tok string) error {
+	if utf8.RuneCountInString(tok) < MinSecretLength {
+		return &authError{msg: fmt.Sprintf("the token service %s answered a token of %d characters, shorter than %d: too short to keep out of reports, so it is not used", tokenURL, utf8.RuneCountInString(tok), MinSecretLength)}
+	}
+	return nil
 }
 
 // rejected applies the Sender's TokenRejected test when set, else the
@@ -443,6 +467,11 @@ func retryableStatus(st int) bool { return st == http.StatusTooManyRequests || s
 
 // tokenURL is the scheme's token URL, moved to Sender.BaseURL when set.
 func (s *Sender) tokenURL(marketplace string, a *engine.Auth) (string, error) {
+	if a.TokenURL == "" && s.BaseURL != "" && a.TokenURLExample != "" {
+		// Every URL goes to BaseURL: the token service too, at the path
+		// the mapping's example of its URL gives.
+		return rebase(a.TokenURLExample, s.BaseURL)
+	}
 	if a.TokenURL == "" {
 		return "", configError(CodeMissingTokenURL, "the %s auth scheme %s needs a token URL and none is set; give the variable its mapping uses for it (e.g. --var tokenUrl=https://host/path or %s)",
 			marketplace, a.Scheme, engine.VarEnvName(marketplace, "tokenUrl"))
@@ -451,6 +480,21 @@ func (s *Sender) tokenURL(marketplace string, a *engine.Auth) (string, error) {
 		return a.TokenURL, nil
 	}
 	return rebase(a.TokenURL, s.BaseURL)
+}
+
+// errBaseURLUserinfo refuses a base URL that carries credentials; it does
+// not quote the URL, which would show them.
+var errBaseURLUserinfo = configError(engine.CodeBadBaseURL, "the base URL carries a user name or password (USER:PASSWORD@HOST): credentials come from secrets, never from a URL; remove them")
+
+// CheckBaseURL refuses a base URL with userinfo (USER:PASSWORD@HOST): net/http
+// would turn it into Basic authentication, and it would be shown wherever
+// the URL is. The error, of kind configuration (code bad_url), does not
+// quote the URL. Other problems are left to the sender and translation.
+func CheckBaseURL(base string) error {
+	if u, err := url.Parse(base); err == nil && u.User != nil {
+		return errBaseURLUserinfo
+	}
+	return nil
 }
 
 // rebase moves u to base: base's scheme and host, base's path followed by
@@ -464,6 +508,9 @@ func rebase(u, base string) (string, error) {
 	bu, err := url.Parse(base)
 	if err != nil || bu.Scheme == "" || bu.Host == "" {
 		return "", configError(engine.CodeBadBaseURL, "base URL %q is not an absolute URL; give a scheme and a host, e.g. --base-url http://127.0.0.1:8080/dafiti", base)
+	}
+	if bu.User != nil {
+		return "", errBaseURLUserinfo
 	}
 	if strings.EqualFold(tu.Scheme, bu.Scheme) && strings.EqualFold(tu.Host, bu.Host) {
 		return u, nil

@@ -93,11 +93,11 @@ func newOAuthServer(t *testing.T, tokenStatus int) *oauthServer {
 				return
 			}
 			n := o.fetches.Add(1)
-			answerWith(w, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"bearer","expires_in":3600}`, n))
+			answerWith(w, 200, fmt.Sprintf(`{"access_token":"tokenvalue-%d","token_type":"bearer","expires_in":3600}`, n))
 			return
 		}
 		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !strings.HasPrefix(tok, "tok-") || o.reject(tok) {
+		if !strings.HasPrefix(tok, "tokenvalue-") || o.reject(tok) {
 			answerWith(w, 401, `{"message":"invalid token"}`)
 			return
 		}
@@ -134,14 +134,14 @@ func TestOAuth2TokenCached(t *testing.T) {
 		}
 	}
 	api := apiRequests(o.fake)
-	if o.fetches.Load() != 1 || len(api) != 2 || api[1].Header.Get("Authorization") != "Bearer tok-1" {
+	if o.fetches.Load() != 1 || len(api) != 2 || api[1].Header.Get("Authorization") != "Bearer tokenvalue-1" {
 		t.Errorf("%d token fetches, API saw %d requests (%v); want one token for both", o.fetches.Load(), len(api), api)
 	}
 }
 
 func TestOAuth2RefreshOn401(t *testing.T) {
 	o := newOAuthServer(t, 200)
-	o.reject = func(tok string) bool { return tok == "tok-1" }
+	o.reject = func(tok string) bool { return tok == "tokenvalue-1" }
 	rep := send(t, oauthSender(t, o), dafitiShipped(t, o.URL))
 	wantCall(t, rep, 0, CallSuccess, 200, 2, "")
 	if o.fetches.Load() != 2 {
@@ -189,7 +189,7 @@ func newNapseServer(t *testing.T) *napseServer {
 				answerWith(w, 401, `{"message":"bad credentials"}`)
 				return
 			}
-			answerWith(w, 200, fmt.Sprintf(`{"token":"t-%d"}`, ns.fetches.Add(1)))
+			answerWith(w, 200, fmt.Sprintf(`{"token":"tokenvalue-%d"}`, ns.fetches.Add(1)))
 			return
 		}
 		if tok := r.Header.Get("x-access-token"); tok == "" || ns.reject(tok) {
@@ -214,12 +214,12 @@ func napseSender(t *testing.T, ns *napseServer, c *clock) (*Sender, *engine.Resu
 
 func TestTokenServiceNapse(t *testing.T) {
 	ns := newNapseServer(t)
-	ns.reject = func(tok string) bool { return tok == "t-1" }
+	ns.reject = func(tok string) bool { return tok == "tokenvalue-1" }
 	s, res := napseSender(t, ns, newClock())
 	rep := send(t, s, res)
 	wantCall(t, rep, 0, CallSuccess, 200, 2, "")
 	reqs := ns.requests()
-	if ns.fetches.Load() != 2 || len(reqs) != 4 || reqs[1].Header.Get("x-access-token") != "t-1" || reqs[3].Header.Get("x-access-token") != "t-2" {
+	if ns.fetches.Load() != 2 || len(reqs) != 4 || reqs[1].Header.Get("x-access-token") != "tokenvalue-1" || reqs[3].Header.Get("x-access-token") != "tokenvalue-2" {
 		t.Errorf("%d fetches; requests %+v", ns.fetches.Load(), reqs)
 	}
 	// The token is kept for the next event.
@@ -276,7 +276,7 @@ func TestConfirmation(t *testing.T) {
 		t.Errorf("slept %v, want the confirmation's interval (5s) twice", sl)
 	}
 	q := ns.requests()[2]
-	if q.Path != "/order/status" || q.Body != `{"internalOrderNumber":"bridge000001"}` || q.Header.Get("x-access-token") != "t-1" {
+	if q.Path != "/order/status" || q.Body != `{"internalOrderNumber":"bridge000001"}` || q.Header.Get("x-access-token") != "tokenvalue-1" {
 		t.Errorf("status query %+v", q)
 	}
 	// Never confirmed: 10 queries, outcome unconfirmed, remembered as sent.

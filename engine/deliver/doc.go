@@ -17,6 +17,16 @@
 //   - optionally confirms an asynchronous change with the mapping's status
 //     query (Napse BRIDGE).
 //
+// An attempt whose answer was lost (a timeout or a dropped connection after
+// the request was written, a gateway's 502 or 504) may have been applied.
+// A call that is not idempotent is then never sent blindly again: the
+// mapping's read-back (Call.ReadBack) is asked first, or the call is sent
+// again only when the mapping recognizes the marketplace's answer to a
+// repeat (response.alreadyApplied, Verdict.AlreadyApplied); otherwise its
+// outcome is CallUnknown and the report's Unknown. Resend delivers an event
+// whose earlier delivery was interrupted with every call in doubt from the
+// start.
+//
 // Every outcome is written down in a Report: per call the HTTP status, the
 // attempts made, the marketplace's own code and message, and a stable error
 // code when no usable answer came back. A Store remembers delivered event

@@ -1,9 +1,14 @@
 package deliver
 
 import (
+	"context"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/enginetest"
@@ -45,9 +50,79 @@ func TestDocsListSecretsAndCodes(t *testing.T) {
 	for _, code := range []string{ErrNetwork, ErrTimeout, ErrAuthFailed, ErrRetriesExhausted, ErrRuleFailed, ErrBadRequest, ErrCanceled, ErrNotConfirmed,
 		CodeMissingSecret, CodeMissingTokenURL, CodeInsecureSecretsFile, CodeBadSecretsFile,
 		Delivered, Refused, Failed, Unconfirmed, Duplicate, Canceled, Ignored,
-		CallSuccess, CallRefused, CallFailed, CallCanceled, CallNotSent, CallSkipped} {
+		CallSuccess, CallRefused, CallFailed, CallCanceled, CallNotSent, CallSkipped,
+		Unknown, CallUnknown, ErrReadBackFailed, CodeSecretTooShort, ConfirmedByAlreadyApplied, ConfirmedByReadBack} {
 		if !strings.Contains(doc, "`"+code+"`") {
 			t.Errorf("docs/delivery.md does not document %s", code)
 		}
+	}
+}
+
+// docYAML returns the first yaml block of doc after the line starting with marker.
+func docYAML(t *testing.T, doc, marker string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(doc, "\n"+marker)
+	if !ok {
+		t.Fatalf("the doc has no line starting with %q", marker)
+	}
+	_, block, ok := strings.Cut(after, "```yaml\n")
+	if !ok {
+		t.Fatalf("no yaml block after %q", marker)
+	}
+	block, _, _ = strings.Cut(block, "```")
+	return block
+}
+
+// The example of docs/mapping-format.md ("Lost answers") works as the doc
+// says: a lost answer is settled by the read-back; a repeat answered
+// SAME_STATUS counts as delivered.
+func TestDocsLostAnswerExample(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/mapping-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Load(fstest.MapFS{"acme.yaml": {Data: []byte(docYAML(t, string(raw), "A complete example (a test loads it"))}})
+	if err != nil {
+		t.Fatalf("the doc's example does not load: %v", err)
+	}
+	event := []byte(`{"specVersion": "1.0", "id": "evt-acme-1", "type": "order.invoiced", "occurredAt": "2023-03-10T12:30:00-03:00",
+		"marketplace": "acme", "order": {"id": "ERP-1", "marketplaceOrderId": "A-1", "status": "approved"},
+		"items": [{"sku": "S", "quantity": 1, "price": 100}],
+		"invoice": {"key": "52060433009911002506550120000007800267301615", "number": "780", "series": "1", "total": 100}}`)
+	for _, tc := range []struct {
+		name        string
+		post        func(w http.ResponseWriter) // after the change is applied
+		confirmedBy string
+	}{
+		{"answer lost, read back", func(http.ResponseWriter) { panic(http.ErrAbortHandler) }, ConfirmedByReadBack},
+		{"repeat refused as the same status", func(w http.ResponseWriter) { answerWith(w, 409, `{"code":"SAME_STATUS"}`) }, ConfirmedByAlreadyApplied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, posts := "approved", 0
+			var mu sync.Mutex
+			f := newFake(t, func(_ int, r request, w http.ResponseWriter) {
+				mu.Lock()
+				defer mu.Unlock()
+				if r.Method == http.MethodGet {
+					answerWith(w, 200, `{"status":"`+status+`","invoice":"780"}`)
+					return
+				}
+				posts++
+				status = "invoiced"
+				tc.post(w)
+			})
+			res, err := eng.Translate(event, engine.TranslateOptions{BaseURL: f.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &Sender{Engine: eng, Sleep: func(context.Context, time.Duration) error { return nil }}
+			rep, err := s.Send(context.Background(), res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := rep.Calls[0]; rep.Outcome != Delivered || c.ConfirmedBy != tc.confirmedBy || posts != 1 {
+				t.Errorf("got %s (%s) confirmed by %q after %d posts, want delivered confirmed by %q after 1", rep.Outcome, rep.Reason, c.ConfirmedBy, posts, tc.confirmedBy)
+			}
+		})
 	}
 }

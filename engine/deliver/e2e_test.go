@@ -2,8 +2,12 @@ package deliver_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
 	"github.com/rotahq/rota/mappings"
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
 
@@ -197,5 +202,234 @@ func TestRetriesThroughFaults(t *testing.T) {
 	}
 	if n := len(x.sim.Requests("skyhub")); n != 5 {
 		t.Errorf("the simulator saw %d requests, want 5 (3 + 2)", n)
+	}
+}
+
+// simOrders is the simulator's admin view of one marketplace's orders.
+func (x *e2e) simOrders(marketplace string) string {
+	x.t.Helper()
+	resp, err := http.Get(x.url + "/_sim/orders/" + marketplace)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A lost answer (the simulator applies the call, then drops the
+// connection) is never reported refused or failed, and the change is not
+// applied twice: the read-back or the marketplace's answer to the repeat
+// establishes that it was delivered.
+func TestLostAnswerEstablished(t *testing.T) {
+	cases := []struct {
+		name, marketplace, file string
+		edits                   []any
+		path                    string // the call whose answer is lost
+		confirmedBy             string
+		attempts, readBacks     int
+		once                    string // gjson path in the simulator's orders view: a count that must be 1
+	}{
+		{name: "skyhub read-back", marketplace: "skyhub", file: "skyhub/invoiced.json", path: "/orders/",
+			confirmedBy: deliver.ConfirmedByReadBack, attempts: 1, readBacks: 1, once: "orders.0.history.#"},
+		{name: "napse 1021 on the repeat", marketplace: "napse", file: "napse/handling.json", path: "/order/change-status",
+			confirmedBy: deliver.ConfirmedByAlreadyApplied, attempts: 2, once: "orders.0.pending.#"},
+		{name: "dafiti items already shipped", marketplace: "dafiti", file: "dafiti/shipped.json", path: "/v2/orders/statuses/set-to-shipped",
+			edits:       []any{"order.marketplaceStatus", "ready_to_ship"},
+			confirmedBy: deliver.ConfirmedByAlreadyApplied, attempts: 2, once: "orderItems.0.history.#(to==\"shipped\")#|#"},
+		{name: "fastshop invoice read back", marketplace: "fastshop", file: "fastshop/invoiced.json", path: "/pvt/orders/",
+			confirmedBy: deliver.ConfirmedByReadBack, attempts: 1, readBacks: 1, once: "orders.0.invoices.*.accepted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newE2E(t)
+			if tc.marketplace == "dafiti" {
+				x.setStatus(t, "dafiti", "123456", "ready_to_ship")
+				x.setStatus(t, "dafiti", "654321", "ready_to_ship")
+			}
+			if err := x.sim.AddFault(sim.Fault{Marketplace: tc.marketplace, Method: "POST", Path: tc.path, DropAfter: true, Times: 1}); err != nil {
+				t.Fatal(err)
+			}
+			s := x.sender(tc.marketplace, simSecrets())
+			s.Confirm = false
+			rep := x.send(s, tc.file, tc.edits...)
+			wantOutcome(t, "lost answer", rep, deliver.Delivered, tc.attempts)
+			c := rep.Calls[len(rep.Calls)-1]
+			if c.ConfirmedBy != tc.confirmedBy || c.ReadBacks != tc.readBacks {
+				t.Errorf("call %+v: got confirmedBy %q after %d read-backs, want %q after %d", c, c.ConfirmedBy, c.ReadBacks, tc.confirmedBy, tc.readBacks)
+			}
+			view := x.simOrders(tc.marketplace)
+			if got := gjson.Get(view, tc.once).String(); got != "1" {
+				t.Errorf("simulator %s = %s, want 1 (the change applied once): %s", tc.once, got, view)
+			}
+		})
+	}
+}
+
+// setStatus puts an order (a Dafiti order item) at status in the simulator.
+func (x *e2e) setStatus(t *testing.T, marketplace, id, status string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, x.url+"/_sim/orders/"+marketplace+"/"+id, strings.NewReader(`{"status":"`+status+`"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("setting %s %s to %s: HTTP %d", marketplace, id, status, resp.StatusCode)
+	}
+}
+
+// A lost answer that neither a read-back nor a repeat can settle is
+// reported unknown, and the call is not sent again.
+func TestLostAnswerUnknown(t *testing.T) {
+	x := newE2E(t)
+	// The read-back is lost too: every GET of the order is dropped.
+	for _, f := range []sim.Fault{
+		{Marketplace: "fastshop", Method: "POST", Path: "/pvt/orders/", DropAfter: true, Times: 1},
+		{Marketplace: "fastshop", Method: "GET", Path: "/pvt/orders/", Drop: true},
+	} {
+		if err := x.sim.AddFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := x.sender("fastshop", simSecrets())
+	s.Retry.MaxAttempts = 3
+	rep := x.send(s, "fastshop/invoiced.json")
+	wantOutcome(t, "lost answer, lost read-backs", rep, deliver.Unknown, 1)
+	if c := rep.Calls[0]; c.Outcome != deliver.CallUnknown || c.ReadBacks != 2 || !strings.Contains(c.Message, "may or may not have been applied") {
+		t.Errorf("call %+v: want unknown after 2 read-backs", c)
+	}
+	posts := 0
+	for _, r := range x.sim.Requests("fastshop") {
+		if r.Method == "POST" {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("the invoice was posted %d times, want 1", posts)
+	}
+}
+
+// BaseURL moves every URL of the mapping, token URLs included, for every
+// auth scheme with a token URL: given on another host (moved), left at
+// the mapping's default (moved), or not set at all (the path of the
+// mapping's example of it, on BaseURL).
+func TestBaseURLMovesEveryTokenURL(t *testing.T) {
+	cases := []struct {
+		name, marketplace, scheme, file string
+		vars                            map[string]string
+		tokenPath                       string
+	}{
+		{"oauth2, default token URL", "dafiti", "oauth2", "dafiti/ready_to_ship.json", nil, "/oauth/client-credentials"},
+		{"oauth2, token URL on another host", "dafiti", "oauth2", "dafiti/ready_to_ship.json",
+			map[string]string{"tokenUrl": "https://auth.example.com/oauth/client-credentials"}, "/oauth/client-credentials"},
+		{"token, token URL on another host", "napse", "", "napse/handling.json",
+			map[string]string{"tokenUrl": "https://bridge.example:8090/auth/token"}, "/auth/token"},
+		{"token, token URL not set", "napse", "", "napse/handling.json", nil, "/auth/token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newE2E(t)
+			s := x.sender(tc.marketplace, simSecrets())
+			s.Vars, s.Confirm = tc.vars, false
+			if tc.scheme != "" {
+				s.AuthScheme = map[string]string{tc.marketplace: tc.scheme}
+			}
+			wantOutcome(t, "send", x.send(s, tc.file), deliver.Delivered, 1)
+			var paths []string
+			for _, r := range x.sim.Requests(tc.marketplace) {
+				paths = append(paths, r.Method+" "+r.Path)
+			}
+			if len(paths) != 2 || paths[0] != "POST "+tc.tokenPath {
+				t.Errorf("the simulator saw %q, want the token request (POST %s) then the call", paths, tc.tokenPath)
+			}
+		})
+	}
+}
+
+// A base URL with a user name or password is refused before anything is
+// sent (net/http would make it Basic authentication), and the error does
+// not show it.
+func TestBaseURLUserinfoRefused(t *testing.T) {
+	x := newE2E(t)
+	s := x.sender("skyhub", simSecrets())
+	s.BaseURL = strings.Replace(x.url, "http://", "http://admin:hunter22@", 1) + "/skyhub"
+	raw, err := os.ReadFile("../../examples/events/skyhub/invoiced.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.eng.Translate(raw, engine.TranslateOptions{BaseURL: x.url + "/skyhub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Send(context.Background(), res)
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.CodeBadBaseURL || strings.Contains(e.Error(), "hunter22") || rep != nil {
+		t.Errorf("Send = %+v, %v; want bad_url without the password", rep, err)
+	}
+	if n := len(x.sim.Requests("skyhub")); n != 0 {
+		t.Errorf("%d requests reached the simulator, want none", n)
+	}
+}
+
+// Resend, after a crash during a delivery: a call the marketplace applied
+// is not applied again; one it did not is sent.
+func TestResendAfterCrash(t *testing.T) {
+	x := newE2E(t)
+	s := x.sender("fastshop", simSecrets())
+	wantOutcome(t, "first delivery", x.send(s, "fastshop/invoiced.json"), deliver.Delivered, 1)
+	// The process died before it saw the answer: the event is resent.
+	raw, err := os.ReadFile("../../examples/events/fastshop/invoiced.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.eng.Translate(raw, engine.TranslateOptions{BaseURL: s.BaseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := x.sender("fastshop", simSecrets()) // a new process: an empty store
+	rep, err := fresh.Resend(context.Background(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Calls[0]; rep.Outcome != deliver.Delivered || c.ConfirmedBy != deliver.ConfirmedByReadBack || c.Attempts != 0 {
+		t.Errorf("resend: %s, call %+v; want delivered by the read-back, nothing sent", rep.Outcome, c)
+	}
+	if got := gjson.Get(x.simOrders("fastshop"), "orders.0.invoices.*.accepted").String(); got != "1" {
+		t.Errorf("the invoice was accepted %s times, want 1", got)
+	}
+	// A call never sent before: the read-back says so, and it is sent.
+	other := strings.NewReplacer(`"number": "12345"`, `"number": "12346"`, `"evt-fastshop-invoiced-0001"`, `"evt-fastshop-invoiced-0002"`).Replace(string(raw))
+	res2, err := x.eng.Translate([]byte(other), engine.TranslateOptions{BaseURL: s.BaseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = fresh.Resend(context.Background(), res2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Calls[0]; rep.Outcome != deliver.Delivered || c.ConfirmedBy != "" || c.Attempts != 1 || c.ReadBacks != 1 {
+		t.Errorf("resend of a call not applied: %s, call %+v; want it read back once, then sent once", rep.Outcome, c)
+	}
+}
+
+// Napse answers a repeated change to a final state with 1023 naming that
+// state: after a lost answer, a cancel BRIDGE applied is delivered.
+func TestLostAnswerNapseFinalState(t *testing.T) {
+	x := newE2E(t)
+	if err := x.sim.AddFault(sim.Fault{Marketplace: "napse", Path: "/order/change-status", DropAfter: true, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := x.sender("napse", simSecrets())
+	s.Confirm = false
+	rep := x.send(s, "napse/canceled.json", "order.attributes", map[string]string{"internalNumber": "bridge000001"},
+		"order.marketplaceStatus", nil, "order.status", nil)
+	wantOutcome(t, "lost answer of a cancel", rep, deliver.Delivered, 2)
+	if c := rep.Calls[0]; c.ConfirmedBy != deliver.ConfirmedByAlreadyApplied || c.MarketplaceCode != "1023" {
+		t.Errorf("call %+v: want delivered by the repeat's 1023 naming cancelled", c)
 	}
 }

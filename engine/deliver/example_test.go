@@ -51,7 +51,7 @@ func ExampleSender_Send() {
 	}
 	s := &deliver.Sender{Engine: eng, Secrets: deliver.MapSecrets{
 		"ROTA_SECRET_SKYHUB_USEREMAIL":         "seller@example.com",
-		"ROTA_SECRET_SKYHUB_APIKEY":            "api-key",
+		"ROTA_SECRET_SKYHUB_APIKEY":            "example-api-key",
 		"ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "account-manager-key",
 	}}
 	rep, err := s.Send(context.Background(), res)

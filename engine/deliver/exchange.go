@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rotahq/rota/engine"
@@ -28,6 +30,21 @@ type answer struct {
 	retryable  bool
 	canceled   bool
 	retryAfter time.Duration
+	// written is set once the request's headers were written to the
+	// connection: from then on the marketplace may have acted on it.
+	written bool
+	// resumed marks the doubt Sender.Resend starts each call with.
+	resumed bool
+}
+
+// inDoubt reports whether the attempt may have been applied although no
+// usable answer says so: the request was written and no answer came, or a
+// gateway answered 502 or 504 (it lost the marketplace's answer).
+func (a *answer) inDoubt() bool {
+	if a.status == http.StatusBadGateway || a.status == http.StatusGatewayTimeout {
+		return true
+	}
+	return a.written && a.status == 0 && (a.code == ErrNetwork || a.code == ErrTimeout || a.canceled)
 }
 
 // try sends call once, after its rate limiter; when the answer rejects the
@@ -63,20 +80,29 @@ func (s *Sender) exchange(ctx context.Context, call *engine.Call, auth authorize
 		var ae *authError
 		if errors.As(err, &ae) {
 			ans.retryable = ae.retryable
+			ans.retryAfter = retryAfter(ae.retryAfter, s.now())
 		}
 		return ans
 	}
+	var written atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteHeaders: func() { written.Store(true) },
+	}))
 	resp, err := s.client().Do(req)
 	if err != nil {
-		return transportFailure(ctx, req, err)
+		ans := transportFailure(ctx, req, err)
+		ans.written = written.Load()
+		return ans
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return transportFailure(ctx, req, err)
+		ans := transportFailure(ctx, req, err)
+		ans.written = true
+		return ans
 	}
-	ans := answer{req: req, status: resp.StatusCode, header: resp.Header, body: body}
-	ans.verdict, err = call.Judge(resp.StatusCode, resp.Header, body)
+	ans := answer{req: req, status: resp.StatusCode, header: resp.Header, body: body, written: true}
+	ans.verdict, err = call.JudgeWith(resp.StatusCode, resp.Header, body, engine.JudgeOptions{Scrub: scrubFunc(auth)})
 	if err != nil {
 		ans.err, ans.code, ans.msg = err, ErrRuleFailed, err.Error()
 		return ans
@@ -122,35 +148,54 @@ func buildRequest(ctx context.Context, call *engine.Call) (*http.Request, error)
 	if err != nil {
 		return nil, err
 	}
+	if req.URL.User != nil {
+		// net/http would send it as Basic authentication.
+		return nil, errors.New("the call's URL carries a user name or password (USER:PASSWORD@HOST); it is not sent")
+	}
 	for name, v := range call.Headers.All() {
 		setHeader(req.Header, name, v)
 	}
 	return req, nil
 }
 
-// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// MaxRetryAfter is the longest wait a Retry-After header is read as: a
+// longer one (up to 2^63 seconds, or a date centuries ahead) counts as this
+// long, so that no value can overflow a time.Duration into a retry at once.
+// It exceeds any RetryPolicy.MaxElapsed in use, so such an answer ends the
+// call's retries.
+const MaxRetryAfter = 24 * time.Hour
+
+// retryAfter reads a Retry-After header (RFC 9110 10.2.3): delay seconds
+// (digits only) or an HTTP date. Anything else, a negative or past value
+// gives 0; a value beyond MaxRetryAfter gives MaxRetryAfter.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter // all digits: only too large fails to parse
 		}
 		return time.Duration(n) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		if t.Sub(now) > MaxRetryAfter || t.After(now.Add(MaxRetryAfter)) {
+			return MaxRetryAfter
+		}
 		return t.Sub(now)
 	}
 	return 0
 }
 
-// snippet is the start of an answer body, on one line.
+// snippet is an answer body on one line, whole: it is scrubbed and cut
+// with the report's messages (scrubCalls), never before.
 func snippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return strings.Join(strings.Fields(string(body)), " ")
+}
+
+// scrubFunc scrubs the secrets auth holds (and its current token).
+func scrubFunc(auth authorizer) func(string) string {
+	return func(s string) string { return scrubber(auth.secretValues()).Replace(s) }
 }

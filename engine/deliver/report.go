@@ -1,10 +1,17 @@
 package deliver
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/rotahq/rota/engine"
 )
 
 // Outcomes of a whole delivery (Report.Outcome).
@@ -28,6 +35,22 @@ const (
 	Canceled = "canceled"
 	// Ignored: the translation needs no call (engine.OutcomeIgnore).
 	Ignored = "ignored"
+	// Unknown: a call may or may not have been applied: its answer was
+	// lost and neither the mapping's read-back nor its alreadyApplied rule
+	// could establish what happened. It was not sent blindly again; the
+	// calls after it were not sent.
+	Unknown = "unknown"
+)
+
+// How a call's success was established (CallReport.ConfirmedBy), when its
+// own answer did not say it.
+const (
+	// ConfirmedByAlreadyApplied: the marketplace refused the call as a
+	// repeat of a change it had already made (response.alreadyApplied).
+	ConfirmedByAlreadyApplied = "alreadyApplied"
+	// ConfirmedByReadBack: after an attempt whose answer was lost, the
+	// mapping's read-back showed the change applied.
+	ConfirmedByReadBack = "readBack"
 )
 
 // Outcomes of one call (CallReport.Outcome).
@@ -38,6 +61,7 @@ const (
 	CallCanceled = "canceled" // the context ended while it was being sent or retried
 	CallNotSent  = "not_sent" // an earlier call did not succeed, so it was not sent
 	CallSkipped  = "skipped"  // the event was delivered already (Duplicate)
+	CallUnknown  = "unknown"  // it may or may not have been applied: the answer was lost
 )
 
 // Stable error codes of CallReport.Error: why a call stopped when the
@@ -61,6 +85,9 @@ const (
 	ErrCanceled = "canceled"
 	// ErrNotConfirmed: the confirmation query never saw the change applied.
 	ErrNotConfirmed = "not_confirmed"
+	// ErrReadBackFailed: the mapping's read-back query did not answer with
+	// a success, so it could not tell whether the call was applied.
+	ErrReadBackFailed = "read_back_failed"
 )
 
 // Report is what a delivery did. It holds no secret value.
@@ -68,7 +95,7 @@ type Report struct {
 	EventID     string `json:"eventId"`
 	Marketplace string `json:"marketplace"`
 	// Outcome is one of Delivered, Refused, Failed, Unconfirmed, Duplicate,
-	// Canceled, Ignored.
+	// Canceled, Ignored, Unknown.
 	Outcome string `json:"outcome"`
 	// Reason says, for people, why the outcome is not Delivered.
 	Reason string `json:"reason,omitempty"`
@@ -92,7 +119,7 @@ type CallReport struct {
 	MarketplaceCode string `json:"marketplaceCode,omitempty"`
 	Message         string `json:"message,omitempty"`
 	// Outcome is one of CallSuccess, CallRefused, CallFailed, CallCanceled,
-	// CallNotSent, CallSkipped.
+	// CallNotSent, CallSkipped, CallUnknown.
 	Outcome string `json:"outcome"`
 	// Error is a stable code (Err*) when the answer alone does not explain
 	// the outcome.
@@ -104,6 +131,11 @@ type CallReport struct {
 	Confirmed *bool `json:"confirmed,omitempty"`
 	// ConfirmAttempts is how many status queries were sent.
 	ConfirmAttempts int `json:"confirmAttempts,omitempty"`
+	// ConfirmedBy says how a success was established when the call's own
+	// answer did not say it: ConfirmedByAlreadyApplied or ConfirmedByReadBack.
+	ConfirmedBy string `json:"confirmedBy,omitempty"`
+	// ReadBacks is how many read-back queries were sent.
+	ReadBacks int `json:"readBacks,omitempty"`
 }
 
 // Succeeded returns the names of the calls the marketplace accepted, in order.
@@ -135,6 +167,9 @@ func summarize(rep *Report) {
 		case c.Outcome == CallRefused:
 			rep.Outcome = Refused
 			rep.Reason = fmt.Sprintf("%s refused call %s (HTTP %d, code %s): %s", rep.Marketplace, c.Name, c.Status, c.MarketplaceCode, c.Message)
+		case c.Outcome == CallUnknown:
+			rep.Outcome = Unknown
+			rep.Reason = fmt.Sprintf("the outcome of call %s is unknown: %s", c.Name, c.Message)
 		case c.Outcome == CallFailed:
 			rep.Outcome = Failed
 			rep.Reason = fmt.Sprintf("call %s failed (%s) after %s: %s", c.Name, c.Error, plural(c.Attempts, "attempt"), c.Message)
@@ -179,23 +214,56 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// scrubReport removes secret values from the report's free text.
-func scrubReport(rep *Report, secrets []string) {
-	r := scrubber(secrets)
-	rep.Reason = r.Replace(rep.Reason)
+// scrubCalls removes secret values from the calls' messages, then cuts
+// each to engine.MaxMessageLength: in that order, so that no part of a
+// secret survives a cut.
+func scrubCalls(rep *Report, secrets []string) {
+	var r *strings.Replacer // built only when there is text to scrub
 	for i := range rep.Calls {
-		rep.Calls[i].Message = r.Replace(rep.Calls[i].Message)
+		if rep.Calls[i].Message == "" {
+			continue
+		}
+		if r == nil {
+			r = scrubber(secrets)
+		}
+		rep.Calls[i].Message = engine.Truncate(r.Replace(rep.Calls[i].Message), engine.MaxMessageLength)
 	}
 }
 
-// scrubber replaces every secret value, raw or percent-encoded, with
-// Redacted. Longer values come first, so that a secret containing another
-// is replaced whole.
+// scrubReason removes secret values from the report's reason, built from
+// messages already scrubbed: a second pass costs little and catches a
+// secret spread over two of them.
+func scrubReason(rep *Report, secrets []string) {
+	if rep.Reason != "" {
+		rep.Reason = scrubber(secrets).Replace(rep.Reason)
+	}
+}
+
+// MinSecretLength is the shortest secret value (and token) a Sender
+// accepts: a shorter one cannot be told apart from ordinary text, so
+// redacting it would garble messages and show where it stands. Shorter
+// secrets are refused with CodeSecretTooShort; shorter tokens fail the
+// call with ErrAuthFailed.
+const MinSecretLength = 8
+
+// scrubber replaces every secret value with Redacted, in each form a
+// marketplace may echo it in: raw, percent-encoded (RFC 3986 and form
+// encoding), JSON-escaped (Go's escaping, \/ for /, \uXXXX for non-ASCII
+// in either case) and base64. Longer forms come first, so that a secret
+// containing another is replaced whole. Values shorter than MinSecretLength
+// are skipped (Sender refuses them before anything is sent).
 func scrubber(secrets []string) *strings.Replacer {
+	seen := map[string]bool{}
 	var forms []string
 	for _, v := range secrets {
-		if v != "" {
-			forms = append(forms, v, rfc3986Escape(v), url.QueryEscape(v))
+		if len(v) < MinSecretLength {
+			continue
+		}
+		for _, f := range secretForms(v) {
+			if f != "" && !seen[f] {
+				seen[f] = true
+				forms = append(forms, f)
+			}
 		}
 	}
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
@@ -204,4 +272,48 @@ func scrubber(secrets []string) *strings.Replacer {
 		pairs = append(pairs, f, Redacted)
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// secretForms are the spellings of v that scrubber replaces.
+func secretForms(v string) []string {
+	forms := []string{v, rfc3986Escape(v), url.QueryEscape(v),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
+		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
+	for _, j := range jsonForms(v) {
+		forms = append(forms, j, strings.ReplaceAll(j, "/", `\/`))
+	}
+	return forms
+}
+
+// jsonForms are v inside a JSON string as encoders write it: Go's
+// encoding/json (HTML characters escaped or not), and ASCII-only encoders
+// that write every other character as \uXXXX, in lower or upper case.
+func jsonForms(v string) []string {
+	var plain, html bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	_ = json.NewEncoder(&html).Encode(v)
+	trim := func(b *bytes.Buffer) string {
+		s := strings.TrimSuffix(b.String(), "\n")
+		return strings.TrimSuffix(strings.TrimPrefix(s, `"`), `"`)
+	}
+	p := trim(&plain)
+	return []string{p, trim(&html), asciiJSON(p, "%04x"), asciiJSON(p, "%04X")}
+}
+
+// asciiJSON writes the non-ASCII characters of a JSON string body as
+// \uXXXX escapes (UTF-16 surrogate pairs beyond the BMP).
+func asciiJSON(s, hex string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u`+hex, u)
+		}
+	}
+	return b.String()
 }

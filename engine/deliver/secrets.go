@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"strings"
@@ -42,8 +43,44 @@ func (m MapSecrets) Secret(marketplace, name string) (string, bool) {
 
 // PublicTestMarker is the first line that marks a secrets file as holding
 // public test credentials (the simulator's committed example file). Such a
-// file is accepted whatever its permissions, because git cannot store mode 0600.
+// file is accepted whatever its permissions, because git cannot store mode
+// 0600, but only when every value it holds is the simulator's own public
+// credential (PublicTestSecrets): a marked file with any other value is
+// checked like any file, so a real secret can never pass unprotected.
 const PublicTestMarker = "# rota: public test credentials for rota sim"
+
+// publicTestSecrets are the simulator's credentials (rota sim,
+// examples/sim.secrets), by environment variable name. They are public:
+// never use them for a real account.
+var publicTestSecrets = map[string]string{
+	"ROTA_SECRET_DAFITI_USERID":            "seller@sim.rota.test",
+	"ROTA_SECRET_DAFITI_APIKEY":            "sim-dafiti-api-key",
+	"ROTA_SECRET_DAFITI_CLIENTID":          "sim-dafiti-client",
+	"ROTA_SECRET_DAFITI_CLIENTSECRET":      "sim-dafiti-client-secret",
+	"ROTA_SECRET_FASTSHOP_APPKEY":          "sim-fastshop-app-key",
+	"ROTA_SECRET_FASTSHOP_APPTOKEN":        "sim-fastshop-app-token",
+	"ROTA_SECRET_NAPSE_USER":               "sim-napse-user",
+	"ROTA_SECRET_NAPSE_PASSWORD":           "sim-napse-password",
+	"ROTA_SECRET_SKYHUB_USEREMAIL":         "seller@sim.rota.test",
+	"ROTA_SECRET_SKYHUB_APIKEY":            "sim-skyhub-api-key",
+	"ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "sim-skyhub-account-manager-key",
+}
+
+// PublicTestSecrets returns the simulator's public credentials, by
+// environment variable name (a fresh copy): the values a file marked with
+// PublicTestMarker may hold and still be readable by others.
+func PublicTestSecrets() MapSecrets { return maps.Clone(MapSecrets(publicTestSecrets)) }
+
+// onlyPublic reports whether every value in fs is the simulator's public
+// credential of that name.
+func onlyPublic(fs MapSecrets) bool {
+	for name, v := range fs {
+		if pub, ok := publicTestSecrets[name]; !ok || v != pub {
+			return false
+		}
+	}
+	return true
+}
 
 // Codes of the configuration errors about secrets. They are *engine.Error
 // codes of kind configuration.
@@ -51,13 +88,16 @@ const (
 	CodeMissingSecret       = engine.CodeMissingSecret
 	CodeInsecureSecretsFile = "insecure_secrets_file"
 	CodeBadSecretsFile      = "bad_secrets_file"
+	// CodeSecretTooShort: a secret value is shorter than MinSecretLength.
+	CodeSecretTooShort = "secret_too_short"
 )
 
 // LoadSecretsFile reads a secrets file: one ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE
 // per line, blank lines and lines starting with # ignored; VALUE runs to the
 // end of the line (surrounding blanks and one pair of matching quotes are
 // removed). The file must be readable by its owner only (chmod 600), unless
-// its first line is exactly PublicTestMarker. Errors are *engine.Error of kind
+// its first line is exactly PublicTestMarker and every value it holds is
+// the simulator's (PublicTestSecrets). Errors are *engine.Error of kind
 // configuration; they never quote a value.
 func LoadSecretsFile(path string) (MapSecrets, error) {
 	f, err := os.Open(path)
@@ -74,12 +114,20 @@ func LoadSecretsFile(path string) (MapSecrets, error) {
 		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
 	}
 	raw := buf.Bytes()
-	public := firstLine(raw) == PublicTestMarker
-	if mode := info.Mode().Perm(); !public && mode&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, configError(CodeInsecureSecretsFile,
-			"secrets file %s can be read by other users (mode %04o); run chmod 600 %s", path, mode, path)
+	fs, err := parseSecrets(path, raw)
+	if err != nil {
+		return nil, err
 	}
-	return parseSecrets(path, raw)
+	marked := firstLine(raw) == PublicTestMarker
+	if mode := info.Mode().Perm(); !(marked && onlyPublic(fs)) && mode&0o077 != 0 && runtime.GOOS != "windows" {
+		why := ""
+		if marked {
+			why = " (its first line marks it as public test credentials, but it holds values that are not the simulator's)"
+		}
+		return nil, configError(CodeInsecureSecretsFile,
+			"secrets file %s can be read by other users (mode %04o)%s; run chmod 600 %s", path, mode, why, path)
+	}
+	return fs, nil
 }
 
 func parseSecrets(path string, raw []byte) (MapSecrets, error) {

@@ -61,15 +61,47 @@ func TestSecretsFileMode(t *testing.T) {
 	if _, err := LoadSecretsFile(writeSecrets(t, secretsText, 0o640)); err == nil {
 		t.Errorf("mode 0640 (group-readable) must be refused")
 	}
-	// The simulator's committed example file is accepted as it is.
-	public := PublicTestMarker + "\n" + secretsText
-	if fs, err := LoadSecretsFile(writeSecrets(t, public, 0o644)); err != nil || fs["ROTA_SECRET_SKYHUB_APIKEY"] != "file-api-key-value" {
-		t.Errorf("marked file: %v, %v", fs, err)
+}
+
+// The public-credentials marker exempts a file from the mode check only
+// when every value in it is the simulator's: a real secret in a marked file
+// is refused like any other.
+func TestSecretsFilePublicMarker(t *testing.T) {
+	sim := PublicTestMarker + "\nROTA_SECRET_SKYHUB_APIKEY=sim-skyhub-api-key\nROTA_SECRET_NAPSE_USER=sim-napse-user\n"
+	tests := []struct {
+		name, text string
+		ok         bool
+	}{
+		{"the simulator's values", sim, true},
+		{"examples/sim.secrets as shipped", mustRead(t, "../../examples/sim.secrets"), true},
+		{"a real value under the marker", PublicTestMarker + "\n" + secretsText, false},
+		{"the simulator's values and one other", sim + "ROTA_SECRET_FASTSHOP_APPKEY=real-app-key-value\n", false},
+		{"a simulator value under another name", PublicTestMarker + "\nROTA_SECRET_FASTSHOP_APPKEY=sim-skyhub-api-key\n", false},
+		{"the marker not on the first line", "\n" + sim, false},
 	}
-	// The marker counts only as the exact first line.
-	if _, err := LoadSecretsFile(writeSecrets(t, "\n"+public, 0o644)); err == nil {
-		t.Errorf("a marker that is not the first line must not count")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadSecretsFile(writeSecrets(t, tt.text, 0o644))
+			var e *engine.Error
+			switch {
+			case tt.ok && err != nil:
+				t.Errorf("got %v, want the file accepted at mode 0644", err)
+			case !tt.ok && (!errors.As(err, &e) || e.Code != CodeInsecureSecretsFile):
+				t.Errorf("got %v, want %s", err, CodeInsecureSecretsFile)
+			case err != nil && strings.Contains(err.Error(), "real-"):
+				t.Errorf("the error shows a value: %v", err)
+			}
+		})
 	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestSecretsFileMalformed(t *testing.T) {

@@ -2,11 +2,15 @@ package deliver
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,7 +92,7 @@ func TestHeadersAuthFastShop(t *testing.T) {
 func TestMissingSecret(t *testing.T) {
 	f := newFake(t, nil)
 	s := newSender(t, newClock())
-	s.Secrets = MapSecrets{"ROTA_SECRET_SKYHUB_USEREMAIL": "a@b.c", "ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "am-SECRET"}
+	s.Secrets = MapSecrets{"ROTA_SECRET_SKYHUB_USEREMAIL": "seller@b.c", "ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "am-SECRET"}
 	rep, err := s.Send(context.Background(), skyhubShipped(t, f.URL))
 	var e *engine.Error
 	if !errors.As(err, &e) || e.Kind != engine.KindConfiguration || e.Code != CodeMissingSecret || rep != nil {
@@ -177,6 +181,46 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
+// A Retry-After too large for a time.Duration is not a retry at once: it
+// is a wait longer than the call may take, so the call fails at once.
+func TestRetryAfterHuge(t *testing.T) {
+	f := newFake(t, func(n int, _ request, w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "9223372037")
+		answerWith(w, 503, `{"error":"down"}`)
+	})
+	c := newClock()
+	rep := send(t, newSender(t, c), skyhubShipped(t, f.URL))
+	wantCall(t, rep, 0, CallFailed, 503, 1, "503")
+	if c := rep.Calls[0]; c.Error != ErrRetriesExhausted {
+		t.Errorf("error %q, want %s", c.Error, ErrRetriesExhausted)
+	}
+	if sl := c.sleeps(); len(sl) != 0 {
+		t.Errorf("slept %v, want no retry", sl)
+	}
+}
+
+// The token service's Retry-After is a minimum, as a marketplace's is.
+func TestRetryAfterFromTokenService(t *testing.T) {
+	ns := newNapseServer(t)
+	var asked atomic.Int32
+	inner := ns.handle
+	ns.handle = func(n int, r request, w http.ResponseWriter) {
+		if r.Path == "/auth/token" && asked.Add(1) == 1 {
+			w.Header().Set("Retry-After", "7")
+			answerWith(w, 503, `{"message":"busy"}`)
+			return
+		}
+		inner(n, r, w)
+	}
+	c := newClock()
+	s, res := napseSender(t, ns, c)
+	rep := send(t, s, res)
+	wantCall(t, rep, 0, CallSuccess, 200, 2, "")
+	if sl := c.sleeps(); len(sl) != 1 || sl[0] < 7*time.Second {
+		t.Errorf("slept %v, want one wait of at least 7s (the token service's Retry-After)", sl)
+	}
+}
+
 func TestRetryAfterParsing(t *testing.T) {
 	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
@@ -186,6 +230,11 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"", 0}, {"2", 2 * time.Second}, {" 120 ", 2 * time.Minute}, {"-1", 0}, {"soon", 0},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"+5", 0}, {"1.5", 0},
+		{"86400", 24 * time.Hour}, {"86401", MaxRetryAfter},
+		// 2^63 ns is 9223372036.85 s: these overflowed time.Duration.
+		{"9223372037", MaxRetryAfter}, {"18446744073709551616", MaxRetryAfter}, {strings.Repeat("9", 400), MaxRetryAfter},
+		{now.AddDate(300, 0, 0).Format(http.TimeFormat), MaxRetryAfter},
 	}
 	for _, tt := range tests {
 		if got := retryAfter(tt.in, now); got != tt.want {
@@ -197,7 +246,7 @@ func TestRetryAfterParsing(t *testing.T) {
 func TestNapseAckRefused(t *testing.T) {
 	f := newFake(t, func(_ int, r request, w http.ResponseWriter) {
 		if r.Path == "/auth/token" {
-			answerWith(w, 200, `{"token":"tok-1"}`)
+			answerWith(w, 200, `{"token":"tokenvalue-1"}`)
 			return
 		}
 		answerWith(w, 200, `{"ack": 1023, "message": "orden cerrada"}`)
@@ -315,11 +364,12 @@ func TestCancelDuringBackoff(t *testing.T) {
 	defer cancel()
 	f := newFake(t, func(_ int, _ request, w http.ResponseWriter) {
 		answerWith(w, 503, `{"error":"down"}`)
-		cancel() // cancel once the first attempt is answered
 	})
-	// The real timer: the backoff would last about an hour.
+	// The real timer: the backoff would last about an hour; the run is
+	// canceled once it has started.
 	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets,
-		Retry: RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour, MaxElapsed: 2 * time.Hour}}
+		Retry: RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour, MaxElapsed: 2 * time.Hour},
+		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return sleepCtx(ctx, d) }}
 	s.jitter = func() float64 { return 0.99 }
 	start := time.Now()
 	rep, err := s.Send(ctx, skyhubShipped(t, f.URL))
@@ -346,8 +396,10 @@ func TestTimeoutAndNetworkErrors(t *testing.T) {
 	s := newSender(t, newClock())
 	s.Timeout = 50 * time.Millisecond
 	s.Retry.MaxAttempts = 2
+	// The request was written and no answer came: the marketplace may have
+	// applied it, and the read-back (which times out too) cannot tell.
 	rep := send(t, s, skyhubShipped(t, f.URL))
-	if c := rep.Calls[0]; rep.Outcome != Failed || c.Error != ErrTimeout || c.Attempts != 2 || c.Status != 0 {
+	if c := rep.Calls[0]; rep.Outcome != Unknown || c.Outcome != CallUnknown || c.Error != ErrTimeout || c.Attempts != 1 || c.ReadBacks != 1 || c.Status != 0 {
 		t.Errorf("timeout: %+v", rep)
 	}
 	closed := newFake(t, nil)
@@ -407,8 +459,73 @@ func TestSecretsScrubbedFromReport(t *testing.T) {
 	if rep.Outcome != Refused || !strings.Contains(rep.Calls[0].Message, "invalid X-Api-Key [redacted] for [redacted]") {
 		t.Errorf("message %q", rep.Calls[0].Message)
 	}
-	if s := scrubber([]string{"b@c", "a@b"}).Replace("a b%40c a@b"); s != "a [redacted] [redacted]" {
+	if s := scrubber([]string{"bbbb@ccc", "aaaa@bbbb@ccc"}).Replace("a bbbb%40ccc aaaa@bbbb@ccc"); s != "a [redacted] [redacted]" {
 		t.Errorf("scrub = %q", s)
+	}
+}
+
+// A secret is replaced in every form a marketplace may echo it in.
+func TestScrubberForms(t *testing.T) {
+	const secret = `pa"ss\wörd/<&>🔑`
+	b64 := base64.StdEncoding.EncodeToString([]byte(secret))
+	tests := []struct{ name, text string }{
+		{"raw", "key " + secret + " refused"},
+		{"JSON-escaped", `{"error":"key pa\"ss\\wörd/<&>🔑 refused"}`},
+		{"JSON-escaped, HTML safe", `{"error":"key pa\"ss\\wörd/\u003c\u0026\u003e🔑 refused"}`},
+		{"JSON-escaped, ASCII only", `{"error":"key pa\"ss\\w\u00f6rd\/<&>\ud83d\udd11 refused"}`},
+		{"JSON-escaped, ASCII only, upper case", `{"error":"key pa\"ss\\w\u00F6rd/<&>\uD83D\uDD11 refused"}`},
+		{"percent-encoded", "key=" + url.QueryEscape(secret) + "&x=1"},
+		{"percent-encoded, RFC 3986", "key=" + rfc3986Escape(secret) + "&x=1"},
+		{"base64", "Authorization: Basic " + b64},
+	}
+	r := scrubber([]string{secret})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r.Replace(tt.text)
+			if !strings.Contains(got, Redacted) || strings.Contains(got, "ss") || strings.Contains(got, "rd") {
+				t.Errorf("got %q, want the secret redacted", got)
+			}
+		})
+	}
+}
+
+// The marketplace echoes a secret across the point where the message is
+// cut: no part of it is left, because it is scrubbed before the cut.
+func TestSecretScrubbedBeforeTruncating(t *testing.T) {
+	const key = "sky-api-key-SECRET-1"
+	for _, pad := range []int{290, 295, 299} {
+		f := newFake(t, func(_ int, _ request, w http.ResponseWriter) {
+			answerWith(w, 422, strings.Repeat("x", pad)+key+" is wrong")
+		})
+		rep := send(t, newSender(t, newClock()), skyhubShipped(t, f.URL))
+		msg := rep.Calls[0].Message
+		for i := 4; i <= len(key); i++ {
+			if strings.Contains(msg, key[:i]) {
+				t.Errorf("pad %d: message %q keeps %q of the secret", pad, msg, key[:i])
+				break
+			}
+		}
+		if !strings.Contains(msg, "x[") {
+			t.Errorf("pad %d: message %q, want the secret redacted", pad, msg)
+		}
+	}
+}
+
+// A secret value shorter than MinSecretLength is refused before anything
+// is sent; the error names the variable, never the value.
+func TestShortSecretRefused(t *testing.T) {
+	f := newFake(t, nil)
+	sec := maps.Clone(testSecrets)
+	sec["ROTA_SECRET_SKYHUB_APIKEY"] = "k3y-1"
+	s := newSender(t, newClock())
+	s.Secrets = sec
+	_, err := s.Send(context.Background(), skyhubShipped(t, f.URL))
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != CodeSecretTooShort || !strings.Contains(e.Message, "ROTA_SECRET_SKYHUB_APIKEY") || strings.Contains(e.Message, "k3y-1") {
+		t.Errorf("error %v, want %s naming the variable, not the value", err, CodeSecretTooShort)
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
 	}
 }
 

@@ -32,8 +32,9 @@ const maxBody = 1 << 20
 type Sender struct {
 	// Engine gives the marketplaces' auth schemes (Engine.Auth). Required.
 	Engine *engine.Engine
-	// Client sends the requests. Default: a client that does not follow
-	// redirects (credentials are never sent to a host the call did not name).
+	// Client sends the requests. Default: NewClient's, shared by Senders: it
+	// does not follow redirects (credentials are never sent to a host the
+	// call did not name) and keeps idle connections per host.
 	Client *http.Client
 	// Secrets gives secret values (default EnvSecrets).
 	Secrets Secrets
@@ -75,8 +76,28 @@ type Sender struct {
 	jitter   func() float64 // in [0, 1); tests fix it
 }
 
-var defaultClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// DefaultMaxIdleConnsPerHost is how many idle connections the default
+// client keeps open per host, ready for the next call. net/http keeps 2,
+// which makes concurrent senders to one marketplace open a new connection
+// (and TLS session) for most calls.
+const DefaultMaxIdleConnsPerHost = 64
+
+var defaultClient = NewClient()
+
+// NewClient returns the client a Sender uses when Client is nil: it does
+// not follow redirects (credentials are never sent to a host the call did
+// not name), and its transport (http.DefaultTransport's settings otherwise)
+// keeps up to DefaultMaxIdleConnsPerHost idle connections per host. A
+// service that sets Sender.Client should start from it. Safe for
+// concurrent use.
+func NewClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	t.MaxIdleConns = max(t.MaxIdleConns, 4*DefaultMaxIdleConnsPerHost)
+	return &http.Client{
+		Transport:     t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func (s *Sender) client() *http.Client {
@@ -190,6 +211,20 @@ func (s *Sender) authorizerFor(marketplace string) (authorizer, error) {
 // failure gives both the Report and the error. Everything the marketplace
 // or the network did is in the Report, never in the error.
 func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) {
+	return s.send(ctx, res, false)
+}
+
+// Resend delivers res as Send does, for an event whose earlier delivery
+// may have sent some of its calls without seeing their answers (the
+// process stopped during it): each call that is not idempotent is in doubt
+// from its first attempt, so it is read back first, or sent only when the
+// mapping recognizes a repeat (response.alreadyApplied), and otherwise
+// reported CallUnknown without being sent. Errors are Send's.
+func (s *Sender) Resend(ctx context.Context, res *engine.Result) (*Report, error) {
+	return s.send(ctx, res, true)
+}
+
+func (s *Sender) send(ctx context.Context, res *engine.Result, resumed bool) (*Report, error) {
 	rep := newReport(res)
 	if res.Outcome != engine.OutcomeSend || len(res.Calls) == 0 {
 		rep.Outcome, rep.Reason = Ignored, res.Reason
@@ -197,6 +232,9 @@ func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) 
 			rep.Reason = "the translation has no call to make"
 		}
 		return rep, nil
+	}
+	if err := CheckBaseURL(s.BaseURL); err != nil {
+		return nil, err
 	}
 	auth, err := s.authorizerFor(res.Marketplace)
 	if err != nil {
@@ -215,13 +253,15 @@ func (s *Sender) Send(ctx context.Context, res *engine.Result) (*Report, error) 
 	}
 	for i := range res.Calls {
 		cr := &rep.Calls[i]
-		s.deliverCall(ctx, &res.Calls[i], auth, cr)
+		s.deliverCall(ctx, &res.Calls[i], auth, cr, resumed)
 		if cr.Outcome != CallSuccess || (cr.Confirmed != nil && !*cr.Confirmed) {
 			break
 		}
 	}
+	secrets := auth.secretValues()
+	scrubCalls(rep, secrets)
 	summarize(rep)
-	scrubReport(rep, auth.secretValues())
+	scrubReason(rep, secrets)
 	if rep.Outcome == Delivered || rep.Outcome == Unconfirmed {
 		if err := s.store().Save(ctx, res.EventID, rep); err != nil {
 			return rep, fmt.Errorf("idempotency store: %w", err)
@@ -285,45 +325,155 @@ func (s *Sender) claim(ctx context.Context, id string) (func(), error) {
 
 // deliverCall sends one call until it succeeds, is refused, or the retry
 // budget runs out, then confirms it when asked. It fills cr.
-func (s *Sender) deliverCall(ctx context.Context, call *engine.Call, auth authorizer, cr *CallReport) {
+//
+// Once an attempt may have reached the marketplace without a usable answer
+// (the answer was lost, or a gateway said it lost it: answer.inDoubt), a
+// call that is not idempotent is never sent blindly again: the mapping's
+// read-back is asked first (applied: delivered; not applied: sent again),
+// or, without one, the call is sent again only when the mapping's
+// alreadyApplied rule recognizes the marketplace's answer to a repeat.
+// Otherwise the call's outcome is CallUnknown.
+func (s *Sender) deliverCall(ctx context.Context, call *engine.Call, auth authorizer, cr *CallReport, resumed bool) {
 	pol := s.Retry.withDefaults()
 	start := s.now()
+	var doubt *answer // the last attempt that may have been applied
+	if resumed {
+		doubt = &answer{resumed: true}
+	}
 	for {
-		ans := s.try(ctx, call, auth, &cr.Attempts)
-		if ans.canceled {
-			cr.Outcome, cr.Error, cr.Message = CallCanceled, ErrCanceled, ans.msg
-			return
-		}
-		cr.Status, cr.MarketplaceCode, cr.Error, cr.Message = ans.status, ans.verdict.Code, ans.code, ans.msg
-		if ans.err == nil && ans.code == "" {
-			cr.Message = ans.verdict.Message
-			switch ans.verdict.Outcome {
-			case engine.VerdictSuccess:
-				cr.Outcome, cr.MarketplaceCode, cr.Message = CallSuccess, "", ""
-				s.confirm(ctx, call, auth, cr)
-				return
-			case engine.VerdictFail:
-				cr.Outcome = CallRefused
+		var ans answer
+		asked := false
+		if doubt != nil && !call.Idempotent() {
+			switch rb := call.ReadBack(); {
+			case rb != nil:
+				var applied bool
+				ans, applied = s.readBack(ctx, call, rb, auth, cr)
+				if ans.canceled {
+					cr.Outcome, cr.Error, cr.Message = CallUnknown, ErrCanceled, unknownMessage(doubt, "the run was interrupted before the read-back answered")
+					return
+				}
+				if applied {
+					cr.Outcome, cr.ConfirmedBy, cr.Error, cr.Message, cr.MarketplaceCode = CallSuccess, ConfirmedByReadBack, "", "", ""
+					s.confirm(ctx, call, auth, cr)
+					return
+				}
+				asked = ans.code != "" || ans.err != nil // no usable read-back answer: wait, then ask again
+			case !call.TellsRepeat():
+				cr.Outcome = CallUnknown
+				cr.Message = unknownMessage(doubt, "the mapping declares no readBack and no alreadyApplied rule, so it was not sent again; check the order at the marketplace")
 				return
 			}
-		} else if !ans.retryable {
-			cr.Outcome = CallFailed
-			return
 		}
-		// A retry: the verdict said so, or the failure is passing.
-		delay := s.backoff(pol, cr.Attempts, ans.retryAfter)
-		if cr.Attempts >= pol.MaxAttempts || s.now().Add(delay).Sub(start) > pol.MaxElapsed {
-			cr.Outcome = CallFailed
-			if cr.Error == "" {
-				cr.Error = ErrRetriesExhausted
+		if !asked {
+			ans = s.try(ctx, call, auth, &cr.Attempts)
+			if ans.canceled {
+				if ans.written {
+					doubt = &ans
+				}
+				if doubt != nil && !call.Idempotent() {
+					cr.Outcome, cr.Error, cr.Message = CallUnknown, ErrCanceled, unknownMessage(doubt, "the run was interrupted while the call was in flight")
+					return
+				}
+				cr.Outcome, cr.Error, cr.Message = CallCanceled, ErrCanceled, ans.msg
+				return
 			}
+			cr.Status, cr.MarketplaceCode, cr.Error, cr.Message = ans.status, ans.verdict.Code, ans.code, ans.msg
+			if ans.err == nil && ans.code == "" {
+				cr.Message = ans.verdict.Message
+				switch ans.verdict.Outcome {
+				case engine.VerdictSuccess:
+					cr.Outcome, cr.MarketplaceCode, cr.Message = CallSuccess, "", ""
+					if ans.verdict.AlreadyApplied {
+						cr.ConfirmedBy = ConfirmedByAlreadyApplied
+						cr.MarketplaceCode, cr.Message = ans.verdict.Code, ans.verdict.Message
+					}
+					s.confirm(ctx, call, auth, cr)
+					return
+				case engine.VerdictFail:
+					if doubt != nil && !call.Idempotent() && call.ReadBack() == nil {
+						// The repeat was refused, but not as a repeat: the
+						// first attempt may still have been applied.
+						cr.Outcome = CallUnknown
+						cr.Message = unknownMessage(doubt, fmt.Sprintf("the call sent again was refused (HTTP %d: %s), and the mapping's alreadyApplied rule does not read that as a repeat", ans.status, ans.verdict.Message))
+						return
+					}
+					cr.Outcome = CallRefused
+					return
+				}
+			} else if !ans.retryable {
+				cr.Outcome = CallFailed
+				if doubt != nil && !call.Idempotent() {
+					cr.Outcome, cr.Message = CallUnknown, unknownMessage(doubt, "the next attempt failed ("+ans.msg+")")
+				}
+				return
+			}
+			if ans.inDoubt() {
+				doubt = &ans
+			}
+		}
+		// A retry: the verdict said so, the failure is passing, or the
+		// read-back got no answer.
+		delay := s.backoff(pol, cr.Attempts+cr.ReadBacks, ans.retryAfter)
+		if cr.Attempts+cr.ReadBacks >= pol.MaxAttempts || s.now().Add(delay).Sub(start) > pol.MaxElapsed {
+			s.exhausted(call, cr, doubt)
 			return
 		}
 		if err := s.sleep(ctx, delay); err != nil {
 			cr.Outcome, cr.Error, cr.Message = CallCanceled, ErrCanceled, cancelMessage(err)
+			if doubt != nil {
+				cr.Outcome, cr.Message = CallUnknown, unknownMessage(doubt, "the run was interrupted before the call could be checked")
+			}
 			return
 		}
 	}
+}
+
+// exhausted ends a call whose attempts or time ran out: unknown when an
+// attempt may have been applied, else failed.
+func (s *Sender) exhausted(call *engine.Call, cr *CallReport, doubt *answer) {
+	if doubt != nil && !call.Idempotent() {
+		cr.Outcome = CallUnknown
+		cr.Message = unknownMessage(doubt, "no later attempt established whether it was applied")
+		return
+	}
+	cr.Outcome = CallFailed
+	if cr.Error == "" {
+		cr.Error = ErrRetriesExhausted
+	}
+}
+
+// unknownMessage says why a call's outcome is unknown.
+func unknownMessage(doubt *answer, then string) string {
+	what := "an attempt got no answer after the request was sent"
+	if doubt != nil && doubt.resumed {
+		what = "an earlier delivery of the event may have sent it without seeing the answer"
+	} else if doubt != nil && doubt.status != 0 {
+		what = fmt.Sprintf("an attempt was answered HTTP %d by a gateway that lost the marketplace's answer", doubt.status)
+	} else if doubt != nil && doubt.msg != "" {
+		what += " (" + doubt.msg + ")"
+	}
+	return what + ", so the call may or may not have been applied; " + then
+}
+
+// readBack sends the call's read-back query once and tells whether its
+// answer shows the call's change. An answer without a usable verdict (no
+// answer, a retry, a rule error) leaves applied false and is returned with
+// its code set, so that the caller asks again later.
+func (s *Sender) readBack(ctx context.Context, call *engine.Call, rb *engine.ReadBack, auth authorizer, cr *CallReport) (answer, bool) {
+	ans := s.try(ctx, &rb.Query, auth, &cr.ReadBacks)
+	if ans.canceled || ans.code != "" {
+		return ans, false
+	}
+	if ans.verdict.Outcome != engine.VerdictSuccess {
+		ans.code, ans.msg, ans.retryable = ErrReadBackFailed, fmt.Sprintf("the read-back answered HTTP %d: %s", ans.status, ans.verdict.Message), true
+		return ans, false
+	}
+	applied, err := rb.Applied(call, ans.status, ans.header, ans.body)
+	if err != nil {
+		ans.code, ans.msg, ans.err = ErrRuleFailed, err.Error(), err
+		return ans, false
+	}
+	return ans, applied
 }
 
 func cancelMessage(err error) string {

@@ -98,6 +98,18 @@ type Response struct {
 	Headers map[string]string `expr:"headers"`
 	// Body is the decoded JSON body, or the body text when it is not JSON.
 	Body any `expr:"body"`
+	// LeadsTo is the marketplace status the call leads to ("" when none).
+	LeadsTo string `expr:"leadsTo"`
+	// Request is the call the answer is about.
+	Request Request `expr:"request"`
+}
+
+// Request is the call a response rule reads an answer to: its method, URL
+// (without credentials) and decoded JSON body (nil without one).
+type Request struct {
+	Method string `expr:"method"`
+	URL    string `expr:"url"`
+	Body   any    `expr:"body"`
 }
 
 // AuthEnv is what auth templates (token requests) see. Secrets are filled in

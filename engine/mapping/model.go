@@ -37,6 +37,9 @@ type Mapping struct {
 	Response *Response `yaml:"response"`
 	// Queries are calls not tied to an event (status queries used to confirm).
 	Queries Map[Call] `yaml:"queries"`
+	// ReadBack is how to ask whether a call took effect when its answer was
+	// lost (calls may override).
+	ReadBack *ReadBack `yaml:"readBack"`
 	// Events says, for each canonical event type, what to send.
 	Events Map[EventRule] `yaml:"events"`
 	// Inbound routes turn the marketplace's own payloads into canonical events.
@@ -199,6 +202,8 @@ type Call struct {
 	RateLimit *RateLimit `yaml:"rateLimit"`
 	// Confirm names a query to run after the call until it confirms the change.
 	Confirm *Confirm `yaml:"confirm"`
+	// ReadBack overrides the mapping's read-back for this call.
+	ReadBack *ReadBack `yaml:"readBack"`
 }
 
 // Response tells how to read a marketplace's HTTP answer. Expressions see
@@ -212,6 +217,16 @@ type Response struct {
 	ErrorCode *Expr `yaml:"errorCode"`
 	// ErrorMessage extracts the marketplace's error message.
 	ErrorMessage *Expr `yaml:"errorMessage"`
+	// AlreadyApplied holds for an answer that refuses a repeat of a change
+	// the marketplace had already made: the call counts as delivered.
+	AlreadyApplied *Expr `yaml:"alreadyApplied"`
+}
+
+// ReadBack names a query that reads the order back, and the expression on
+// its answer that is true when the call's change shows.
+type ReadBack struct {
+	Query   string `yaml:"query"`
+	Applied Expr   `yaml:"applied"`
 }
 
 // RateLimit is a request rate.
