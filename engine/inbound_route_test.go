@@ -1,0 +1,90 @@
+package engine_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/mappings"
+)
+
+func bundled(t *testing.T) *engine.Engine {
+	t.Helper()
+	e, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestRoutes(t *testing.T) {
+	got := bundled(t).Routes("fastshop")
+	want := []string{"orders POST /api/fulfillment/pvt/orders", "paymentApproved POST /api/fulfillment/pvt/orders/{sellerOrderId}/fulfill",
+		"cancellation POST /api/fulfillment/pvt/orders/{sellerOrderId}/cancel"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d routes, want %d", len(got), len(want))
+	}
+	for i, r := range got {
+		if s := r.Name + " " + r.Method + " " + r.Path; s != want[i] || r.Match == "" || r.Sequenced {
+			t.Errorf("route %d: got %q (match %q, sequenced %v), want %q with a match, not sequenced", i, s, r.Match, r.Sequenced, want[i])
+		}
+	}
+	if r := bundled(t).Routes("nosuch"); r != nil {
+		t.Errorf("unknown marketplace: got %v, want nil", r)
+	}
+}
+
+func TestSelectRoute(t *testing.T) {
+	e := bundled(t)
+	read := func(name string) []byte {
+		b, err := os.ReadFile("../examples/inbound/fastshop/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := []struct {
+		name    string
+		payload []byte
+		o       engine.IngestOptions
+		want    string
+		code    string
+	}{
+		{"list by match", read("order.json"), engine.IngestOptions{}, "orders", ""},
+		{"approval by match", read("payment-approved.json"), engine.IngestOptions{}, "paymentApproved", ""},
+		{"cancellation by path", read("cancellation.json"), engine.IngestOptions{Method: "post", Path: "/api/fulfillment/pvt/orders/S-1/cancel/"}, "cancellation", ""},
+		{"by name", []byte(`{}`), engine.IngestOptions{Route: "orders"}, "orders", ""},
+		{"nothing fits", []byte(`"text"`), engine.IngestOptions{}, "", engine.CodeUnknownRoute},
+		{"malformed payload, no path", []byte(`[`), engine.IngestOptions{}, "", engine.CodeMalformedJSON},
+		{"malformed payload, path picks the route for its error answer", []byte(`[`), engine.IngestOptions{Method: "POST", Path: "/api/fulfillment/pvt/orders"}, "orders", ""},
+		{"path too long", nil, engine.IngestOptions{Path: "/" + strings.Repeat("a", 9000)}, "", engine.CodeUnknownRoute},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := e.SelectRoute("fastshop", c.payload, c.o)
+			var ee *engine.Error
+			switch {
+			case c.code == "" && (err != nil || got != c.want):
+				t.Errorf("got %q, %v; want %s", got, err, c.want)
+			case c.code != "" && (!errors.As(err, &ee) || ee.Code != c.code):
+				t.Errorf("got %q, %v; want error %s", got, err, c.code)
+			}
+		})
+	}
+}
+
+// TestIngestPublicMessage: the marketplace's error answer for a seller-side
+// configuration failure names the code, never the engine's advice.
+func TestIngestPublicMessage(t *testing.T) {
+	_, err := bundled(t).Ingest("fastshop", []byte(`{"marketplaceOrderId": "1"}`), engine.IngestOptions{Route: "paymentApproved", Now: receivedAt})
+	var ee *engine.Error
+	if !errors.As(err, &ee) || ee.Code != engine.CodeMissingOrderID || ee.Response == nil {
+		t.Fatalf("got %v, want missing_order_id with the hub's error answer", err)
+	}
+	body := string(ee.Response.Body)
+	if ee.Response.Status != 500 || strings.Contains(body, "rota") || !strings.Contains(body, engine.CodeMissingOrderID) {
+		t.Errorf("answer %d %s, want 500 naming the code without the engine's advice", ee.Response.Status, body)
+	}
+}
