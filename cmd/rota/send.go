@@ -32,7 +32,7 @@ var sendClock = time.Now
 func newSendCmd() *cobra.Command {
 	var f sendFlags
 	cmd := &cobra.Command{
-		Use:   "send [FILE|-]",
+		Use:   "send [FILE...|-]",
 		Short: "Translate one canonical event and deliver its call(s) to the marketplace",
 		Long: `Send translates one canonical event (from FILE, or standard input when FILE
 is - or absent), as translate does, then makes the call(s) for real: in order,
@@ -52,13 +52,17 @@ marketplace (for rota sim).
 Each run starts with an empty memory of delivered events (no durable store):
 running send twice with the same event sends it twice.
 
+Several FILEs are sent one after the other, in the order given, as one
+order's story: one report per file (JSON documents one after the other),
+stopping at the first file that is refused or not delivered, with its exit
+code; the files after it are not sent.
+
 Exit codes: 0 delivered (or nothing to send); 1 the event was refused by a
 rule or by the marketplace, or could not be delivered (report JSON on
 stdout, one line on stderr); 2 usage, unreadable input, broken mappings,
 configuration (a missing secret, an insecure secrets file).`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSend(cmd, &f, args)
+			return runSendFiles(cmd, &f, args)
 		},
 	}
 	f.event.register(cmd)
