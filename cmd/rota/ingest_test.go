@@ -317,3 +317,11 @@ func TestIngestSequence(t *testing.T) {
 	}
 	rota(t, payload, append(args, "--sequence", "-1")...).wantCode(t, exitUsage)
 }
+
+// TestIngestFastShopGolden: README's command, the hub's order placement
+// picked by its payload, with the seller's order id the route makes.
+func TestIngestFastShopGolden(t *testing.T) {
+	o := rota(t, "", "ingest", "-m", "fastshop", "--now", "2024-05-10T10:00:00-03:00", "../../examples/inbound/fastshop/order.json")
+	o.wantCode(t, exitOK)
+	golden(t, "ingest/fastshop_order.json", o.stdout)
+}
