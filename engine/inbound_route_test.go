@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/mappings"
@@ -130,4 +131,38 @@ func FuzzIngestRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRouteLoadFindings: a route's path, match and orderId are checked when
+// the mapping loads, each finding at its place.
+func TestRouteLoadFindings(t *testing.T) {
+	src, err := os.ReadFile("../mappings/fastshop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, from, to string
+		code, message  string
+	}{
+		{"parameter the path lacks", "orderId: ${ params.sellerOrderId }", "orderId: ${ params.orderNumber }",
+			"unknown_field", "params.orderNumber: the paymentApproved route's path (/api/fulfillment/pvt/orders/{sellerOrderId}/fulfill) has no {orderNumber} segment"},
+		{"match not a condition", `match: type(payload) == "array"`, "match: len(payload)", "guard_not_bool", ""},
+		{"orderId reads what it cannot", "orderId: FSH-${ placement.marketplaceOrderId }", "orderId: FSH-${ events[0].id }", "", "events"},
+		{"method without path", "    path: /api/fulfillment/pvt/orders\n", "", "schema", "path"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(string(src), c.from) {
+				t.Fatalf("mappings/fastshop.yaml no longer has %q", c.from)
+			}
+			edited := strings.Replace(string(src), c.from, c.to, 1)
+			_, err := engine.Load(fstest.MapFS{"fastshop.yaml": {Data: []byte(edited)}})
+			if err == nil {
+				t.Fatal("loaded, want a finding")
+			}
+			if !strings.Contains(err.Error(), c.code) || !strings.Contains(err.Error(), c.message) {
+				t.Errorf("got %v, want %s: %s", err, c.code, c.message)
+			}
+		})
+	}
 }
