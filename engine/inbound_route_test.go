@@ -166,3 +166,31 @@ func TestRouteLoadFindings(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestGuardReadsOrderID: a guard cannot read the seller's order id
+// the route makes per input after the guards; the error says so and blames
+// the mapping, not the payload.
+func TestIngestGuardReadsOrderID(t *testing.T) {
+	src, err := os.ReadFile("../mappings/fastshop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := `require: type(payload) != "array" || len(payload) <= 1`
+	if !strings.Contains(string(src), from) {
+		t.Fatalf("mappings/fastshop.yaml no longer has %q", from)
+	}
+	edited := strings.Replace(string(src), from, `require: orderId != ""`, 1)
+	e, err := engine.Load(fstest.MapFS{"fastshop.yaml": {Data: []byte(edited)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := os.ReadFile("../examples/inbound/fastshop/order.json")
+	_, err = e.Ingest("fastshop", payload, engine.IngestOptions{Now: receivedAt})
+	var ee *engine.Error
+	if !errors.As(err, &ee) || ee.Kind != engine.KindMapping || ee.Code != engine.CodeMissingOrderID || !strings.Contains(ee.Message, "after the guards") {
+		t.Fatalf("got %v, want mapping_error missing_order_id saying guards run first", err)
+	}
+	if _, err := e.Ingest("fastshop", payload, engine.IngestOptions{OrderID: "S-1", Now: receivedAt}); err != nil {
+		t.Errorf("with the order id given: %v", err)
+	}
+}
