@@ -55,10 +55,13 @@ type caseSpec struct {
 
 // inboundSpec is the payload of an inbound case.
 type inboundSpec struct {
-	route   string
-	orderID string
-	payload []byte
-	now     time.Time
+	route    string
+	method   string
+	path     string
+	orderID  string
+	sequence int64
+	payload  []byte
+	now      time.Time
 }
 
 // loadCaseFile reads and checks one case file. Problems are kept in the
@@ -284,7 +287,10 @@ func (c *caseSpec) inboundInput(doc *yamlDoc, ptr string, in map[string]any, dir
 		c.fail(doc.pos(ptr+"/payload"), err.Error())
 		return
 	}
-	c.inbound = &inboundSpec{route: str(in["route"]), orderID: str(in["orderId"]), payload: payload}
+	c.inbound = &inboundSpec{route: str(in["route"]), method: str(in["method"]), path: str(in["path"]), orderID: str(in["orderId"]), payload: payload}
+	if n, ok := in["sequence"].(json.Number); ok {
+		c.inbound.sequence, _ = n.Int64() // the schema checked it is a whole number of 1 or more
+	}
 	if now := str(in["now"]); now != "" {
 		c.inbound.now, _ = time.Parse(time.RFC3339, now) // the schema checked the format
 	}

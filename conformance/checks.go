@@ -75,7 +75,7 @@ func (m *mappingUnit) schemasCheck() CheckResult {
 func schemaProblem(id, call string, err error) string {
 	file := "schemas/" + requestSchemaName(id, call)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Sprintf("call %s has no request schema: add %s (JSON Schema 2020-12 of the body the marketplace documents)", call, file)
+		return fmt.Sprintf("call %s has no request schema: add %s, a JSON Schema 2020-12 of the body as the marketplace documents it (not as the mapping builds it): every body the cases produce is checked against it", call, file)
 	}
 	return fmt.Sprintf("call %s: request schema %s does not compile: %v", call, file, err)
 }
@@ -109,12 +109,12 @@ func (m *mappingUnit) coverageCheck() CheckResult {
 	md := m.model()
 	for _, typ := range md.Events.Keys {
 		if event.IsType(typ) && m.obs.rules[typ] == 0 {
-			ps = append(ps, Problem{Pos: m.pos("/events/" + escapePointer(typ)), Message: fmt.Sprintf("no case sends %s; add one", typ)})
+			ps = append(ps, Problem{Pos: m.pos("/events/" + escapePointer(typ)), Message: fmt.Sprintf("no case sends %s: add a case with an event of that type (event: a file or inline) and what it must give (expect: calls, ignore or error)", typ)})
 		}
 	}
 	for _, c := range m.calls() {
 		if m.obs.calls[m.pos(c.ptr)] == 0 {
-			ps = append(ps, Problem{Pos: m.pos(c.ptr), Message: fmt.Sprintf("no case makes call %s of %s; add a case that expects it", c.call.Name, c.eventType)})
+			ps = append(ps, Problem{Pos: m.pos(c.ptr), Message: fmt.Sprintf("no case makes call %s of %s: add a case whose event makes it (its when holds) and that expects it under calls", c.call.Name, c.eventType)})
 		}
 	}
 	return newCheck(CheckCoverage, "", ps)

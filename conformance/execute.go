@@ -66,7 +66,8 @@ func (r *runner) execute(m *mappingUnit, c *caseSpec) (o outcome, f *Failure) {
 	}()
 	if c.inbound != nil {
 		o.in, o.err = m.eng.Ingest(m.id, c.inbound.payload, engine.IngestOptions{
-			Route: c.inbound.route, OrderID: c.inbound.orderID, Vars: c.vars, Now: c.inbound.now})
+			Route: c.inbound.route, Method: c.inbound.method, Path: c.inbound.path, OrderID: c.inbound.orderID,
+			Sequence: c.inbound.sequence, Vars: c.vars, Now: c.inbound.now})
 		return o, nil
 	}
 	if mp := gjson.GetBytes(c.event, "marketplace"); mp.Type == gjson.String && mp.Str != m.id {

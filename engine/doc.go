@@ -22,5 +22,13 @@
 // before the next, can reuse one Result with TranslateInto, which then
 // allocates only the text of the new calls.
 //
+// Marketplaces that call the seller (Fast Shop's hub places orders) have
+// inbound routes. A server finds the route of a request with SelectRoute
+// (by method and path, or the payload's match; Routes lists them to mount),
+// checks its headers with CheckInboundAuth, and turns the payload into
+// canonical events and the answer the marketplace expects with Ingest. The
+// seller's order id in that answer comes from the route's orderId: over the
+// payload, the path, or IngestOptions.Sequence, a number the caller keeps.
+//
 // An *Engine is immutable after loading and safe for concurrent use.
 package engine

@@ -55,6 +55,8 @@ const (
 	CodeBadOutput            = "bad_output"
 	CodeNoEvents             = "no_events"
 	CodeMissingOrderID       = "missing_order_id"
+	CodeAmbiguousRoute       = "ambiguous_route"
+	CodeMissingPath          = "missing_path"
 	// CodeUnauthorized: an inbound request lacks a header its route
 	// requires, or the header does not hold the expected secret.
 	CodeUnauthorized = "unauthorized"

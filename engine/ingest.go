@@ -10,11 +10,25 @@ import (
 
 // IngestOptions tune the translation of an inbound payload.
 type IngestOptions struct {
-	// Route names the mapping's inbound route; it may be left empty when the
-	// mapping has only one.
+	// Route names the mapping's inbound route. Left empty, the route is the
+	// one the request's Method and Path call, or whose match condition the
+	// payload meets.
 	Route string
-	// OrderID is the seller's order id, for responses that must carry it.
+	// Method and Path are how the marketplace called: the HTTP method and
+	// the path relative to the integration's prefix, query string included
+	// (POST, /api/fulfillment/pvt/orders?sc=1&affiliateId=FSH). Both may be
+	// left empty; a path fills the route's {name} parameters (params) and
+	// query.
+	Method string
+	Path   string
+	// OrderID is the seller's order id. It overrides the route's orderId
+	// template; without either, a route that answers with the seller's
+	// order id is refused (missing_order_id, configuration).
 	OrderID string
+	// Sequence is this request's number in a sequence the caller keeps per
+	// marketplace (rota serve stores it; rota ingest takes --sequence); 0
+	// means none. A route whose orderId template reads sequence needs it.
+	Sequence int64
 	// Vars are the run-time variables the mapping declares.
 	Vars map[string]string
 	// Now is when the payload was received (default: the current time). It
@@ -37,29 +51,95 @@ type Response struct {
 	Body   json.RawMessage `json:"body"`
 }
 
+// RouteInfo describes an inbound route, for a server that mounts it or a
+// person choosing one.
+type RouteInfo struct {
+	// Name is the route's key in the mapping.
+	Name string `json:"name"`
+	// Method and Path are how the marketplace calls it (empty for a route
+	// known only by its match condition); a {name} segment is a parameter.
+	Method string `json:"method,omitempty"`
+	Path   string `json:"path,omitempty"`
+	// Match is the text of the route's payload condition, if any.
+	Match string `json:"match,omitempty"`
+	// Sequenced is true when the route's orderId reads sequence, so that
+	// the caller must give IngestOptions.Sequence.
+	Sequenced bool `json:"sequenced,omitempty"`
+}
+
+// Routes lists a marketplace's inbound routes in file order, or nil for an
+// unknown marketplace. Safe for concurrent use.
+func (e *Engine) Routes(marketplace string) []RouteInfo {
+	mk, ok := e.markets[marketplace]
+	if !ok {
+		return nil
+	}
+	out := make([]RouteInfo, 0, len(mk.routeNames))
+	for _, name := range mk.routeNames {
+		rt := mk.routes[name]
+		ri := RouteInfo{Name: name, Method: rt.method, Path: rt.path, Sequenced: rt.sequenced}
+		if rt.match != nil {
+			ri.Match = rt.match.Source().Text
+		}
+		out = append(out, ri)
+	}
+	return out
+}
+
 // Ingest translates a payload the marketplace sent (such as Fast Shop's order
 // placement) into canonical events, each valid against the canonical schema,
-// and renders the response the marketplace expects. On failure the
-// *Error's Response field holds the error answer the marketplace
-// understands, when the route declares one. Safe for concurrent use.
+// and renders the response the marketplace expects. The route is
+// o.Route, or the one o.Method and o.Path call, or the one whose match the
+// payload meets (see SelectRoute). On failure the *Error's Response field
+// holds the error answer the marketplace understands, when the route
+// declares one. Safe for concurrent use.
 func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*IngestResult, error) {
 	mk, err := e.market(marketplace)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := mk.route(o.Route)
+	req, err := mk.parseRequest(o)
 	if err != nil {
 		return nil, err
 	}
-	doc, vars, err := mk.readInbound(payload, o.Vars)
+	doc, vars, rerr := mk.readInbound(payload, o.Vars)
+	rt, err := mk.selectRoute(o.Route, req, doc, vars, rerr)
+	if err != nil {
+		return nil, err
+	}
+	req.params = rt.params(req)
 	var res *IngestResult
+	err = rerr
 	if err == nil {
-		res, err = mk.ingest(rt, doc, vars, o)
+		res, err = mk.ingest(rt, doc, vars, req, o)
 	}
 	if err != nil {
 		return nil, mk.withErrorResponse(rt, doc, vars, err)
 	}
 	return res, nil
+}
+
+// SelectRoute names the inbound route Ingest would use for this payload and
+// options (o.Route, o.Method, o.Path; see Ingest), so that a caller can check
+// the route's auth first. It returns an *Error: unknown_route when no route
+// fits, naming every route and how it is called; ambiguous_route when
+// several do, naming them; malformed_json when only the payload could tell
+// and it is not JSON. Safe for concurrent use.
+func (e *Engine) SelectRoute(marketplace string, payload []byte, o IngestOptions) (string, error) {
+	mk, err := e.market(marketplace)
+	if err != nil {
+		return "", err
+	}
+	req, err := mk.parseRequest(o)
+	if err != nil {
+		return "", err
+	}
+	doc, vars, rerr := mk.readInbound(payload, o.Vars)
+	rt, err := mk.selectRoute(o.Route, req, doc, vars, rerr)
+	if err != nil {
+		return "", err
+	}
+	return rt.name, nil
 }
 
 // readInbound decodes a payload and resolves the run's variables. What it
@@ -80,14 +160,14 @@ func (mk *market) route(name string) (*route, error) {
 	rt, ok := mk.routes[name]
 	if !ok {
 		return nil, &Error{Kind: KindConfiguration, Code: CodeUnknownRoute,
-			Message: fmt.Sprintf("the %s mapping has no inbound route %q (it has: %s); choose one with --route", mk.id, name, strings.Join(mk.routeNames, ", "))}
+			Message: fmt.Sprintf("the %s mapping has no inbound route %q; its routes: %s", mk.id, name, mk.describeRoutes(mk.routeNames))}
 	}
 	return rt, nil
 }
 
-func (mk *market) ingest(rt *route, doc any, vars map[string]string, o IngestOptions) (*IngestResult, error) {
-	env := mk.inboundEnv(doc, vars, o)
-	r := &renderer{mk: mk, env: env, as: rt.as, eachBase: rt.eachBase}
+func (mk *market) ingest(rt *route, doc any, vars map[string]string, req *request, o IngestOptions) (*IngestResult, error) {
+	env := mk.inboundEnv(doc, vars, req, o)
+	r := &renderer{mk: mk, env: env, as: rt.as, eachBase: rt.eachBase, route: rt}
 	if err := mk.checkGuards(r, rt.guards); err != nil {
 		return nil, err
 	}
@@ -96,8 +176,15 @@ func (mk *market) ingest(rt *route, doc any, vars map[string]string, o IngestOpt
 		return nil, err
 	}
 	res := &IngestResult{Marketplace: mk.id, Route: rt.name, Events: []json.RawMessage{}}
+	var firstID any
 	for i, in := range inputs {
 		env[rt.as], env["index"], r.index = in, i, i
+		if err := r.sellerOrderID(rt, env, o); err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			firstID = env["orderId"]
+		}
 		ev, err := r.inboundEvent(rt, i)
 		if err != nil {
 			return nil, err
@@ -105,18 +192,45 @@ func (mk *market) ingest(rt *route, doc any, vars map[string]string, o IngestOpt
 		res.Events = append(res.Events, ev)
 	}
 	delete(env, rt.as)
+	if firstID != nil {
+		env["orderId"] = firstID
+	}
 	res.Response, err = r.routeResponse(rt, res.Events)
 	return res, err
 }
 
-func (mk *market) inboundEnv(doc any, vars map[string]string, o IngestOptions) map[string]any {
+// sellerOrderID sets orderId for one input: the caller's override, or the
+// route's orderId template, or nothing (reading it is then refused).
+func (r *renderer) sellerOrderID(rt *route, env map[string]any, o IngestOptions) error {
+	if o.OrderID != "" || rt.orderID == nil {
+		return nil
+	}
+	r.inOrderID = true
+	id, err := r.renderString(rt.orderID)
+	r.inOrderID = false
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(id) == "" {
+		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Source: rt.orderID.pos.String(),
+			Message: fmt.Sprintf("the %s %s route's orderId gave an empty seller order id for input %d", r.mk.id, rt.name, r.index)}
+	}
+	env["orderId"] = id
+	return nil
+}
+
+func (mk *market) inboundEnv(doc any, vars map[string]string, req *request, o IngestOptions) map[string]any {
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	env := map[string]any{"payload": doc, "vars": vars, "now": now.In(mk.loc).Format(time.RFC3339)}
+	env := map[string]any{"payload": doc, "vars": vars, "now": now.In(mk.loc).Format(time.RFC3339),
+		"params": req.params, "query": req.query}
 	if o.OrderID != "" {
 		env["orderId"] = o.OrderID
+	}
+	if o.Sequence > 0 {
+		env["sequence"] = int(o.Sequence)
 	}
 	return env
 }
@@ -208,10 +322,6 @@ func (r *renderer) routeResponse(rt *route, events []json.RawMessage) (Response,
 	}
 	env["events"] = evs
 	defer delete(env, "events")
-	if _, ok := env["orderId"]; !ok && rt.response.body != nil && usesName(rt.response.body, "orderId") {
-		return Response{}, &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: rt.response.body.pos.String(),
-			Message: fmt.Sprintf("the %s %s route answers with the seller's order id; give it (rota ingest --order-id ID)", r.mk.id, rt.name)}
-	}
 	return r.renderResponse(rt.response)
 }
 
@@ -226,15 +336,6 @@ func (r *renderer) renderResponse(rr *routeResponse) (Response, error) {
 	}
 	out.Body = body
 	return out, nil
-}
-
-func usesName(t *tmpl, name string) bool {
-	for _, p := range progsOf(t) {
-		if p.Uses(name) {
-			return true
-		}
-	}
-	return false
 }
 
 // withErrorResponse attaches the route's error answer to an ingest failure.
@@ -252,8 +353,13 @@ func (mk *market) withErrorResponse(rt *route, doc any, vars map[string]string, 
 }
 
 // publicMessage is what a marketplace is told about a failure: the
-// message without positions in our mapping files.
+// message without positions in our mapping files. A failure of the seller's
+// own configuration or mapping is not the marketplace's to fix: it is told
+// only that the seller could not take the request, and the code.
 func publicMessage(e *Error) string {
+	if e.Kind == KindConfiguration || e.Kind == KindMapping {
+		return "the seller's integration could not take this request (" + e.Code + "); it will be fixed on the seller's side"
+	}
 	msg := e.Message
 	if e.Path != "" {
 		msg += " (at " + e.Path + ")"

@@ -134,6 +134,10 @@ type route struct {
 	name        string
 	method      string
 	path        string
+	segs        []string // path split at /; a {name} segment is a parameter
+	match       *lang.Program
+	orderID     *tmpl // the seller's order id for one input, or nil
+	sequenced   bool  // orderID reads sequence
 	authSecrets map[string]string
 	each        *lang.Program
 	eachBase    []string // payload path the inputs come from, when each is a plain read of payload

@@ -15,16 +15,18 @@ import (
 // renderer executes templates for one translation. It is per-call state:
 // never shared between goroutines.
 type renderer struct {
-	mk       *market
-	env      any       // *lang.Env (outbound) or map[string]any (inbound)
-	oenv     *lang.Env // set when outbound
-	as       string    // inbound input name
-	eachBase []string  // inbound: where inputs sit in the payload (each: payload.x.y)
-	index    int       // inbound: the input being rendered
-	buf      []byte
-	texts    []callText // outbound: the calls' text in buf, until published
-	trace    *tracer
-	where    []string // output location, kept only while tracing
+	mk        *market
+	env       any       // *lang.Env (outbound) or map[string]any (inbound)
+	oenv      *lang.Env // set when outbound
+	as        string    // inbound input name
+	eachBase  []string  // inbound: where inputs sit in the payload (each: payload.x.y)
+	index     int       // inbound: the input being rendered
+	route     *route    // inbound: the route
+	inOrderID bool      // inbound: rendering the route's orderId
+	buf       []byte
+	texts     []callText // outbound: the calls' text in buf, until published
+	trace     *tracer
+	where     []string // output location, kept only while tracing
 }
 
 // renderJSON renders a template to JSON bytes.
@@ -346,8 +348,7 @@ func (r *renderer) convert(p *lang.Program, err error) error {
 	case errors.As(err, &miss) && miss.Path.Root == lang.RootInbound && miss.Path.Segs[0] == "vars" && len(miss.Path.Segs) > 1:
 		return r.mk.missingVar(miss.Path.Segs[1], src, err)
 	case errors.As(err, &miss) && miss.Path.Root == lang.RootInbound:
-		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: r.inboundPointer(miss.Path), Source: src, Err: err,
-			Message: fmt.Sprintf("the %s mapping needs %s, which the payload lacks", r.mk.id, miss.Path)}
+		return r.inboundMissing(miss.Path, src, err)
 	case errors.As(err, &miss) && miss.Path.Root == lang.RootCurrent:
 		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: miss.Pointer, Source: src, Err: err,
 			Message: fmt.Sprintf("the %s mapping needs the order's current status: %s", r.mk.id, miss)}

@@ -4,7 +4,7 @@
 // The files are embedded in the binary (FS):
 //
 //   - canonical-event.schema.json: the canonical order event, version 1.0, the
-//     machine form of shared/design/canonical-event.md (the contract between the
+//     machine form of docs/canonical-event.md (the contract between the
 //     seller's systems and the engine);
 //   - mapping.schema.json: the mapping file format (see Mapping);
 //   - marketplaces/<marketplace id>/<call>.request.schema.json: one schema per

@@ -82,6 +82,8 @@ var mappingInvalidCases = []struct {
 	{"path-without-slash", []mappingLeaf{{"/events/order.invoiced/calls/0/path", "path/pattern"}}},
 	{"secret-name-with-dash", []mappingLeaf{{"/auth/schemes/account/headers/X-Api-Key", "secretName/pattern"}}},
 	{"route-status-600", []mappingLeaf{{"/inbound/orders/response/status", "status/maximum"}}},
+	{"route-path-with-query", []mappingLeaf{{"/inbound/orders/path", "path/pattern"}}},
+	{"route-method-without-path", []mappingLeaf{{"/inbound/orders", "route/dependentRequired/method/0"}, {"/inbound/orders", "route/then/required"}}},
 	{"token-without-field", []mappingLeaf{{"/auth/schemes/session/token", "tokenRequest/required"}}},
 	{"mapping-header-null", []mappingLeaf{{"/headers/Content-Type", "stringTemplate/type"}}},
 	{"mapping-query-null", []mappingLeaf{{"/query/format", "stringTemplate/type"}}},

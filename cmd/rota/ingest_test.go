@@ -138,7 +138,7 @@ func TestIngestErrors(t *testing.T) {
 		{"no order id", ingestArgs(), `{"orders": [{"code": "H-1", "lines": [{"sku": "A", "qty": 1}]}]}`, exitUsage, "configuration", "missing_order_id", true},
 		{"unknown marketplace", []string{"ingest", "-m", "nosuch", "--mappings", hubMappings}, `{}`, exitRefused, "unknown_marketplace", "unknown_marketplace", false},
 		{"unknown route", []string{"ingest", "-m", "hub", "--mappings", hubMappings, "--route", "returns"}, `{}`, exitUsage, "configuration", "unknown_route", false},
-		{"route needed", []string{"ingest", "-m", "hub", "--mappings", hubMappings}, `{}`, exitUsage, "configuration", "unknown_route", false},
+		{"route needed", []string{"ingest", "-m", "hub", "--mappings", hubMappings}, `{}`, exitUsage, "configuration", "ambiguous_route", false},
 		{"undeclared variable", ingestArgs("--var", "region=br"), `{}`, exitUsage, "configuration", "unknown_variable", true},
 		{"bundled mapping without routes", []string{"ingest", "-m", "skyhub"}, `{}`, exitUsage, "configuration", "unknown_route", false},
 	}
@@ -191,4 +191,137 @@ func TestIngestChecksHeaders(t *testing.T) {
 
 	malformed := append(append([]string(nil), base...), "--header", "no colon", order)
 	rota(t, "", malformed...).wantCode(t, exitUsage)
+}
+
+// TestIngestPicksRoute: the route is the one --route names, or the one
+// --method and --path call, or the one whose match the payload meets; none
+// or several fitting is an error naming the candidates.
+func TestIngestPicksRoute(t *testing.T) {
+	dir := "../../examples/inbound/fastshop/"
+	now := []string{"--now", "2024-05-10T10:00:00-03:00"}
+	cases := []struct {
+		name    string
+		args    []string
+		exit    int
+		route   string // on success
+		orderID string // on success: the answer's orderId
+		code    string // on failure
+		names   []string
+	}{
+		{"order by payload alone", []string{dir + "order.json"}, exitOK, "orders", "FSH-999999999", "", nil},
+		{"order by method and path with query", []string{"--method", "POST", "--path", "/api/fulfillment/pvt/orders?sc=1&affiliateId=FSH", dir + "order.json"}, exitOK, "orders", "FSH-999999999", "", nil},
+		{"order id overridden", []string{"--order-id", "ERP-77", dir + "order.json"}, exitOK, "orders", "ERP-77", "", nil},
+		{"approval by path gives the order id", []string{"--method", "POST", "--path", "/api/fulfillment/pvt/orders/FSH-999999999/fulfill", dir + "payment-approved.json"}, exitOK, "paymentApproved", "FSH-999999999", "", nil},
+		{"cancellation by path, escaped id", []string{"--method", "POST", "--path", "api/fulfillment/pvt/orders/FSH%2F1/cancel", dir + "cancellation.json"}, exitOK, "cancellation", "FSH/1", "", nil},
+		{"wrong method", []string{"--method", "GET", "--path", "/api/fulfillment/pvt/orders", dir + "order.json"}, exitUsage, "", "", "unknown_route", []string{"orders (POST /api/fulfillment/pvt/orders", "paymentApproved", "cancellation"}},
+		{"path of another payload", []string{"--path", "/api/fulfillment/pvt/orders", dir + "cancellation.json"}, exitUsage, "", "", "unknown_route", []string{"orders is called there, but the payload does not meet its match"}},
+		{"named route at another path", []string{"--route", "orders", "--path", "/api/fulfillment/pvt/orders/1/cancel", dir + "order.json"}, exitUsage, "", "", "unknown_route", []string{"orders route is called at POST /api/fulfillment/pvt/orders"}},
+		{"approval without path has no order id", []string{dir + "payment-approved.json"}, exitUsage, "", "", "missing_order_id", []string{"params.sellerOrderId", "--path"}},
+		{"full URL is not a path", []string{"--path", "https://seller.example/api/fulfillment/pvt/orders", dir + "order.json"}, exitUsage, "", "", "unknown_route", []string{"relative to the integration's prefix"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{"ingest", "-m", "fastshop"}, now...), c.args...)
+			o := rota(t, "", args...)
+			o.wantCode(t, c.exit)
+			if c.exit != exitOK {
+				doc := decodeError(t, o.stdout)
+				if doc.Error.Code != c.code {
+					t.Errorf("got code %s, want %s", doc.Error.Code, c.code)
+				}
+				for _, n := range c.names {
+					if !strings.Contains(doc.Error.Message, n) {
+						t.Errorf("message %q does not name %q", doc.Error.Message, n)
+					}
+				}
+				return
+			}
+			var doc ingestDoc
+			decodeStrict(t, o.stdout, "the ingest result", &doc)
+			if doc.Route != c.route {
+				t.Errorf("got route %s, want %s", doc.Route, c.route)
+			}
+			if got := string(doc.Response.Body); !strings.Contains(compact(t, got), `"orderId":"`+c.orderID+`"`) {
+				t.Errorf("response body %s, want orderId %s", got, c.orderID)
+			}
+		})
+	}
+}
+
+// TestIngestOrderIDBlame: a missing seller order id blames what must change:
+// the route's configuration (no orderId, no sequence given) or the payload
+// the orderId is made from; the marketplace's error answer never carries a
+// command-line hint.
+func TestIngestOrderIDBlame(t *testing.T) {
+	hub := []string{"ingest", "-m", "hub", "--mappings", hubMappings, "--now", "2024-01-02T03:04:05Z"}
+	payload := `{"orders": [{"code": "H-1", "lines": [{"sku": "A", "qty": 1}]}, {"code": "H-2", "lines": [{"sku": "B", "qty": 1}]}]}`
+	cases := []struct {
+		name    string
+		args    []string
+		stdin   string
+		exit    int
+		kind    string
+		code    string
+		path    string
+		source  string // suffix of the error's source
+		message string
+	}{
+		{"route says nothing of the order id", append(hub, "--route", "orders"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:44:5", "add orderId: to the route"},
+		{"sequence not given", append(hub, "--route", "numbered"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:77:21", "--sequence N"},
+		{"payload lacks the id the order id is made from", []string{"ingest", "-m", "fastshop", "--route", "orders"}, `[{"items": []}]`, exitRefused, "invalid_event", "missing_field", "/0/marketplaceOrderId", "fastshop.yaml:324:21", "makes the seller's order id from placement.marketplaceOrderId"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := rota(t, c.stdin, c.args...)
+			o.wantCode(t, c.exit)
+			doc := decodeError(t, o.stdout)
+			if doc.Error.Kind != c.kind || doc.Error.Code != c.code || doc.Error.Path != c.path {
+				t.Errorf("got %s/%s at %q, want %s/%s at %q", doc.Error.Kind, doc.Error.Code, doc.Error.Path, c.kind, c.code, c.path)
+			}
+			if !strings.HasSuffix(doc.Error.Source, c.source) {
+				t.Errorf("source %q, want it to end with %s", doc.Error.Source, c.source)
+			}
+			if !strings.Contains(doc.Error.Message, c.message) {
+				t.Errorf("message %q, want it to say %q", doc.Error.Message, c.message)
+			}
+			if doc.Response != nil && strings.Contains(string(doc.Response.Body), "--") {
+				t.Errorf("the marketplace's answer %s carries a command-line hint", doc.Response.Body)
+			}
+		})
+	}
+}
+
+// TestIngestSequence: a route whose orderId reads sequence numbers the
+// seller's orders from --sequence; --order-id overrides it.
+func TestIngestSequence(t *testing.T) {
+	payload := `{"orders": [{"code": "H-1", "lines": [{"sku": "A", "qty": 1}]}, {"code": "H-2", "lines": [{"sku": "B", "qty": 1}]}]}`
+	args := []string{"ingest", "-m", "hub", "--mappings", hubMappings, "--method", "POST", "--path", "/numbered-orders", "--now", "2024-01-02T03:04:05Z"}
+	cases := []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"from the sequence", []string{"--sequence", "41"}, `[{"code":"H-1","orderId":"HUB-41"},{"code":"H-2","orderId":"HUB-42"}]`},
+		{"override", []string{"--sequence", "41", "--order-id", "ERP-1"}, `[{"code":"H-1","orderId":"ERP-1"},{"code":"H-2","orderId":"ERP-1"}]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := rota(t, payload, append(args, c.extra...)...)
+			o.wantCode(t, exitOK)
+			var doc ingestDoc
+			decodeStrict(t, o.stdout, "the ingest result", &doc)
+			if got := compact(t, string(doc.Response.Body)); got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+		})
+	}
+	rota(t, payload, append(args, "--sequence", "-1")...).wantCode(t, exitUsage)
+}
+
+// TestIngestFastShopGolden: README's command, the hub's order placement
+// picked by its payload, with the seller's order id the route makes.
+func TestIngestFastShopGolden(t *testing.T) {
+	o := rota(t, "", "ingest", "-m", "fastshop", "--now", "2024-05-10T10:00:00-03:00", "../../examples/inbound/fastshop/order.json")
+	o.wantCode(t, exitOK)
+	golden(t, "ingest/fastshop_order.json", o.stdout)
 }

@@ -33,7 +33,7 @@ var sendClock = time.Now
 func newSendCmd() *cobra.Command {
 	var f sendFlags
 	cmd := &cobra.Command{
-		Use:   "send [FILE|-]",
+		Use:   "send [FILE...|-]",
 		Short: "Translate one canonical event and deliver its call(s) to the marketplace",
 		Long: `Send translates one canonical event (from FILE, or standard input when FILE
 is - or absent), as translate does, then makes the call(s) for real: in order,
@@ -53,6 +53,11 @@ marketplace (for rota sim).
 Each run starts with an empty memory of delivered events (no durable store):
 running send twice with the same event sends it twice.
 
+Several FILEs are sent one after the other, in the order given, as one
+order's story: one report per file (JSON documents one after the other),
+stopping at the first file that is refused or not delivered, with its exit
+code; the files after it are not sent.
+
 Exit codes: 0 delivered (or nothing to send); 1 the event was refused by a
 rule or by the marketplace, or could not be delivered, or the run was
 interrupted (report JSON on stdout, one line on stderr); 2 usage, unreadable
@@ -61,9 +66,8 @@ file); 3 outcome unknown: a call's answer was lost (or the run was
 interrupted, Ctrl-C or SIGTERM, while it was in flight) and the mapping's
 read-back or already-applied rule could not establish whether it was
 applied: check the order at the marketplace before sending the event again.`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSend(cmd, &f, args)
+			return runSendFiles(cmd, &f, args)
 		},
 	}
 	f.event.register(cmd)

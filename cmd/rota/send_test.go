@@ -215,7 +215,7 @@ func TestSendUsageAndConfiguration(t *testing.T) {
 	}{
 		{"max attempts", []string{"--max-attempts", "0", event}, "--max-attempts 0", ""},
 		{"timeout", []string{"--timeout", "0s", event}, "--timeout 0s", ""},
-		{"two files", []string{event, event}, "accepts at most 1 arg", ""},
+		{"standard input among files", []string{event, "-"}, "standard input (-) can only be sent alone", ""},
 		{"unknown flag", []string{"--nope", event}, "unknown flag", ""},
 		{"loose secrets file", []string{"--secrets", loose, event}, "chmod 600 " + loose, ""},
 		{"absent secrets file", []string{"--secrets", filepath.Join(t.TempDir(), "none"), event}, "cannot read secrets file", ""},

@@ -39,12 +39,12 @@ the moves the marketplace refuses, answers 429 past SkyHub's rate limit, and
 applies Napse's changes asynchronously. --fault injects failures; the admin
 endpoints under /_sim add faults and show the orders. See docs/simulator.md.
 
-Send events to it with the base URL it prints and its credentials:
+Send an order's events to it, in order, with the base URL it prints and its
+credentials; --base-url moves every URL of the mapping there, token URLs
+included (docs/simulator.md gives the command for each marketplace):
 
-  rota send --base-url http://127.0.0.1:8787/skyhub --secrets examples/sim.secrets EVENT.json
-
-For Napse, also give --var baseUrl=http://127.0.0.1:8787/napse (its mapping requires
-it) and the token service, --var tokenUrl=http://127.0.0.1:8787/napse/auth/token.
+  rota send --base-url http://127.0.0.1:8787/skyhub --secrets examples/sim.secrets \
+    examples/events/skyhub/invoiced.json examples/events/skyhub/shipped.json
 
 It listens on loopback only: it accepts public test credentials and its admin
 endpoints have no authentication.
@@ -113,7 +113,7 @@ func simBanner(stderr io.Writer, lines []string, faults []sim.Fault) {
 	}
 	root := strings.TrimSuffix(napse, "/"+sim.Napse)
 	fmt.Fprintf(stderr, "rota sim: serving; admin endpoints at %s/_sim; credentials in examples/sim.secrets; Ctrl-C stops\n", root)
-	fmt.Fprintf(stderr, "rota sim: for napse pass --base-url %s --var tokenUrl=%s/auth/token\n", napse, napse)
+	fmt.Fprintf(stderr, "rota sim: send with rota send --base-url %s/<marketplace> --secrets examples/sim.secrets EVENT.json... (docs/simulator.md)\n", root)
 	for _, f := range faults {
 		fmt.Fprintf(stderr, "rota sim: fault %s\n", f)
 	}

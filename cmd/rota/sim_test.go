@@ -99,7 +99,7 @@ func TestSimServesAndStops(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("exit code %d, want 0\n%s", code, stderr)
 	}
-	for _, want := range []string{"/_sim", "tokenUrl=", "fault skyhub:503x1", "stopped"} {
+	for _, want := range []string{"/_sim", "--base-url http://127.0.0.1:", "fault skyhub:503x1", "stopped"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

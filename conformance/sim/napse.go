@@ -28,9 +28,10 @@ var napNames = map[string]string{
 // napFinal are the states BRIDGE refuses to change (1023).
 var napFinal = []string{"closed", "cancelled"}
 
-// napStart is the state of an order BRIDGE has not seen: confirmed, the
-// first where the seller acts.
-const napStart = "confirmed"
+// napStart is the state of an order BRIDGE has not seen: open, the state
+// orders enter BRIDGE in from the sales channel (seed 003's lifecycle), and
+// the first where the seller acts (confirming it).
+const napStart = "open"
 
 // BRIDGE's ack codes (seed 003; 1022 from the status query's page).
 const (
@@ -177,7 +178,7 @@ func (n *napse) change(m map[string]any) map[string]any {
 }
 
 // find returns the order named by internal number or by external number
-// and channel, creating it (state confirmed) when BRIDGE has not seen it.
+// and channel, creating it (state open) when BRIDGE has not seen it.
 // Call with mu held.
 func (n *napse) find(internal, external, channel string) *napOrder {
 	ext := channel + "\x00" + external

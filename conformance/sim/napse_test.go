@@ -62,6 +62,7 @@ func TestNapseLifecycle(t *testing.T) {
 	e := newEnv(t, sim.Options{})
 	auth := withToken(e.napToken())
 	steps := []struct{ event, from, state string }{
+		{"approved", "open", "confirmed"},
 		{"handling", "confirmed", "inproc"},
 		{"ready_to_ship", "inproc", "complete"},
 		{"shipped", "complete", "transit"},
@@ -92,8 +93,8 @@ func TestNapseLifecycle(t *testing.T) {
 		}
 	}
 	q := napStatus(e, auth, "bridge000001")
-	if h, _ := q.body["history"].([]any); len(h) != 4 || q.body["currentStatusName"] != "cerrado" {
-		t.Errorf("status %s, want 4 moves and cerrado", q.raw)
+	if h, _ := q.body["history"].([]any); len(h) != 5 || q.body["currentStatusName"] != "cerrado" {
+		t.Errorf("status %s, want 5 moves and cerrado", q.raw)
 	}
 
 	// A closed order cannot change: ack 1023 on HTTP 200, read as a failure
@@ -120,7 +121,7 @@ func TestNapseCodes(t *testing.T) {
 		{"unknown state", `{"orderState": "shipped", "internalNumber": "n1"}`, 1040},
 		{"no order", `{"orderState": "inproc"}`, 991},
 		{"external number without channel", `{"orderState": "inproc", "externalNumber": "PEYA_1"}`, 991},
-		{"unknown order starts confirmed", `{"orderState": "confirmed", "internalNumber": "n2"}`, 1021},
+		{"unknown order starts open", `{"orderState": "open", "internalNumber": "n2"}`, 1021},
 		{"same state", `{"orderState": "inproc", "internalNumber": "n3"}`, 0},
 		{"same state again", `{"orderState": "inproc", "internalNumber": "n3"}`, 1021},
 		{"cancelled is final", `{"orderState": "open", "internalNumber": "cancelled-1"}`, 1023},
@@ -147,7 +148,7 @@ func TestNapseLagByTime(t *testing.T) {
 	wantAck(t, napChange(e, auth, `{"orderState": "inproc", "internalNumber": "n"}`), 0)
 	// Before the delay the old state shows, however many queries.
 	for range 3 {
-		if q := napStatus(e, auth, "n"); q.body["currentStatus"] != "confirmed" {
+		if q := napStatus(e, auth, "n"); q.body["currentStatus"] != "open" {
 			t.Fatalf("before the delay: %s", q.raw)
 		}
 	}

@@ -137,7 +137,7 @@ func TestLifecycleDafiti(t *testing.T) {
 	wantOutcome(t, "deliver", x.send(s, "dafiti/delivered.json"), deliver.Delivered, 1)
 	// Cancel after ready-to-ship: refused by Dafiti (the event does not
 	// say the items moved on, so the engine cannot refuse it first).
-	rep = x.send(s, "dafiti/ready_to_ship.json", "id", "evt-daf-rts", "items.0.marketplaceItemId", "777")
+	rep = x.send(s, "dafiti/ready_to_ship.json", "id", "evt-daf-rts", "items", []map[string]any{{"sku": "X", "quantity": 1, "marketplaceItemId": "777"}})
 	wantOutcome(t, "ready-to-ship before the cancel", rep, deliver.Delivered, 1)
 	rep = x.send(s, "dafiti/canceled.json", "id", "evt-daf-cancel", "items", []map[string]any{{"sku": "X", "quantity": 1, "marketplaceItemId": "777"}})
 	wantOutcome(t, "cancel after ready-to-ship", rep, deliver.Refused, 1)

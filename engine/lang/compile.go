@@ -116,6 +116,7 @@ type Program struct {
 	chainAt  located
 	names    []string // root identifiers the expression reads
 	fast     *fnode   // native form (outbound only), nil when the VM must run
+	slow     string   // outbound, not native: the innermost sub-expression that is not
 }
 
 // Uses reports whether the expression reads the name (a variable of its
@@ -205,7 +206,11 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	}
 	p := &Program{prog: prog, src: src, out: prog.Node().Type()}
 	if o.Dialect == Outbound {
-		p.fast = compileFast(prog.Node(), o.Lib)
+		var culprit ast.Node
+		p.fast, culprit = compileFastWhy(prog.Node(), o.Lib)
+		if culprit != nil {
+			p.slow = nodeText(src.Text, culprit)
+		}
 	}
 	for _, r := range required(c.reads) {
 		p.required = append(p.required, reqPath{path: r, gjson: r.GJSON(), at: locate(r)})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"github.com/rotahq/rota/engine/event"
 	"github.com/tidwall/gjson"
@@ -91,6 +93,70 @@ func (p *Program) runVM(env any) (any, error) {
 // Native reports whether the program has a native form (see fast.go), used
 // instead of expr's VM whenever it can give the VM's result.
 func (p *Program) Native() bool { return p.fast != nil }
+
+// NotNative names, for an outbound expression that is not evaluated
+// natively, the innermost part of it that the native evaluator does not
+// model (such as sum(items, #.price)), as expression text; "" when the
+// expression is native or not outbound.
+func (p *Program) NotNative() string {
+	if p.fast != nil {
+		return ""
+	}
+	return p.slow
+}
+
+// nodeText is the source text of a node: from the first to the last token
+// of its subtree, widened to close the brackets it opens; its printed form
+// when the parser recorded no usable location.
+func nodeText(text string, n ast.Node) string {
+	from, to := len(text), 0
+	ast.Walk(&n, spanVisitor(func(l file.Location) {
+		if l.To > l.From && l.To <= len(text) {
+			from, to = min(from, l.From), max(to, l.To)
+		}
+	}))
+	if from >= to {
+		return n.String()
+	}
+	for depth := bracketDepth(text[from:to]); depth > 0 && to < len(text); to++ {
+		switch text[to] {
+		case ')', ']':
+			depth--
+		case '(', '[':
+			depth++
+		}
+	}
+	return strings.TrimSpace(text[from:to])
+}
+
+// bracketDepth counts the brackets s opens and does not close, outside
+// string literals.
+func bracketDepth(s string) int {
+	depth := 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		}
+	}
+	return depth
+}
+
+type spanVisitor func(file.Location)
+
+func (v spanVisitor) Visit(n *ast.Node) { v((*n).Location()) }
 
 // Eval evaluates an outbound program like Run, without boxing its value.
 func (p *Program) Eval(env *Env) (Value, error) {

@@ -66,20 +66,41 @@ type fastCompiler struct {
 	// inPredicate is set while compiling the body of a predicate, where
 	// .field reads the element.
 	inPredicate bool
+	// culprit is the innermost sub-expression that did not compile.
+	culprit ast.Node
 }
 
 // compileFast returns the native form of an outbound expression tree, or
 // nil when the tree has a shape the native evaluator does not model.
 func compileFast(root ast.Node, lib *Library) *fnode {
-	c := &fastCompiler{lib: lib}
-	n, ok := c.compile(root)
-	if !ok || n.kind == fItems {
-		return nil
-	}
-	return &n
+	n, _ := compileFastWhy(root, lib)
+	return n
 }
 
-func (c *fastCompiler) compile(n ast.Node) (fnode, bool) {
+// compileFastWhy is compileFast that also names, when the tree is not
+// native, the innermost sub-expression that is not.
+func compileFastWhy(root ast.Node, lib *Library) (*fnode, ast.Node) {
+	c := &fastCompiler{lib: lib}
+	n, ok := c.compile(root)
+	if !ok {
+		return nil, c.culprit
+	}
+	if n.kind == fItems {
+		return nil, root
+	}
+	return &n, nil
+}
+
+func (c *fastCompiler) compile(n ast.Node) (out fnode, ok bool) {
+	before := c.culprit
+	defer func() {
+		switch {
+		case ok:
+			c.culprit = before // a part tried and given up is not the cause
+		case c.culprit == before:
+			c.culprit = n // no part of n failed: n itself is the cause
+		}
+	}()
 	switch v := n.(type) {
 	case *ast.BoolNode:
 		b := v.Value

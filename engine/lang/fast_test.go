@@ -154,3 +154,26 @@ func TestFastDeclines(t *testing.T) {
 		}
 	}
 }
+
+// TestNotNativeNamesThePart: a program the native evaluator declines names
+// the innermost part it does not model, so that a message can point at it.
+func TestNotNativeNamesThePart(t *testing.T) {
+	for _, tt := range []struct{ text, want string }{
+		{`invoice.total / 2`, `invoice.total / 2`},
+		{`has(invoice.key) && string(invoice.total) == "1"`, `string(invoice.total)`},
+		{`upper(order.id) + (items[0].sku ?? "")`, `items[0].sku`},
+		{`order.id == "a" ? "x" : upper(string(invoice.total))`, `string(invoice.total)`},
+		{`upper(order.id) + ": " + string(invoice.total * 2)`, `string(invoice.total * 2)`},
+		{`order.id`, ``},
+	} {
+		t.Run(tt.text, func(t *testing.T) {
+			p, ds := Compile(src(tt.text), Options{Lib: lib(t)})
+			if len(ds) > 0 {
+				t.Fatalf("%v", ds)
+			}
+			if got := p.NotNative(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -246,8 +246,17 @@ type Confirm struct {
 // Route is an inbound endpoint: the marketplace calls us with its payload.
 type Route struct {
 	Description string `yaml:"description"`
-	Method      string `yaml:"method"`
-	Path        string `yaml:"path"`
+	// Method and Path say how the marketplace calls the route, as its
+	// documentation writes it (POST /api/fulfillment/pvt/orders), relative
+	// to the integration's prefix; a {name} segment is a path parameter.
+	Method string `yaml:"method"`
+	Path   string `yaml:"path"`
+	// Match is a condition on the payload that picks this route when the
+	// request's method and path do not (or are not known).
+	Match *Expr `yaml:"match"`
+	// OrderID is a template giving the seller's order id for one input: over
+	// sequence (a number the caller keeps), the payload, params or vars.
+	OrderID yaml.Node `yaml:"orderId"`
 	// Auth maps a request header to the secret it must equal.
 	Auth Map[string] `yaml:"auth"`
 	// Guards must all hold for the payload (they see payload, vars,
