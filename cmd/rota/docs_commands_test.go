@@ -148,11 +148,10 @@ func runDocCommand(t *testing.T, root, bin, simURL, rel string, c docCommand) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", text)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		// The installation's token URL, as a deployment sets it: --base-url
-		// moves it to the simulator.
-		"ROTA_VAR_NAPSE_TOKENURL=https://bridge.example.test:8090/auth/token")
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	before := rootEntries(t, root)
 	out, err := cmd.CombinedOutput()
+	removeNewEntries(t, root, before) // e.g. rota schema mapping > mapping.schema.json
 	code := 0
 	var ee *exec.ExitError
 	switch {
@@ -166,6 +165,34 @@ func runDocCommand(t *testing.T, root, bin, simURL, rel string, c docCommand) {
 	}
 	if code != c.exit {
 		t.Errorf("%s:%d: %s\nexit code %d, the doc says %d (mark a command expected to fail with # exit N)\n%s", rel, c.line, c.text, code, c.exit, clipOutput(out))
+	}
+}
+
+// rootEntries lists the names at the top of the repository.
+func rootEntries(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
+}
+
+// removeNewEntries deletes what a documented command wrote at the top of
+// the repository (a saved schema, a report), so that running the docs
+// leaves the checkout as it was.
+func removeNewEntries(t *testing.T, root string, before map[string]bool) {
+	t.Helper()
+	for name := range rootEntries(t, root) {
+		if !before[name] {
+			if err := os.RemoveAll(filepath.Join(root, name)); err != nil {
+				t.Errorf("removing %s written by a documented command: %v", name, err)
+			}
+		}
 	}
 }
 

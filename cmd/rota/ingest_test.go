@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -268,7 +270,7 @@ func TestIngestOrderIDBlame(t *testing.T) {
 	}{
 		{"route says nothing of the order id", append(hub, "--route", "orders"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:44:5", "add orderId: to the route"},
 		{"sequence not given", append(hub, "--route", "numbered"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:77:21", "--sequence N"},
-		{"payload lacks the id the order id is made from", []string{"ingest", "-m", "fastshop", "--route", "orders"}, `[{"items": []}]`, exitRefused, "invalid_event", "missing_field", "/0/marketplaceOrderId", "fastshop.yaml:324:21", "makes the seller's order id from placement.marketplaceOrderId"},
+		{"payload lacks the id the order id is made from", []string{"ingest", "-m", "fastshop", "--route", "orders"}, `[{"items": []}]`, exitRefused, "invalid_event", "missing_field", "/0/marketplaceOrderId", fastshopOrderIDSource(t), "makes the seller's order id from placement.marketplaceOrderId"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -324,4 +326,23 @@ func TestIngestFastShopGolden(t *testing.T) {
 	o := rota(t, "", "ingest", "-m", "fastshop", "--now", "2024-05-10T10:00:00-03:00", "../../examples/inbound/fastshop/order.json")
 	o.wantCode(t, exitOK)
 	golden(t, "ingest/fastshop_order.json", o.stdout)
+}
+
+// fastshopOrderIDSource is the position of the expression inside the
+// Fast Shop orders route's orderId template, found in the mapping as it
+// is now so that edits elsewhere in the file do not move the test.
+func fastshopOrderIDSource(t *testing.T) string {
+	t.Helper()
+	const line = "    orderId: FSH-${ placement.marketplaceOrderId }"
+	data, err := os.ReadFile(filepath.Join(repoRoot, "mappings", "fastshop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if l == line {
+			return fmt.Sprintf("fastshop.yaml:%d:%d", i+1, strings.Index(l, "placement")+1)
+		}
+	}
+	t.Fatalf("mappings/fastshop.yaml has no line %q", line)
+	return ""
 }

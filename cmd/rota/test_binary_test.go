@@ -99,7 +99,7 @@ func repoCopy(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
 	copyFile(t, "mappings/skyhub.yaml", filepath.Join(root, "mappings", "skyhub.yaml"))
-	for _, glob := range []string{"conformance/cases/skyhub/*.yaml", "examples/events/skyhub/*.json"} {
+	for _, glob := range []string{"conformance/cases/skyhub/*.yaml", "conformance/cases/skyhub/events/*.json", "examples/events/skyhub/*.json"} {
 		files, err := filepath.Glob(filepath.Join("..", "..", filepath.FromSlash(glob)))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("no files %s (%v)", glob, err)
