@@ -91,6 +91,11 @@ func (s *Service) acceptTx(ctx context.Context, tx txn, raw []byte, id string, k
 	if err != nil {
 		return acc, nil, false, err
 	}
+	// A concurrent acceptance of the same id that held the order's lock
+	// before this one has committed by now: answer it.
+	if _, found, err := s.findAcceptance(ctx, tx, id); err != nil || found {
+		return acc, nil, found, err
+	}
 	// The projected state: what the last pending event of the order leads
 	// to, or the stored state when none is pending.
 	var ps, pms string

@@ -88,20 +88,39 @@ func (s *Service) lockState(ctx context.Context, tx txn, id string) (State, erro
 	return State(state), nil
 }
 
-// wakeHead wakes the job of the oldest pending event of the order of the
-// event id (the order's new head, once id is no longer in its way).
+// wakeHead moves the order of the event id on, once id is no longer in its
+// way: the order's new head (its oldest pending or dead event), when
+// pending, gets its job woken, or a new job when it was parked (job_id 0).
+// It holds the order's row lock, as the parking does (behindHead).
 func (s *Service) wakeHead(ctx context.Context, tx txn, id string) error {
+	var key OrderKey
+	if err := tx.queryRow(ctx, `SELECT marketplace, marketplace_order_id FROM rota_events WHERE id = $1`, id).
+		Scan(&key.Marketplace, &key.MarketplaceOrderID); err != nil {
+		return err
+	}
+	if err := lockOrder(ctx, tx, key); err != nil {
+		return err
+	}
+	var headID, state string
 	var jobID int64
-	err := tx.queryRow(ctx, `SELECT h.job_id FROM rota_events h, rota_events e
-		WHERE e.id = $1 AND h.marketplace = e.marketplace AND h.marketplace_order_id = e.marketplace_order_id
-		AND h.state IN ('pending', 'dead') ORDER BY h.seq LIMIT 1`, id).Scan(&jobID)
-	if errors.Is(err, errNoRows) || jobID == 0 {
+	err := tx.queryRow(ctx, `SELECT id, state, job_id FROM rota_events
+		WHERE marketplace = $1 AND marketplace_order_id = $2 AND state IN ('pending', 'dead')
+		ORDER BY seq LIMIT 1`, key.Marketplace, key.MarketplaceOrderID).Scan(&headID, &state, &jobID)
+	if errors.Is(err, errNoRows) || state != string(Pending) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return tx.wakeJob(ctx, jobID)
+	if jobID != 0 {
+		return tx.wakeJob(ctx, jobID)
+	}
+	jobID, err = tx.insertJob(ctx, headID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `UPDATE rota_events SET job_id = $1 WHERE id = $2`, jobID, headID)
+	return err
 }
 
 func wrapOp(op, id string, err error) error {

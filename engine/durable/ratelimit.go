@@ -27,16 +27,9 @@ func (l *dbLimiter) Wait(ctx context.Context, endpoint string, perSecond float64
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	interval := max(int64(1e6/perSecond), 1)
-	burst = max(burst, 1)
-	now := micros(l.now())
-	var tat int64
-	if err := l.q.queryRow(ctx, takeSlot, endpoint, now+interval, now, interval).Scan(&tat); err != nil {
-		return fmt.Errorf("rate limit of %s: %w", endpoint, err)
-	}
-	wait := time.Duration(tat-int64(burst)*interval-now) * time.Microsecond
-	if wait <= 0 {
-		return nil
+	wait, err := l.reserve(ctx, endpoint, perSecond, burst)
+	if err != nil || wait <= 0 {
+		return err
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -46,4 +39,20 @@ func (l *dbLimiter) Wait(ctx context.Context, endpoint string, perSecond float64
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// reserve takes the endpoint's next slot and returns how long to wait for
+// it (0 or less: at once).
+func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond float64, burst int) (time.Duration, error) {
+	if perSecond <= 0 {
+		return 0, nil
+	}
+	interval := max(int64(1e6/perSecond), 1)
+	burst = max(burst, 1)
+	now := micros(l.now())
+	var tat int64
+	if err := l.q.queryRow(ctx, takeSlot, endpoint, now+interval, now, interval).Scan(&tat); err != nil {
+		return 0, fmt.Errorf("rate limit of %s: %w", endpoint, err)
+	}
+	return time.Duration(tat-int64(burst)*interval-now) * time.Microsecond, nil
 }

@@ -75,6 +75,11 @@ type Config struct {
 	// by a process that died is taken up again by another process one
 	// minute after this timeout.
 	JobTimeout time.Duration
+	// PollInterval is how often the workers look for due events (default
+	// River's, one second). An event accepted by this process is looked at
+	// at once; one accepted elsewhere, or a retry coming due, waits up to
+	// this long.
+	PollInterval time.Duration
 
 	// Logger receives one JSON line per attempt, with the event id and the
 	// order key (default: discarded). No secret value is logged.
@@ -250,13 +255,18 @@ func (s *Service) riverConfig() *river.Config {
 	if timeout <= 0 {
 		timeout = DefaultJobTimeout
 	}
-	return &river.Config{
+	cfg := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}},
 		Workers:              workers,
 		JobTimeout:           timeout,
 		RescueStuckJobsAfter: timeout + time.Minute,
 		Logger:               slog.New(s.log.Handler()).With("component", "river"),
 	}
+	if p := s.cfg.PollInterval; p > 0 {
+		cfg.FetchPollInterval = max(p, time.Millisecond)
+		cfg.FetchCooldown = min(cfg.FetchPollInterval, river.FetchCooldownDefault)
+	}
+	return cfg
 }
 
 // Start starts River: the workers, leader election and maintenance. On
