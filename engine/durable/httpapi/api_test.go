@@ -207,7 +207,7 @@ func TestDuplicatePostsDeliverOnce(t *testing.T) {
 		if first != 1 {
 			t.Errorf("%d answers are not duplicates, want 1", first)
 		}
-		if s := f.waitSettled(20*time.Second, "evt-dup-1")["evt-dup-1"]; s != durable.Delivered {
+		if s := f.waitSettled(t, 20*time.Second, "evt-dup-1")["evt-dup-1"]; s != durable.Delivered {
 			t.Fatalf("state %s, want delivered", s)
 		}
 		if got := f.requestCount("skyhub", "POST", "/invoice"); got != 1 {

@@ -135,7 +135,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if a := f.post("/v1/events", send); a.status != http.StatusAccepted {
 		t.Fatalf("POST: %d\n%s", a.status, a.body)
 	}
-	f.waitSettled(20e9, "evt-openapi-send")
+	f.waitSettled(t, 20e9, "evt-openapi-send")
 	huge := bytes.Repeat([]byte(" "), httpapi.DefaultMaxBodyBytes+1)
 	cases := []struct {
 		name         string
