@@ -100,11 +100,12 @@ func (c *apiClient) call(ctx context.Context, stdout, stderr io.Writer, method, 
 
 // printAnswer prints the server's JSON answer and decides the exit code.
 func printAnswer(stdout, stderr io.Writer, status int, raw []byte) error {
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	var out bytes.Buffer
+	if err := json.Indent(&out, bytes.TrimSpace(raw), "", "  "); err != nil {
 		return failf(stderr, "the server answered HTTP %d with something that is not JSON", status)
 	}
-	if err := writeJSON(stdout, doc); err != nil {
+	out.WriteByte('\n')
+	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return failf(stderr, "cannot write output: %v", err)
 	}
 	if status < 300 {
