@@ -171,4 +171,3 @@ func runCurl(t *testing.T, words []string) []byte {
 	_, _ = buf.ReadFrom(resp.Body)
 	return buf.Bytes()
 }
-
