@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		be.close()
 		return nil, err
 	}
-	s.limiter = &dbLimiter{q: be.pool(), now: s.now}
+	s.limiter = &dbLimiter{be: be, now: s.now}
 	s.client = deliveryClient(cfg.Delivery.Client)
 	if err := be.newClient(s.riverConfig()); err != nil {
 		be.close()
