@@ -65,8 +65,8 @@ var migrations = [][]string{{
 			PRIMARY KEY (event_id, n)
 		)`,
 	`CREATE TABLE rota_rate_limits (
-			endpoint TEXT   NOT NULL PRIMARY KEY,
-			tat      BIGINT NOT NULL
+			endpoint TEXT NOT NULL PRIMARY KEY,
+			slots    TEXT NOT NULL DEFAULT ''
 		)`,
 }}
 

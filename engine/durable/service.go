@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		be.close()
 		return nil, err
 	}
-	s.limiter = &dbLimiter{q: be.pool(), now: s.now}
+	s.limiter = &dbLimiter{be: be, now: s.now}
 	s.client = deliveryClient(cfg.Delivery.Client)
 	if err := be.newClient(s.riverConfig()); err != nil {
 		be.close()
@@ -197,7 +197,8 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 		if path == "" || strings.ContainsAny(path, "?#") {
 			return nil, fmt.Errorf("durable: database %q: write sqlite:PATH, a file path without ? or #", dsn)
 		}
-		db, err := sql.Open("sqlite", path+"?_txlock=immediate")
+		// The busy timeout comes first: the other pragmas may wait for a lock.
+		db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("durable: open %s: %w", path, err)
 		}
@@ -226,7 +227,7 @@ func tuneSQLite(ctx context.Context, db *sql.DB) error {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	for _, p := range []string{"PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 10000", "PRAGMA synchronous = FULL"} {
+	for _, p := range []string{"PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL"} {
 		if _, err := db.ExecContext(ctx, p); err != nil {
 			return fmt.Errorf("durable: sqlite %s: %w", p, err)
 		}
