@@ -74,8 +74,9 @@ func forEachDB(t *testing.T, f func(t *testing.T, db string)) {
 }
 
 // newDatabase makes an empty database of the kind for one test and returns
-// its DSN: a SQLite file in the test's temporary folder, or a new Postgres
-// database on the server of ROTA_TEST_POSTGRES_DSN, dropped at the end.
+// its DSN: a SQLite file in the test's temporary folder, or a schema of its
+// own in the Postgres database of ROTA_TEST_POSTGRES_DSN (as its search
+// path), dropped at the end.
 func newDatabase(t testing.TB, kind string) string {
 	t.Helper()
 	if kind == "sqlite" {
@@ -93,23 +94,28 @@ func newDatabase(t testing.TB, kind string) string {
 	defer conn.Close(ctx)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	name := "rota_httpapi_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
+	schema := "rota_httpapi_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
 		c, err := pgx.Connect(ctx, dsn)
 		if err != nil {
+			t.Error(err)
 			return
 		}
 		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Error(err)
+		}
 	})
 	u, err := url.Parse(dsn)
 	if err != nil {
-		t.Fatalf("%s is not a URL: %v", postgresDSNVar, err)
+		t.Fatalf("%s is not a postgres:// URL: %v", postgresDSNVar, err)
 	}
-	u.Path = "/" + name
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

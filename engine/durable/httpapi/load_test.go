@@ -37,12 +37,19 @@ var wantMoves = map[string][]string{
 	"napse":    {"inproc", "complete", "transit", "closed"},
 }
 
-// loadOrders builds n orders, the four marketplaces' lifecycles in turn,
-// each with its own ids (Dafiti's items and Napse's internal number too).
-func loadOrders(t testing.TB, prefix string, n int) []loadOrder {
+// loadOrders builds n orders, the lifecycles of the marketplaces in turn
+// (all four when none is named), each with its own ids (Dafiti's items and
+// Napse's internal number too).
+func loadOrders(t testing.TB, prefix string, n int, markets ...string) []loadOrder {
+	var cycles []lifecycle
+	for _, lc := range lifecycles {
+		if len(markets) == 0 || slices.Contains(markets, lc.marketplace) {
+			cycles = append(cycles, lc)
+		}
+	}
 	var out []loadOrder
 	for i := range n {
-		lc := lifecycles[i%len(lifecycles)]
+		lc := cycles[i%len(cycles)]
 		o := loadOrder{marketplace: lc.marketplace, wantMoves: wantMoves[lc.marketplace]}
 		orderID := fmt.Sprintf("%s-%s-%04d", prefix, lc.marketplace, i)
 		switch lc.marketplace {
@@ -196,8 +203,8 @@ var loadSchedule = []time.Duration{20 * time.Millisecond, 50 * time.Millisecond,
 // runLoad posts the orders' events to the APIs (round robin), each order's
 // events in order, many orders at once, with random faults; then checks
 // the outcome.
-func runLoad(t *testing.T, apis []string, s *sim.Server, simURL, prefix string, n int) {
-	orders := loadOrders(t, prefix, n)
+func runLoad(t *testing.T, apis []string, s *sim.Server, simURL, prefix string, n int, markets ...string) {
+	orders := loadOrders(t, prefix, n, markets...)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("fault seed %d", seed)
 	fi := injectFaults(s, seed, 10*time.Millisecond, 150)
