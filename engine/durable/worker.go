@@ -45,11 +45,12 @@ const (
 
 // eventRow is what the worker reads of an event.
 type eventRow struct {
-	id, eventType, state, raw    string
-	key                          OrderKey
-	baseSet                      bool
-	baseStatus, baseMk, done     string
-	failures, attemptN, accepted int64
+	id, eventType, state, raw string
+	key                       OrderKey
+	baseSet                   bool
+	baseStatus, baseMk, done  string
+	failures, accepted        int64
+	nextAttempt               int64
 }
 
 // deliver runs one attempt of an event: its job's work. A nil error ends
@@ -60,6 +61,12 @@ func (s *Service) deliver(ctx context.Context, id string) error {
 	ev, found, err := s.loadEvent(ctx, id)
 	if err != nil || !found || ev.state != string(Pending) {
 		return err
+	}
+	// A job run before the event's next attempt is due (River rescued it
+	// after a crash that came between recording a failure and snoozing)
+	// waits for it.
+	if early := fromMicros(ev.nextAttempt).Sub(s.now()); ev.nextAttempt != 0 && early > minWait {
+		return river.JobSnooze(early)
 	}
 	if wait, blocked, err := s.behindHead(ctx, ev); err != nil {
 		return err
@@ -94,9 +101,9 @@ func (s *Service) loadEvent(ctx context.Context, id string) (eventRow, bool, err
 	ev := eventRow{id: id}
 	var baseSet int64
 	err := s.be.pool().queryRow(ctx, `SELECT type, state, event, marketplace, marketplace_order_id, base_set, base_status,
-		base_mk_status, calls_done, failures, attempt_count, accepted_at FROM rota_events WHERE id = $1`, id).Scan(
+		base_mk_status, calls_done, failures, accepted_at, next_attempt_at FROM rota_events WHERE id = $1`, id).Scan(
 		&ev.eventType, &ev.state, &ev.raw, &ev.key.Marketplace, &ev.key.MarketplaceOrderID, &baseSet, &ev.baseStatus,
-		&ev.baseMk, &ev.done, &ev.failures, &ev.attemptN, &ev.accepted)
+		&ev.baseMk, &ev.done, &ev.failures, &ev.accepted, &ev.nextAttempt)
 	if errors.Is(err, errNoRows) {
 		return ev, false, nil
 	}
