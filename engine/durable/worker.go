@@ -239,7 +239,8 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 	defer cancel()
 	switch classify(ctx, cr) {
 	case callOK:
-		return false, s.recordSuccess(bctx, ev, res.Marketplace, call, a)
+		pending, err := s.recordSuccess(bctx, ev, call, a)
+		return !pending, err
 	case callRefused:
 		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "refused", code: "refused", mkCode: cr.MarketplaceCode,
 			message: cr.Message, attempt: &a, reason: refusedReason(res.Marketplace, cr)})
@@ -313,26 +314,31 @@ func (s *Service) logAttempt(ev eventRow, a attemptRow, next time.Time) {
 }
 
 // recordSuccess commits a delivered call: the attempt, the call in the
-// event's progress (never sent again), and the order's new state.
-func (s *Service) recordSuccess(ctx context.Context, ev *eventRow, marketplace string, call engine.Call, a attemptRow) error {
+// event's progress (never sent again), and the order's new state (the
+// marketplace applied the call even if the event was skipped meanwhile).
+// pending is false when the event was skipped meanwhile: its other calls
+// are not sent.
+func (s *Service) recordSuccess(ctx context.Context, ev *eventRow, call engine.Call, a attemptRow) (pending bool, err error) {
 	done := call.Name
 	if ev.done != "" {
 		done = ev.done + callsSep + call.Name
 	}
-	err := s.be.inTx(ctx, func(tx txn) error {
+	err = s.be.inTx(ctx, func(tx txn) error {
 		if err := s.insertAttempt(ctx, tx, *ev, a, time.Time{}); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE rota_events SET calls_done = $1, updated_at = $2 WHERE id = $3`,
-			done, micros(s.now()), ev.id); err != nil {
+		n, err := tx.exec(ctx, `UPDATE rota_events SET calls_done = $1, updated_at = $2 WHERE id = $3 AND state = 'pending'`,
+			done, micros(s.now()), ev.id)
+		if err != nil {
 			return err
 		}
+		pending = n > 0
 		return s.moveOrder(ctx, tx, ev.key, call.MarketplaceStatus, "")
 	})
 	if err == nil {
 		ev.done = done
 	}
-	return err
+	return pending, err
 }
 
 // moveOrder stores the order's state after a successful call leading to
