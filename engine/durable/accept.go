@@ -28,6 +28,10 @@ var errRollback = errors.New("rollback")
 // event, its place in its order and its delivery job are committed in one
 // transaction, with state Pending.
 //
+// The id alone identifies an event: a second event with an id accepted
+// before is a duplicate whatever its content. The caller bounds the size of
+// event (the engine bounds the work of translating it).
+//
 // Any other error is a database failure: nothing was accepted, and the
 // caller may try again with the same event.
 func (s *Service) Accept(ctx context.Context, raw []byte) (Acceptance, error) {
@@ -159,7 +163,7 @@ func (s *Service) identify(raw []byte) (id string, key OrderKey, ok bool) {
 		key.Marketplace = fm.Str
 	}
 	if fid.Type != gjson.String || fm.Type != gjson.String || fo.Type != gjson.String ||
-		fid.Str == "" || fo.Str == "" || !slices.Contains(s.eng.Marketplaces(), fm.Str) {
+		fid.Str == "" || fo.Str == "" || !s.markets[fm.Str] {
 		return "", key, false
 	}
 	return fid.Str, OrderKey{Marketplace: fm.Str, MarketplaceOrderID: fo.Str}, true
@@ -187,7 +191,7 @@ func refusalKind(err error) string {
 // marketLabel is a metrics label for a marketplace id from an event:
 // "unknown" unless the engine has its mapping (labels stay bounded).
 func (s *Service) marketLabel(m string) string {
-	if slices.Contains(s.eng.Marketplaces(), m) {
+	if s.markets[m] {
 		return m
 	}
 	return "unknown"

@@ -49,7 +49,7 @@ func eachDriver(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 // freshSchema creates a schema of its own for one test and returns dsn
 // with that schema as its search path; the schema is dropped afterwards.
-func freshSchema(t *testing.T, dsn string) string {
+func freshSchema(t testing.TB, dsn string) string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)

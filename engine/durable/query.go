@@ -105,15 +105,21 @@ func (s *Service) Order(ctx context.Context, key OrderKey) (OrderRecord, error) 
 	return r, nil
 }
 
-// ErrBadCursor is returned by Events for a cursor it did not issue.
-var ErrBadCursor = errors.New("durable: bad cursor: pass the nextCursor of the previous page")
+// Errors of Events for a query it cannot run; both match ErrBadQuery.
+var (
+	// ErrBadQuery: the query is not valid (errors.Is matches every such error).
+	ErrBadQuery = errors.New("durable: bad query")
+	// ErrBadCursor: a cursor Events did not issue.
+	ErrBadCursor = fmt.Errorf("%w: bad cursor: pass the nextCursor of the previous page", ErrBadQuery)
+)
 
 // Events lists events, newest accepted first, a page at a time. Errors:
-// ErrBadCursor, a State that is not one of the states, or a database error.
+// ErrBadQuery (a State that is not one of the states, or ErrBadCursor), or
+// a database error.
 func (s *Service) Events(ctx context.Context, q EventQuery) (EventPage, error) {
 	page := EventPage{Events: []EventSummary{}}
 	if q.State != "" && !q.State.Valid() {
-		return page, fmt.Errorf("durable: unknown state %q: use pending, delivered, ignored, dead or skipped", q.State)
+		return page, fmt.Errorf("%w: unknown state %q: use pending, delivered, ignored, dead or skipped", ErrBadQuery, q.State)
 	}
 	limit := q.Limit
 	if limit <= 0 {

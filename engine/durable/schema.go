@@ -36,6 +36,7 @@ var migrations = [][]string{{
 			base_status             TEXT   NOT NULL DEFAULT '',
 			base_mk_status          TEXT   NOT NULL DEFAULT '',
 			calls_done              TEXT   NOT NULL DEFAULT '',
+			call_in_doubt           TEXT   NOT NULL DEFAULT '',
 			failures                BIGINT NOT NULL DEFAULT 0,
 			attempt_count           BIGINT NOT NULL DEFAULT 0,
 			next_attempt_at         BIGINT NOT NULL DEFAULT 0,

@@ -108,8 +108,10 @@ type Delivery struct {
 	AuthScheme map[string]string
 	// Client sends the requests. Default: one that keeps up to 64 idle
 	// connections per host and does not follow redirects. A client given
-	// here is used as is (set its Transport's MaxIdleConnsPerHost: Go's
-	// default of 2 costs throughput at many concurrent deliveries).
+	// here is used with its own settings (set its Transport's
+	// MaxIdleConnsPerHost: Go's default of 2 costs throughput at many
+	// concurrent deliveries); its transport is wrapped to read each
+	// answer's Retry-After.
 	Client *http.Client
 	// Timeout bounds each request (default deliver.DefaultTimeout).
 	Timeout time.Duration
@@ -134,6 +136,7 @@ type Service struct {
 	client   *http.Client
 	mu       sync.Mutex
 	senders  map[string]*deliver.Sender
+	markets  map[string]bool // the engine's marketplace ids
 	started  bool
 	stopOnce sync.Once
 }
@@ -153,7 +156,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, eng: cfg.Engine, be: be, log: cfg.Logger, now: cfg.Now, senders: map[string]*deliver.Sender{}}
+	s := &Service{cfg: cfg, eng: cfg.Engine, be: be, log: cfg.Logger, now: cfg.Now, senders: map[string]*deliver.Sender{}, markets: map[string]bool{}}
+	for _, m := range cfg.Engine.Marketplaces() {
+		s.markets[m] = true
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}

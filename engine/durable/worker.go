@@ -45,11 +45,15 @@ const (
 
 // eventRow is what the worker reads of an event.
 type eventRow struct {
-	id, eventType, state, raw    string
-	key                          OrderKey
-	baseSet                      bool
-	baseStatus, baseMk, done     string
-	failures, attemptN, accepted int64
+	id, eventType, state, raw string
+	key                       OrderKey
+	baseSet                   bool
+	baseStatus, baseMk, done  string
+	failures, accepted        int64
+	nextAttempt               int64
+	// inDoubt names the call that may have been applied without its
+	// answer being seen (a crash or a lost answer during it).
+	inDoubt string
 }
 
 // deliver runs one attempt of an event: its job's work. A nil error ends
@@ -60,6 +64,12 @@ func (s *Service) deliver(ctx context.Context, id string) error {
 	ev, found, err := s.loadEvent(ctx, id)
 	if err != nil || !found || ev.state != string(Pending) {
 		return err
+	}
+	// A job run before the event's next attempt is due (River rescued it
+	// after a crash that came between recording a failure and snoozing)
+	// waits for it.
+	if early := fromMicros(ev.nextAttempt).Sub(s.now()); ev.nextAttempt != 0 && early > minWait {
+		return river.JobSnooze(early)
 	}
 	if wait, blocked, err := s.behindHead(ctx, ev); err != nil {
 		return err
@@ -94,9 +104,9 @@ func (s *Service) loadEvent(ctx context.Context, id string) (eventRow, bool, err
 	ev := eventRow{id: id}
 	var baseSet int64
 	err := s.be.pool().queryRow(ctx, `SELECT type, state, event, marketplace, marketplace_order_id, base_set, base_status,
-		base_mk_status, calls_done, failures, attempt_count, accepted_at FROM rota_events WHERE id = $1`, id).Scan(
+		base_mk_status, calls_done, failures, accepted_at, next_attempt_at, call_in_doubt FROM rota_events WHERE id = $1`, id).Scan(
 		&ev.eventType, &ev.state, &ev.raw, &ev.key.Marketplace, &ev.key.MarketplaceOrderID, &baseSet, &ev.baseStatus,
-		&ev.baseMk, &ev.done, &ev.failures, &ev.attemptN, &ev.accepted)
+		&ev.baseMk, &ev.done, &ev.failures, &ev.accepted, &ev.nextAttempt, &ev.inDoubt)
 	if errors.Is(err, errNoRows) {
 		return ev, false, nil
 	}
@@ -136,7 +146,7 @@ func (s *Service) behindHead(ctx context.Context, ev eventRow) (wait time.Durati
 		}
 		blocked, wait = true, 0
 		if next != 0 {
-			wait = time.Until(fromMicros(next))
+			wait = fromMicros(next).Sub(s.now())
 		}
 		wait = min(max(wait, minWait), parkedWait)
 		return nil
@@ -210,15 +220,38 @@ func classify(ctx context.Context, cr deliver.CallReport) callVerdict {
 	return callRetry
 }
 
+// resender is deliver.Sender's Resend, in the builds of engine/deliver
+// that have it: it sends a call whose earlier attempt may have been applied
+// unseen only after reading it back, or when the mapping recognizes a
+// repeat (alreadyApplied); otherwise it reports the call unknown unsent.
+type resender interface {
+	Resend(ctx context.Context, res *engine.Result) (*deliver.Report, error)
+}
+
 // attemptCall sends call i of res once and records the attempt. stop is
 // true when the job ends here (dead) or snoozes (the error is the snooze).
+//
+// Before the call is sent, it is recorded as in doubt (committed), and it
+// stays so until an answer says what happened: a crash or a lost answer
+// then makes the next attempt a resend (see resender).
 func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Result, i int) (stop bool, err error) {
 	call := res.Calls[i]
+	resumed := ev.inDoubt == call.Name
+	if !resumed {
+		if err := s.markInDoubt(ctx, ev, call.Name); err != nil {
+			return true, err
+		}
+	}
 	started := s.now()
 	actx, note := withAnswerNote(ctx)
 	one := &engine.Result{Marketplace: res.Marketplace, EventID: res.EventID, EventType: res.EventType,
 		Outcome: engine.OutcomeSend, Calls: res.Calls[i : i+1]}
-	rep, serr := s.sender(res.Marketplace).Send(actx, one)
+	sd := s.sender(res.Marketplace)
+	send := sd.Send
+	if r, ok := any(sd).(resender); ok && resumed {
+		send = r.Resend
+	}
+	rep, serr := send(actx, one)
 	var cr deliver.CallReport
 	if serr != nil {
 		// The deployment lacks something (a secret, a token URL): retried,
@@ -232,7 +265,8 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 	defer cancel()
 	switch classify(ctx, cr) {
 	case callOK:
-		return false, s.recordSuccess(bctx, ev, res.Marketplace, call, a)
+		pending, err := s.recordSuccess(bctx, ev, call, a)
+		return !pending, err
 	case callRefused:
 		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "refused", code: "refused", mkCode: cr.MarketplaceCode,
 			message: cr.Message, attempt: &a, reason: refusedReason(res.Marketplace, cr)})
@@ -246,8 +280,34 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 		}
 		return true, river.JobSnooze(0)
 	}
-	return true, s.scheduleRetry(bctx, *ev, a, note.get())
+	return true, s.scheduleRetry(bctx, *ev, a, note.get(), inDoubt(cr))
 }
+
+// markInDoubt records, before call is sent, that it may be applied.
+func (s *Service) markInDoubt(ctx context.Context, ev *eventRow, call string) error {
+	_, err := s.be.pool().exec(ctx, `UPDATE rota_events SET call_in_doubt = $1 WHERE id = $2`, call, ev.id)
+	if err == nil {
+		ev.inDoubt = call
+	}
+	return err
+}
+
+// inDoubt tells whether a call that did not succeed may have been applied
+// all the same: no answer came after it was sent, or its outcome is
+// unknown.
+func inDoubt(cr deliver.CallReport) bool {
+	switch {
+	case cr.Outcome == callUnknown, cr.Outcome == deliver.CallCanceled:
+		return true
+	case cr.Outcome == deliver.CallFailed:
+		return cr.Error == deliver.ErrNetwork || cr.Error == deliver.ErrTimeout
+	}
+	return false
+}
+
+// callUnknown is the outcome engine/deliver gives a call whose answer was
+// lost and whose effect it could not establish.
+const callUnknown = "unknown"
 
 func refusedReason(marketplace string, cr deliver.CallReport) string {
 	return fmt.Sprintf("%s refused call %s (HTTP %d, code %s): %s", marketplace, cr.Name, cr.Status, cr.MarketplaceCode, cr.Message)
@@ -306,26 +366,31 @@ func (s *Service) logAttempt(ev eventRow, a attemptRow, next time.Time) {
 }
 
 // recordSuccess commits a delivered call: the attempt, the call in the
-// event's progress (never sent again), and the order's new state.
-func (s *Service) recordSuccess(ctx context.Context, ev *eventRow, marketplace string, call engine.Call, a attemptRow) error {
+// event's progress (never sent again), and the order's new state (the
+// marketplace applied the call even if the event was skipped meanwhile).
+// pending is false when the event was skipped meanwhile: its other calls
+// are not sent.
+func (s *Service) recordSuccess(ctx context.Context, ev *eventRow, call engine.Call, a attemptRow) (pending bool, err error) {
 	done := call.Name
 	if ev.done != "" {
 		done = ev.done + callsSep + call.Name
 	}
-	err := s.be.inTx(ctx, func(tx txn) error {
+	err = s.be.inTx(ctx, func(tx txn) error {
 		if err := s.insertAttempt(ctx, tx, *ev, a, time.Time{}); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE rota_events SET calls_done = $1, updated_at = $2 WHERE id = $3`,
-			done, micros(s.now()), ev.id); err != nil {
+		n, err := tx.exec(ctx, `UPDATE rota_events SET calls_done = $1, call_in_doubt = '', updated_at = $2 WHERE id = $3 AND state = 'pending'`,
+			done, micros(s.now()), ev.id)
+		if err != nil {
 			return err
 		}
+		pending = n > 0
 		return s.moveOrder(ctx, tx, ev.key, call.MarketplaceStatus, "")
 	})
 	if err == nil {
 		ev.done = done
 	}
-	return err
+	return pending, err
 }
 
 // moveOrder stores the order's state after a successful call leading to
@@ -350,17 +415,26 @@ func (s *Service) moveOrder(ctx context.Context, tx querier, key OrderKey, leads
 
 // scheduleRetry records a failed attempt and snoozes the job until the
 // next attempt of the schedule (Retry-After as a minimum), or makes the
-// event dead when the schedule has run out.
-func (s *Service) scheduleRetry(ctx context.Context, ev eventRow, a attemptRow, retryAfter time.Duration) error {
+// event dead when the schedule has run out. doubt keeps the call in doubt
+// (its next attempt, after a replay too, is a resend).
+func (s *Service) scheduleRetry(ctx context.Context, ev eventRow, a attemptRow, retryAfter time.Duration, doubt bool) error {
 	schedule := s.retrySchedule(ev.key.Marketplace)
 	failures := ev.failures + 1
+	doubtCall := ""
+	if doubt {
+		doubtCall = a.call
+	}
 	if failures > int64(len(schedule)) {
 		code := a.cr.Error
-		if code == "" {
+		switch {
+		case a.cr.Outcome == callUnknown:
+			code = callUnknown
+		case code == "":
 			code = deliver.ErrRetriesExhausted
 		}
 		return s.finishDead(ctx, ev, deadInfo{outcome: "exhausted", code: code, mkCode: a.cr.MarketplaceCode, message: a.cr.Message,
-			attempt: &a, reason: fmt.Sprintf("call %s not delivered after %d attempts (retry schedule exhausted); last: %s", a.call, failures, lastFailure(a.cr))})
+			attempt: &a, doubtCall: doubtCall,
+			reason: fmt.Sprintf("call %s not delivered after %d attempts (retry schedule exhausted); last: %s", a.call, failures, lastFailure(a.cr))})
 	}
 	wait := max(schedule[failures-1], retryAfter)
 	next := s.now().Add(wait)
@@ -369,8 +443,8 @@ func (s *Service) scheduleRetry(ctx context.Context, ev eventRow, a attemptRow, 
 			return err
 		}
 		_, err := tx.exec(ctx, `UPDATE rota_events SET failures = $1, next_attempt_at = $2, updated_at = $3,
-			error_code = $4, marketplace_code = $5, message = $6 WHERE id = $7 AND state = 'pending'`,
-			failures, micros(next), micros(s.now()), a.cr.Error, a.cr.MarketplaceCode, a.cr.Message, ev.id)
+			error_code = $4, marketplace_code = $5, message = $6, call_in_doubt = $7 WHERE id = $8 AND state = 'pending'`,
+			failures, micros(next), micros(s.now()), a.cr.Error, a.cr.MarketplaceCode, a.cr.Message, doubtCall, ev.id)
 		return err
 	})
 	if err != nil {
@@ -397,6 +471,7 @@ type deadInfo struct {
 	code, mkCode, message string
 	reason                string
 	attempt               *attemptRow
+	doubtCall             string // the call left in doubt, if any
 }
 
 // finishDead records the event dead (with the last attempt, when there is
@@ -412,8 +487,8 @@ func (s *Service) finishDead(ctx context.Context, ev eventRow, d deadInfo) error
 			}
 		}
 		_, err := tx.exec(ctx, `UPDATE rota_events SET state = 'dead', reason = $1, error_code = $2, marketplace_code = $3,
-			message = $4, next_attempt_at = 0, updated_at = $5 WHERE id = $6 AND state = 'pending'`,
-			d.reason, d.code, d.mkCode, d.message, micros(s.now()), ev.id)
+			message = $4, next_attempt_at = 0, updated_at = $5, call_in_doubt = $6 WHERE id = $7 AND state = 'pending'`,
+			d.reason, d.code, d.mkCode, d.message, micros(s.now()), d.doubtCall, ev.id)
 		return err
 	})
 	if err != nil {
