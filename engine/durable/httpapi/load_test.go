@@ -184,7 +184,7 @@ func TestLoadWithFaults(t *testing.T) {
 	}
 	forEachDB(t, func(t *testing.T, db string) {
 		f := newFixture(t, fixtureOptions{db: db, schedule: loadSchedule})
-		runLoad(t, []string{f.url}, f.sim, f.simURL, "L", loadOrderCount)
+		runLoad(t, []string{f.url}, f.sim, f.simURL, "L", loadOrderCount, false)
 	})
 }
 
@@ -203,7 +203,12 @@ var loadSchedule = []time.Duration{20 * time.Millisecond, 50 * time.Millisecond,
 // runLoad posts the orders' events to the APIs (round robin), each order's
 // events in order, many orders at once, with random faults; then checks
 // the outcome.
-func runLoad(t *testing.T, apis []string, s *sim.Server, simURL, prefix string, n int, markets ...string) {
+//
+// strict429 asserts that the simulator answered no call 429 for its rate
+// limit (the two-process test, where the issue measures the shared limit
+// so); otherwise a 429 must only not be left: every event still ends
+// delivered.
+func runLoad(t *testing.T, apis []string, s *sim.Server, simURL, prefix string, n int, strict429 bool, markets ...string) {
 	orders := loadOrders(t, prefix, n, markets...)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("fault seed %d", seed)
@@ -279,10 +284,11 @@ func runLoad(t *testing.T, apis []string, s *sim.Server, simURL, prefix string, 
 			}
 		}
 	}
-	if rateLimited != 0 {
+	if strict429 && rateLimited != 0 {
 		t.Errorf("the simulator answered %d calls 429 for its rate limit, want 0", rateLimited)
 	}
-	t.Logf("%d events over %d orders delivered in %s; faults injected %v, %d calls hit one", events, len(orders), elapsed.Round(time.Millisecond), added, faulted)
+	t.Logf("%d events over %d orders delivered in %s; faults injected %v, %d calls hit one; %d calls answered 429 for the rate limit",
+		events, len(orders), elapsed.Round(time.Millisecond), added, faulted, rateLimited)
 }
 
 // postTo posts an event to an API.

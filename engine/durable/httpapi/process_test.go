@@ -128,5 +128,5 @@ func TestTwoProcessesOnOnePostgres(t *testing.T) {
 	b := startServe(t, bin, args...)
 	// Napse is left out: rota serve confirms each Napse change with
 	// BRIDGE's status query, seconds apart by the mapping.
-	runLoad(t, []string{a, b}, s, simSrv.URL, "P", 150, "skyhub", "dafiti", "fastshop")
+	runLoad(t, []string{a, b}, s, simSrv.URL, "P", 150, true, "skyhub", "dafiti", "fastshop")
 }
