@@ -276,10 +276,12 @@ func (s *Service) riverConfig() *river.Config {
 	return cfg
 }
 
-// Start starts River: the workers, leader election and maintenance. On
-// SQLite, jobs a previous process left running are made available again
-// first (one process owns a SQLite file, so they were abandoned).
-// Errors: Start called twice, a database error.
+// Start starts River: the workers, leader election and maintenance. The
+// attempts run with contexts derived from ctx: canceling ctx stops the
+// Service abruptly, canceling the running attempts (use Stop for a
+// graceful stop). On SQLite, jobs a previous process left running are made
+// available again first (one process owns a SQLite file, so they were
+// abandoned). Errors: Start called twice, a database error.
 func (s *Service) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
