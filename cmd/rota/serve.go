@@ -296,7 +296,8 @@ func serve(ctx context.Context, stdout, stderr io.Writer, logger *slog.Logger, e
 	if err != nil {
 		return failf(stderr, "cannot listen on %s: %v", addr, err)
 	}
-	if err := svc.Start(ctx); err != nil {
+	// The workers outlive the signal: Stop lets their attempts finish.
+	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
 		return failf(stderr, "cannot start delivering: %v", err)
 	}
