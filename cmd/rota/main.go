@@ -12,6 +12,9 @@
 //	rota test [PATH...]          run the conformance suite against mappings
 //	rota send [FILE|-]           translate one event and deliver its calls
 //	rota sim [--addr HOST:PORT]  simulate the four marketplaces on loopback
+//	rota serve                   run the delivery service (HTTP API, durable queue)
+//	rota events list|show|replay|skip   the events of a running rota serve
+//	rota orders show M ID        an order of a running rota serve
 //	rota version                 print the version
 //	rota schema mapping|case|event  print a built-in JSON Schema
 //
@@ -44,6 +47,9 @@ var commands = []func() *cobra.Command{
 	newTestCmd,
 	newSimCmd,
 	newSendCmd,
+	newServeCmd,
+	newEventsCmd,
+	newOrdersCmd,
 	newVersionCmd,
 	newSchemaCmd,
 }

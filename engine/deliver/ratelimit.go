@@ -7,6 +7,17 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// Limiter paces calls to rate-limited endpoints. A Sender calls Wait before
+// each request to an endpoint whose mapping declares a rate limit; a
+// Limiter shared by several processes (a database table) holds the limit
+// across all of them. Implementations must be safe for concurrent use.
+type Limiter interface {
+	// Wait returns once a call to endpoint (Call.Endpoint) may be sent
+	// under a limit of perSecond calls per second with bursts of burst,
+	// or with ctx's error when ctx ends first.
+	Wait(ctx context.Context, endpoint string, perSecond float64, burst int) error
+}
+
 // limiter is the rate limiter of the call's endpoint, or nil.
 func (s *Sender) limiter(call *engine.Call) *rate.Limiter {
 	perSecond, burst, ok := call.RateLimit()
@@ -31,6 +42,13 @@ func (s *Sender) limiter(call *engine.Call) *rate.Limiter {
 func (s *Sender) wait(ctx context.Context, call *engine.Call) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.Limiter != nil {
+		perSecond, burst, ok := call.RateLimit()
+		if !ok || perSecond <= 0 {
+			return nil
+		}
+		return s.Limiter.Wait(ctx, call.Endpoint(), perSecond, burst)
 	}
 	l := s.limiter(call)
 	if l == nil {

@@ -42,6 +42,9 @@ type Sender struct {
 	Store Store
 	// Retry bounds the retries of each call.
 	Retry RetryPolicy
+	// Limiter paces the calls of endpoints whose mapping declares a rate
+	// limit. Default: a limiter per endpoint in this Sender's memory.
+	Limiter Limiter
 	// Timeout bounds each attempt, token fetch included (default 30s).
 	Timeout time.Duration
 	// AuthScheme picks, per marketplace id, one of its mapping's auth

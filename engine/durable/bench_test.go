@@ -1,0 +1,121 @@
+package durable_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/mappings"
+)
+
+// BenchmarkAccept measures Accept (validate, translate, commit the event and
+// its job in one transaction) against the physical limit of the same
+// database in the same run: one row inserted and committed per transaction.
+// Each iteration accepts a new event of a new order.
+func BenchmarkAccept(b *testing.B) {
+	drivers := []struct{ name, dsn string }{{"sqlite", ""}, {"postgres", os.Getenv(postgresDSNEnv)}}
+	for _, d := range drivers {
+		b.Run(d.name, func(b *testing.B) {
+			db := d.dsn
+			switch {
+			case d.name == "sqlite":
+				db = "sqlite:" + filepath.Join(b.TempDir(), "rota.db")
+			case db == "":
+				b.Skipf("%s is not set", postgresDSNEnv)
+			default:
+				db = freshSchema(b, db)
+			}
+			b.Run("accept", func(b *testing.B) { benchAccept(b, db) })
+			b.Run("raw-insert-commit", func(b *testing.B) { benchRawInsert(b, db) })
+		})
+	}
+}
+
+func benchAccept(b *testing.B, db string) {
+	eng, err := engine.Load(mappings.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Nothing is delivered: the Service is not started.
+	h := &harness{db: db, eng: eng, url: "http://127.0.0.1:1"}
+	cfg := h.config()
+	svc, err := durable.Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	tmpl, err := os.ReadFile("../../examples/events/skyhub/invoiced.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		i++
+		raw := strings.Replace(strings.Replace(string(tmpl), "evt-skyhub-invoiced-0001", fmt.Sprintf("evt-bench-%s-%d", b.Name(), i), 1),
+			"Lojas Americanas-1000000000000", fmt.Sprintf("Lojas Americanas-%d", i), 1)
+		if _, err := svc.Accept(ctx, []byte(raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchRawInsert(b *testing.B, db string) {
+	ctx := context.Background()
+	body := strings.Repeat("x", 700) // about an event's size
+	if path, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		h, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		h.SetMaxOpenConns(1)
+		if _, err := h.Exec(`CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, body TEXT NOT NULL)`); err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			i++
+			tx, err := h.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.Exec(`INSERT INTO bench_raw (id, body) VALUES ($1, $2)`, fmt.Sprintf("%s-%d", b.Name(), i), body); err != nil {
+				b.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, body TEXT NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO bench_raw (id, body) VALUES ($1, $2)`, fmt.Sprintf("%s-%d", b.Name(), i), body); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/rotahq/rota/engine/durable"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+)
+
+// lifecycle is one order's events, in the order the ERP posts them, and
+// where the simulator must leave the order.
+type lifecycle struct {
+	marketplace string
+	orderID     string
+	// simID is the id the simulator keeps the order under (Dafiti: an
+	// order item).
+	simID  string
+	events []string
+	// edit adjusts an example event to the order (Dafiti: its items).
+	edit func(t testing.TB, name string, raw []byte) []byte
+	// wantSim is the simulator's final status of the order.
+	wantSim string
+	// wantStatus and wantMarketplaceStatus are the order as the service
+	// keeps it.
+	wantStatus, wantMarketplaceStatus string
+}
+
+var lifecycles = []lifecycle{
+	{
+		marketplace: "skyhub", orderID: "Lojas Americanas-7700000000001", simID: "Lojas Americanas-7700000000001",
+		events:  []string{"approved", "invoiced", "shipped", "delivered"},
+		wantSim: "complete", wantStatus: "delivered", wantMarketplaceStatus: "complete",
+	},
+	{
+		marketplace: "dafiti", orderID: "204577001", simID: "123456",
+		events: []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		edit: func(t testing.TB, name string, raw []byte) []byte {
+			if name != "ready_to_ship" {
+				return raw
+			}
+			items := gjson.GetBytes(readExample(t, "dafiti", "shipped"), "items").Raw
+			out, err := sjson.SetRawBytes(raw, "items", []byte(items))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		},
+		wantSim: "delivered", wantStatus: "delivered", wantMarketplaceStatus: "delivered",
+	},
+	{
+		marketplace: "fastshop", orderID: "977000001", simID: "977000001",
+		events:  []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		wantSim: "invoiced", wantStatus: "invoiced", wantMarketplaceStatus: "invoiced",
+	},
+	{
+		// BRIDGE starts an order it has never seen at confirmed (approved).
+		marketplace: "napse", orderID: "PEYA_770001", simID: "bridge000001",
+		events:  []string{"handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		wantSim: "closed", wantStatus: "delivered", wantMarketplaceStatus: "closed",
+	},
+}
+
+// TestLifecyclePerMarketplace: each marketplace's whole lifecycle, posted
+// at once to /v1/events without any order status (the service fills it
+// from what it delivered), ends with the simulator's order in its final
+// status and every event delivered or ignored, in order.
+func TestLifecyclePerMarketplace(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db string) {
+		f := newFixture(t, fixtureOptions{db: db})
+		for _, lc := range lifecycles {
+			t.Run(lc.marketplace, func(t *testing.T) {
+				var ids []string
+				for _, name := range lc.events {
+					id := fmt.Sprintf("evt-life-%s-%s", lc.marketplace, name)
+					raw := event(t, lc.marketplace, name, id, lc.orderID)
+					if lc.edit != nil {
+						raw = lc.edit(t, name, raw)
+					}
+					a := f.post("/v1/events", raw)
+					if a.status != http.StatusAccepted && a.status != http.StatusOK {
+						t.Fatalf("POST %s: %d\n%s", name, a.status, a.body)
+					}
+					ids = append(ids, id)
+				}
+				states := f.waitSettled(t, 60*time.Second, ids...)
+				for _, id := range ids {
+					if s := states[id]; s != durable.Delivered && s != durable.Ignored {
+						a := f.get("/v1/events/" + url.PathEscape(id))
+						t.Errorf("event %s is %s, want delivered or ignored\n%s", id, s, a.body)
+					}
+				}
+				if got := f.simStatus(lc.marketplace, lc.simID); got != lc.wantSim {
+					t.Errorf("simulator has the order at %q, want %q", got, lc.wantSim)
+				}
+				a := f.get("/v1/orders/" + lc.marketplace + "/" + url.PathEscape(lc.orderID))
+				if a.status != http.StatusOK {
+					t.Fatalf("GET order: %d\n%s", a.status, a.body)
+				}
+				var ord durable.OrderRecord
+				if err := json.Unmarshal(a.body, &ord); err != nil {
+					t.Fatal(err)
+				}
+				if ord.Status != lc.wantStatus || ord.MarketplaceStatus != lc.wantMarketplaceStatus {
+					t.Errorf("order status %q/%q, want %q/%q", ord.Status, ord.MarketplaceStatus, lc.wantStatus, lc.wantMarketplaceStatus)
+				}
+				if len(ord.Timeline) != len(ids) {
+					t.Fatalf("timeline has %d events, want %d", len(ord.Timeline), len(ids))
+				}
+				for i, e := range ord.Timeline {
+					if e.EventID != ids[i] {
+						t.Errorf("timeline[%d] is %s, want %s", i, e.EventID, ids[i])
+					}
+				}
+			})
+		}
+	})
+}
+
+// readExample reads examples/events/MARKETPLACE/NAME.json.
+func readExample(t testing.TB, marketplace, name string) []byte {
+	t.Helper()
+	return event(t, marketplace, name, "x", "x")
+}
+
+// simStatus is the simulator's status of an order (Dafiti: order item).
+func (f *fixture) simStatus(marketplace, id string) string {
+	f.t.Helper()
+	v := f.simOrders(marketplace)
+	b, _ := json.Marshal(v)
+	for _, list := range []string{"orders", "orderItems"} {
+		for _, o := range gjson.GetBytes(b, list).Array() {
+			if o.Get("id").String() == id {
+				return o.Get("status").String()
+			}
+		}
+	}
+	return ""
+}
