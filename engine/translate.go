@@ -187,13 +187,22 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer, into *Res
 	return res, mk, err
 }
 
+// decode checks the event's text (scanInput: syntax, limits, UTF-8,
+// numbers, even when validation is skipped), validates it unless skip, and
+// decodes it into ev.
 func (e *Engine) decode(ev *event.Event, s string, skip bool) error {
+	s, err := scanInput(s)
+	if err != nil {
+		return err
+	}
 	if !skip {
-		if err := validateString(s); err != nil {
+		doc, err := buildTree(s, false)
+		if err != nil {
 			return err
 		}
-	} else if err := checkSyntax(s); err != nil {
-		return err
+		if err := validateDoc(doc); err != nil {
+			return err
+		}
 	}
 	if !event.DecodeInto(ev, s) {
 		return &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
