@@ -1,0 +1,71 @@
+package engine_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rotahq/rota/engine"
+)
+
+// translateErr translates and returns the *engine.Error, or fails.
+func refusal(t *testing.T, e *engine.Engine, ev []byte, o engine.TranslateOptions) *engine.Error {
+	t.Helper()
+	res, err := e.Translate(ev, o)
+	var te *engine.Error
+	if !errors.As(err, &te) {
+		t.Fatalf("got %+v, %v, want an *engine.Error", res, err)
+	}
+	return te
+}
+
+// TestDotSegmentsAreRefused: a path value that a server or a normalising
+// proxy would resolve as . or .. (also percent-encoded, once or more) is
+// refused with the pointer of the value; dots that are not a whole segment
+// pass.
+func TestDotSegmentsAreRefused(t *testing.T) {
+	e := acme(t)
+	base := baseEvent(t)
+	for _, id := range []string{"..", ".", "%2e%2e", ".%2E", "%2E", "%252e%252e"} {
+		for _, skip := range []bool{false, true} {
+			t.Run(id, func(t *testing.T) {
+				te := refusal(t, e, edit(t, base, "order.marketplaceOrderId", id), engine.TranslateOptions{SkipValidation: skip})
+				if te.Kind != engine.KindInvalidEvent || te.Code != engine.CodeDotSegment || te.Path != "/order/marketplaceOrderId" {
+					t.Errorf("got %s/%s at %q (%s), want invalid_event/dot_segment at /order/marketplaceOrderId", te.Kind, te.Code, te.Path, te.Message)
+				}
+				if !strings.HasPrefix(te.Source, "testdata/acme/acme.yaml:") {
+					t.Errorf("source %q, want the path's position in the mapping", te.Source)
+				}
+			})
+		}
+	}
+	for _, id := range []string{"...", "a..", "..a", "a/..", "%2e%2e%2f", "e", "%"} {
+		t.Run("passes "+id, func(t *testing.T) {
+			res, err := e.Translate(edit(t, base, "order.marketplaceOrderId", id), engine.TranslateOptions{})
+			if err != nil {
+				t.Fatalf("got %v, want calls", err)
+			}
+			if u := res.Calls[0].URL; strings.Contains(u, "/../") || strings.Contains(u, "/./") {
+				t.Errorf("URL %s holds a dot segment", u)
+			}
+		})
+	}
+}
+
+// TestHeaderControlCharactersAreRefused: a header value built from the
+// event with a control character is refused at translate, with the pointer
+// of the value, not left to fail at send.
+func TestHeaderControlCharactersAreRefused(t *testing.T) {
+	e := acme(t)
+	base := baseEvent(t)
+	for _, id := range []string{"ERP\r\nX-Injected: 1", "ERP\n", "ERP\r", "E\x00RP", "E\tRP", "E\x7fRP", "\x1b[31mERP"} {
+		for _, skip := range []bool{false, true} {
+			t.Run(strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(id), func(t *testing.T) {
+				te := refusal(t, e, edit(t, base, "order.id", id), engine.TranslateOptions{SkipValidation: skip})
+				if te.Kind != engine.KindInvalidEvent || te.Code != engine.CodeControlCharacter || te.Path != "/order/id" {
+					t.Errorf("got %s/%s at %q (%s), want invalid_event/control_character at /order/id", te.Kind, te.Code, te.Path, te.Message)
+				}
+			})
+		}
+	}
+}
