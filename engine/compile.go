@@ -89,18 +89,21 @@ func (mk *market) compileEnvs(c *compiler) {
 		ep := &envPlan{name: name, allowed: e.AllowedHosts, pos: c.file.PosOf(ptr)}
 		ep.base = c.template(&e.BaseURL)
 		ep.fromEvent = readsEvent(ep.base)
-		mk.checkEnv(c, ep, ptr)
+		mk.checkEnv(c, ep, ptr, e.AllowIPHosts)
 		mk.envs[name] = ep
 		mk.envOrder = append(mk.envOrder, name)
 	}
 }
 
-func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string) {
+func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string, allowIP bool) {
 	if ep.base.kind == tLiteral {
 		u, err := parseBaseURL(ep.base.str)
-		if err != nil {
+		switch {
+		case err != nil:
 			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "%v", err)
-		} else {
+		case u.Scheme != "https":
+			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "base URL %q must use https: credentials are never sent in clear text (point a run at a local simulator with --base-url)", ep.base.str)
+		default:
 			ep.literal = strings.TrimSuffix(u.String(), "/")
 		}
 	}
@@ -108,18 +111,13 @@ func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string) {
 		c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "this base URL comes from the event, so the environment must list allowedHosts (e.g. [\"*.kaive.com.br\"]) to keep calls from going to a host the event chooses")
 	}
 	for i, h := range ep.allowed {
-		if !validHostPattern(h) {
-			c.errorf(c.file.PosOf(ptr+"/allowedHosts/"+strconv.Itoa(i)), diag.BadURL, "allowed host %q must be a host name or *.domain (no scheme, port or path)", h)
+		p, err := parseHostPattern(h, allowIP)
+		if err != nil {
+			c.errorf(c.file.PosOf(ptr+"/allowedHosts/"+strconv.Itoa(i)), diag.BadURL, "%v", err)
+			continue
 		}
+		ep.hosts = append(ep.hosts, p)
 	}
-}
-
-func validHostPattern(h string) bool {
-	h = strings.TrimPrefix(h, "*.")
-	if h == "" || strings.ContainsAny(h, "/:*@ ") {
-		return false
-	}
-	return !strings.HasPrefix(h, ".") && !strings.HasSuffix(h, ".")
 }
 
 // readsEvent reports whether a template reads any event field.
@@ -427,21 +425,4 @@ func parseBaseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("base URL %q must not have a query or fragment", s)
 	}
 	return u, nil
-}
-
-// hostAllowed matches a host against exact names and *.domain patterns
-// (which match subdomains, not the bare domain). Matching ignores case.
-func hostAllowed(host string, patterns []string) bool {
-	host = strings.ToLower(host)
-	for _, p := range patterns {
-		p = strings.ToLower(p)
-		if suffix, ok := strings.CutPrefix(p, "*."); ok {
-			if strings.HasSuffix(host, "."+suffix) && len(host) > len(suffix)+1 {
-				return true
-			}
-		} else if host == p {
-			return true
-		}
-	}
-	return false
 }

@@ -493,13 +493,16 @@ func (mk *market) checkNewBase(ep *envPlan, s string) (string, error) {
 		}
 		return "", e
 	}
-	if ep.fromEvent && u.Scheme != "https" {
-		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
-			Message: fmt.Sprintf("the base URL %q comes from the event and does not use https; credentials are never sent in clear text, so no call was built", s)}
+	if !ep.fromEvent {
+		return strings.TrimSuffix(u.String(), "/"), nil
 	}
-	if ep.fromEvent && !hostAllowed(u.Hostname(), ep.allowed) {
+	if why := eventURLProblem(u, ep.hosts); why != "" {
 		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
-			Message: fmt.Sprintf("host %q is not one the %s mapping allows (%s); no call was built", u.Hostname(), mk.id, strings.Join(ep.allowed, ", "))}
+			Message: fmt.Sprintf("the base URL %q comes from the event and %s; the %s mapping allows %s; no call was built", u.Redacted(), why, mk.id, strings.Join(ep.allowed, ", "))}
+	}
+	if hasDotSegment(u.EscapedPath()) {
+		return "", &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
+			Message: fmt.Sprintf("the base URL %q comes from the event and its path has a . or .. segment, which would change the endpoint; no call was built", s)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
