@@ -54,4 +54,10 @@ const (
 	DuplicateHeader Code = "duplicate_header"
 	// Unreadable: a file or folder could not be read.
 	Unreadable Code = "unreadable"
+	// ExprNotAllowed: an expression calls a builtin the documented
+	// allow-list leaves out (reduce, groupBy, sortBy...) or reads $env.
+	ExprNotAllowed Code = "expr_not_allowed"
+	// ExprCost: an expression would do unbounded work: a string built in a
+	// predicate, a predicate in a predicate, a constant too long a string.
+	ExprCost Code = "expr_cost"
 )
