@@ -51,6 +51,10 @@ func esc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~",
 func (mk *market) compileBasics(c *compiler) {
 	m := c.src
 	loc, err := lang.LoadLocation(m.Timezone)
+	if m.Timezone == "Local" {
+		c.errorf(c.file.PosOf("/timezone"), diag.UnknownTimezone, "time zone Local is whatever zone the machine running rota has, so output would depend on the machine; name the marketplace's zone, such as America/Sao_Paulo")
+		loc, err = time.UTC, nil
+	}
 	if err != nil || m.Timezone == "" {
 		c.errorf(c.file.PosOf("/timezone"), diag.UnknownTimezone, "unknown time zone %q; use an IANA name such as America/Sao_Paulo", m.Timezone)
 		loc = time.UTC

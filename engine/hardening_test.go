@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // translateErr translates and returns the *engine.Error, or fails.
@@ -66,6 +67,53 @@ func TestHeaderControlCharactersAreRefused(t *testing.T) {
 					t.Errorf("got %s/%s at %q (%s), want invalid_event/control_character at /order/id", te.Kind, te.Code, te.Path, te.Message)
 				}
 			})
+		}
+	}
+}
+
+// TestMappingLoadRefusals: what would make output depend on the machine, or
+// be silently ignored, does not load: timezone Local, a second YAML
+// document, date() with zone Local.
+func TestMappingLoadRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		name, from, to string
+		code           diag.Code
+		msg            string
+	}{
+		{"Local time zone", "timezone: America/Sao_Paulo", "timezone: Local", diag.UnknownTimezone, "depend on the machine"},
+		{"second document", "marketplace: acme", "marketplace: acme\n---\nmarketplace: other", diag.YAMLSyntax, "second YAML document"},
+		{"second document at the end", "        body: {text: '${ exception.note }'}", "        body: {text: '${ exception.note }'}\n---\nevents: {}\n", diag.YAMLSyntax, "second YAML document"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := acmeWith(t, tt.from, tt.to)
+			var ds diag.List
+			if !errors.As(err, &ds) {
+				t.Fatalf("got %v, want lint findings", err)
+			}
+			errs := ds.Errors()
+			if len(errs) == 0 || errs[0].Code != tt.code || !strings.Contains(errs[0].Message, tt.msg) {
+				t.Fatalf("got %v, want a %s finding about %q", errs, tt.code, tt.msg)
+			}
+		})
+	}
+	e, err := acmeWith(t, `body: {at: '${ date(delivery.deliveredAt, "02/01/2006 15:04") }'}`, `body: {at: '${ date(delivery.deliveredAt, "02/01/2006 15:04", "Local") }'}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te := refusal(t, e, edit(t, baseEvent(t), "type", "order.delivered", "order.marketplaceStatus", "sent"), engine.TranslateOptions{})
+	if !strings.Contains(te.Message, "Local") {
+		t.Errorf("date with zone Local: got %v, want it refused", te)
+	}
+}
+
+// TestNFeKeyOfZerosIsRefused: the key of all zeros passes the check digit
+// (0) but is a placeholder, not a key.
+func TestNFeKeyOfZerosIsRefused(t *testing.T) {
+	e := acme(t)
+	for _, key := range []string{strings.Repeat("0", 44), strings.Repeat("1", 44)} {
+		te := refusal(t, e, edit(t, baseEvent(t), "invoice", map[string]any{"key": key}), engine.TranslateOptions{})
+		if te.Code != engine.CodeNFeKeyInvalid || te.Path != "/invoice/key" {
+			t.Errorf("key %s: got %s at %q (%s), want nfe_key_invalid at /invoice/key", key, te.Code, te.Path, te.Message)
 		}
 	}
 }

@@ -60,4 +60,6 @@ const (
 	// ExprCost: an expression would do unbounded work: a string built in a
 	// predicate, a predicate in a predicate, a constant too long a string.
 	ExprCost Code = "expr_cost"
+	// TooLarge: a mapping file larger than the loader accepts.
+	TooLarge Code = "too_large"
 )
