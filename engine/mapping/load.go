@@ -3,8 +3,8 @@ package mapping
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
