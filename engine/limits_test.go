@@ -2,6 +2,9 @@ package engine_test
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -168,4 +171,51 @@ func BenchmarkValidateNesting(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestLimitsAreDocumented: docs/limits.md has a row for each limit of
+// limits.go, with its value and its code, and each code has its row in
+// docs/errors.md (TestEveryErrorCodeIsDocumented).
+func TestLimitsAreDocumented(t *testing.T) {
+	raw, err := os.ReadFile("../docs/limits.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if start := strings.Index(line, "`engine."); start >= 0 {
+			name := line[start+1 : start+1+strings.IndexByte(line[start+1:], '`')]
+			rows[name] = line
+		}
+	}
+	for _, l := range []struct {
+		name, value, code string
+	}{
+		{"engine.MaxInputBytes", thousands(engine.MaxInputBytes) + " bytes", engine.CodeTooLarge},
+		{"engine.MaxDepth", fmt.Sprintf("%d levels", engine.MaxDepth), engine.CodeTooDeep},
+		{"engine.MaxStringBytes", thousands(engine.MaxStringBytes) + " bytes", engine.CodeStringTooLong},
+		{"engine.MaxArrayLen", thousands(engine.MaxArrayLen), engine.CodeArrayTooLong},
+		{"engine.MinInteger", "2⁶³", engine.CodeNumberOutOfRange},
+	} {
+		row, ok := rows[l.name]
+		if !ok {
+			t.Errorf("docs/limits.md has no row for %s", l.name)
+			continue
+		}
+		if !strings.Contains(row, l.value) || !strings.Contains(row, "`"+l.code+"`") {
+			t.Errorf("docs/limits.md row for %s: %s\nwant it to say %q and `%s`", l.name, row, l.value, l.code)
+		}
+	}
+	if engine.MinInteger != math.MinInt64 || engine.MaxInteger != math.MaxInt64 {
+		t.Errorf("the integer range changed; docs/limits.md says int64")
+	}
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
