@@ -40,7 +40,9 @@ type Response struct {
 // placement) into canonical events, each valid against the canonical schema,
 // and renders the response the marketplace expects. On failure the
 // *Error's Response field holds the error answer the marketplace
-// understands, when the route declares one. Safe for concurrent use.
+// understands, when the route declares one. The payload is read as strictly
+// as an event (docs/limits.md; a key twice in one object is refused), with
+// integers exact. Safe for concurrent use.
 func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*IngestResult, error) {
 	mk, err := e.market(marketplace)
 	if err != nil {

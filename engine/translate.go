@@ -38,7 +38,9 @@ type TranslateOptions struct {
 	// at a simulator). It is the operator's choice, so allowedHosts do not apply.
 	BaseURL string
 	// SkipValidation skips the canonical schema check for callers that have
-	// validated the event already. Missing fields are still reported.
+	// validated the event already. Missing fields are still reported, and
+	// the limits of docs/limits.md, the path, header and host checks apply
+	// all the same.
 	SkipValidation bool
 }
 

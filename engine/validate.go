@@ -16,10 +16,13 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// ValidateEvent checks raw event JSON against the canonical event schema and
-// the field rules a schema cannot express (the NF-e key's check digit). It
-// returns nil or an *Error of kind invalid_event whose Path is the JSON
-// pointer of the first offending value; Details lists the others.
+// ValidateEvent checks raw event JSON against the limits of limits.go
+// (docs/limits.md: size, nesting, strings, arrays, numbers, UTF-8, keys
+// given once), then against the canonical event schema and the field rules
+// a schema cannot express (the NF-e key's check digit), in time linear in
+// its size. It returns nil or an *Error of kind invalid_event whose Path is
+// the JSON pointer of the first offending value; Details lists the others.
+// It is safe for concurrent use.
 func ValidateEvent(raw []byte) error {
 	return validateString(string(raw))
 }
