@@ -76,8 +76,27 @@ type treeBuilder struct {
 	s      string
 	i      int
 	native bool
-	path   []string
+	depth  int
+	path   [MaxDepth]pathSeg // of the value being read, to name a duplicate
 	dup    *Error
+}
+
+// pathSeg is an object's key or an array's index.
+type pathSeg struct {
+	key   string
+	index int // -1 for a key
+}
+
+// pointer renders the first n segments of the path as a JSON pointer.
+func (b *treeBuilder) pointer(n int) string {
+	segs := make([]string, n)
+	for i, p := range b.path[:n] {
+		segs[i] = p.key
+		if p.index >= 0 {
+			segs[i] = strconv.Itoa(p.index)
+		}
+	}
+	return lang.Path{Segs: segs}.Pointer(0)
 }
 
 func (b *treeBuilder) skipSpace() {
@@ -126,13 +145,14 @@ func (b *treeBuilder) object() any {
 		k := b.str()
 		b.skipSpace()
 		b.i++ // :
-		b.path = append(b.path, k)
+		b.path[b.depth] = pathSeg{key: k, index: -1}
+		b.depth++
 		if _, twice := out[k]; twice && b.dup == nil {
-			b.dup = &Error{Kind: KindInvalidEvent, Code: CodeDuplicateKey, Path: lang.Path{Segs: b.path}.Pointer(0),
+			b.dup = &Error{Kind: KindInvalidEvent, Code: CodeDuplicateKey, Path: b.pointer(b.depth),
 				Message: fmt.Sprintf("the key %q appears twice in the same object; JSON readers disagree on which one counts, so send it once", k)}
 		}
 		out[k] = b.value()
-		b.path = b.path[:len(b.path)-1]
+		b.depth--
 		b.skipSpace()
 		if b.s[b.i] == '}' {
 			b.i++
@@ -151,9 +171,10 @@ func (b *treeBuilder) array() any {
 		return out
 	}
 	for {
-		b.path = append(b.path, strconv.Itoa(len(out)))
+		b.path[b.depth] = pathSeg{index: len(out)}
+		b.depth++
 		out = append(out, b.value())
-		b.path = b.path[:len(b.path)-1]
+		b.depth--
 		b.skipSpace()
 		if b.s[b.i] == ']' {
 			b.i++
