@@ -174,6 +174,9 @@ func (c *compiler) params(m mapping.Map[yaml.Node]) []header {
 func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 	out := c.params(m)
 	for i, h := range out {
+		if h.value.kind == tLiteral && strings.ContainsFunc(h.value.str, isControl) {
+			c.errorf(c.file.PosOf(ptr+"/"+esc(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
+		}
 		for _, prev := range out[:i] {
 			if strings.EqualFold(h.name, prev.name) {
 				pos, _ := c.file.KeyPos(ptr + "/" + esc(m.Keys[i]))
@@ -384,6 +387,27 @@ func (c *compiler) response(r *mapping.Response, ptr string) *respPlan {
 	return out
 }
 
+// isControl reports a C0 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// literalDotSegment reports a . or .. segment written in a path's literal
+// text (/orders/../x), which a server would resolve to another path.
+func literalDotSegment(parts []pathPart) bool {
+	for i, p := range parts {
+		if p.prog != nil {
+			continue
+		}
+		segs := strings.Split(p.text, "/")
+		for j, seg := range segs {
+			whole := (j > 0 || i == 0 || parts[i-1].prog == nil) && (j < len(segs)-1 || i == len(parts)-1 || parts[i+1].prog == nil)
+			if whole && (seg == "." || seg == "..") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // pathTemplate compiles /orders/{order.marketplaceOrderId}/invoice: text
 // outside braces is literal, each {expr} is a percent-encoded value.
 func (c *compiler) pathTemplate(n *yaml.Node) []pathPart {
@@ -411,6 +435,9 @@ func (c *compiler) pathTemplate(n *yaml.Node) []pathPart {
 		c.ds = append(c.ds, ds...)
 		parts = append(parts, pathPart{prog: prog})
 		i = end + 1
+	}
+	if literalDotSegment(parts) {
+		c.errorf(c.file.Pos(n), diag.BadTemplate, "path %q has a . or .. segment, which a server would resolve to another path; write the path it means", s)
 	}
 	return parts
 }

@@ -117,3 +117,31 @@ func TestNFeKeyOfZerosIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralPathsAndHeadersLint: a . or .. segment written in a path, and
+// a control character in a literal header value, are lint errors.
+func TestLiteralPathsAndHeadersLint(t *testing.T) {
+	for _, tt := range []struct{ from, to, msg string }{
+		{"path: /orders/{order.marketplaceOrderId}/pack", "path: /orders/../{order.marketplaceOrderId}/pack", ". or .."},
+		{"path: /orders/{order.marketplaceOrderId}/pack", "path: /orders/{order.marketplaceOrderId}/./pack", ". or .."},
+		{"path: /orders/{order.marketplaceOrderId}/pack", "path: /orders/{order.marketplaceOrderId}/..", ". or .."},
+		{"  Accept: application/json\n", "  Accept: \"application/json\\r\\nX-Evil: 1\"\n", "control character"},
+	} {
+		t.Run(tt.to, func(t *testing.T) {
+			_, err := acmeWith(t, tt.from, tt.to)
+			var ds diag.List
+			if !errors.As(err, &ds) {
+				t.Fatalf("got %v, want lint findings", err)
+			}
+			errs := ds.Errors()
+			if len(errs) == 0 || errs[0].Code != diag.BadTemplate || !strings.Contains(errs[0].Message, tt.msg) {
+				t.Fatalf("got %v, want a bad_template finding about %q", errs, tt.msg)
+			}
+		})
+	}
+	for _, ok := range []string{"path: /orders/{order.marketplaceOrderId}/pack.v2", "path: /orders/x.{order.marketplaceOrderId}/pack", "path: /orders/...{order.marketplaceOrderId}/pack"} {
+		if _, err := acmeWith(t, "path: /orders/{order.marketplaceOrderId}/pack", ok); err != nil {
+			t.Errorf("%s: got %v, want it loaded", ok, err)
+		}
+	}
+}
