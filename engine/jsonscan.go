@@ -20,7 +20,7 @@ import (
 func scanInput(s string) (string, error) {
 	if len(s) > MaxInputBytes {
 		return "", &Error{Kind: KindInvalidEvent, Code: CodeTooLarge,
-			Message: fmt.Sprintf("the input is %d bytes, more than the %d allowed", len(s), MaxInputBytes)}
+			Message: fmt.Sprintf("the input is larger than %d bytes, the most an event or payload may be (docs/limits.md)", MaxInputBytes)}
 	}
 	sc := scanner{s: s}
 	if err := sc.run(); err != nil {

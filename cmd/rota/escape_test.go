@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rotahq/rota/engine"
@@ -27,4 +30,24 @@ func TestStderrLineEscapesControlCharacters(t *testing.T) {
 	if got, want := escapeControls("line 1\n\tline 2\x1b", true), "line 1\n\tline 2\\x1b"; got != want {
 		t.Errorf("keeping lines: got %q, want %q", got, want)
 	}
+}
+
+// TestOversizedInputIsRefusedUnread: an event past engine.MaxInputBytes on
+// standard input or in a file ends in too_large (exit 1), with what was
+// read bounded.
+func TestOversizedInputIsRefusedUnread(t *testing.T) {
+	big := `{"id":"` + strings.Repeat("x", 3*engine.MaxInputBytes) + `"}`
+	o := rota(t, big, "translate")
+	o.wantCode(t, 1)
+	if !strings.Contains(o.stdout, `"code": "too_large"`) && !strings.Contains(o.stdout, `"code":"too_large"`) {
+		t.Errorf("stdout %.200s, want the too_large error", o.stdout)
+	}
+	if !strings.Contains(o.stderr, "larger than 1048576 bytes") {
+		t.Errorf("stderr %q, want it to name the limit", o.stderr)
+	}
+	path := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(path, []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rota(t, "", "translate", path).wantCode(t, 1)
 }
