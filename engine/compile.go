@@ -192,7 +192,7 @@ func isNull(n *yaml.Node) bool {
 func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 	out := c.params(m, ptr)
 	for i, h := range out {
-		if h.value.kind == tLiteral && strings.ContainsFunc(h.value.str, isControl) {
+		if !h.drop && h.value.kind == tLiteral && strings.ContainsFunc(h.value.str, isControl) {
 			c.errorf(c.file.PosOf(ptr+"/"+esc(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
 		}
 		for _, prev := range out[:i] {
