@@ -257,9 +257,10 @@ func TestDeadThenReplayDelivers(t *testing.T) {
 		if _, err := svc.Skip(ctx, "no-such-event", ""); !errors.Is(err, durable.ErrNotFound) {
 			t.Errorf("Skip of an unknown event: %v, want ErrNotFound", err)
 		}
+		// The replayed event may be delivered before Replay reads it back.
 		rec, err := svc.Replay(ctx, acc.EventID)
-		if err != nil || rec.State != durable.Pending {
-			t.Fatalf("Replay = %+v, %v; want pending", rec, err)
+		if err != nil || (rec.State != durable.Pending && rec.State != durable.Delivered) {
+			t.Fatalf("Replay = %s (%s), %v; want pending (or delivered already)", rec.State, rec.Reason, err)
 		}
 		h.waitState(svc, acc.EventID, durable.Delivered)
 		if _, err := svc.Replay(ctx, acc.EventID); !errors.Is(err, durable.ErrConflict) {
