@@ -412,3 +412,42 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Stop whose deadline passes during a call cancels it: the attempt is kept
+// as canceled, the event stays pending, and the next process delivers it.
+func TestStopCancelsAnAttemptAndARestartDelivers(t *testing.T) {
+	eachDriver(t, func(t *testing.T, h *harness) {
+		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Delay: 5 * time.Second, Times: 1}); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		first := h.open()
+		if err := first.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		acc := h.accept(first, h.event("skyhub/invoiced.json", noStatus...))
+		// The simulator holds the call back once it has taken the fault.
+		for deadline := time.Now().Add(30 * time.Second); len(h.sim.Faults()) > 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the call never reached the simulator")
+			}
+		}
+		stopCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		if err := first.Stop(stopCtx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop = %v, want the deadline's error (an attempt was running)", err)
+		}
+		rec, err := first.Event(ctx, acc.EventID)
+		if err != nil || rec.State != durable.Pending || len(rec.Attempts) != 1 || rec.Attempts[0].Outcome != "canceled" {
+			t.Fatalf("after Stop: %+v, %v; want pending with one canceled attempt", rec, err)
+		}
+		if err := first.Close(); err != nil {
+			t.Fatal(err)
+		}
+		second := h.start()
+		rec = h.waitState(second, acc.EventID, durable.Delivered)
+		if len(rec.Attempts) != 2 || rec.Attempts[1].Outcome != "success" {
+			t.Errorf("attempts = %+v, want the canceled one and a success", rec.Attempts)
+		}
+	})
+}
