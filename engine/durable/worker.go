@@ -220,20 +220,14 @@ func classify(ctx context.Context, cr deliver.CallReport) callVerdict {
 	return callRetry
 }
 
-// resender is deliver.Sender's Resend, in the builds of engine/deliver
-// that have it: it sends a call whose earlier attempt may have been applied
-// unseen only after reading it back, or when the mapping recognizes a
-// repeat (alreadyApplied); otherwise it reports the call unknown unsent.
-type resender interface {
-	Resend(ctx context.Context, res *engine.Result) (*deliver.Report, error)
-}
-
 // attemptCall sends call i of res once and records the attempt. stop is
 // true when the job ends here (dead) or snoozes (the error is the snooze).
 //
 // Before the call is sent, it is recorded as in doubt (committed), and it
 // stays so until an answer says what happened: a crash or a lost answer
-// then makes the next attempt a resend (see resender).
+// then makes the next attempt a resend: deliver.Sender.Resend sends the
+// call again only after reading it back, or where the mapping recognizes a
+// repeat (alreadyApplied); otherwise it reports the call unknown, unsent.
 func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Result, i int) (stop bool, err error) {
 	call := res.Calls[i]
 	resumed := ev.inDoubt == call.Name
@@ -248,8 +242,8 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 		Outcome: engine.OutcomeSend, Calls: res.Calls[i : i+1]}
 	sd := s.sender(res.Marketplace)
 	send := sd.Send
-	if r, ok := any(sd).(resender); ok && resumed {
-		send = r.Resend
+	if resumed {
+		send = sd.Resend
 	}
 	rep, serr := send(actx, one)
 	var cr deliver.CallReport
