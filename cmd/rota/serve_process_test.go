@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,5 +278,25 @@ func waitStates(t *testing.T, c apiTestClient, ids []string, limit time.Duration
 			return states
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeStopsOnSIGTERM: the binary, sent SIGTERM, shuts down and exits 0.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	bin := rotaBinary(t)
+	p := startServeProcess(t, bin, "sigterm-token", "--sim")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(40 * time.Second):
+		t.Fatal("rota serve still runs 40s after SIGTERM")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0\n%s", code, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), `"msg":"stopped"`) {
+		t.Errorf("no stopped line in the log:\n%s", p.stderr)
 	}
 }
