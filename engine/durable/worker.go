@@ -512,10 +512,6 @@ func (s *Service) finishIgnored(ctx context.Context, ev eventRow, reason string)
 func (s *Service) finishDelivered(ctx context.Context, ev eventRow, res *engine.Result) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	moved := false
-	for _, c := range res.Calls {
-		moved = moved || c.MarketplaceStatus != ""
-	}
 	now := s.now()
 	err := s.be.inTx(ctx, func(tx txn) error {
 		n, err := tx.exec(ctx, `UPDATE rota_events SET state = 'delivered', delivered_at = $1, updated_at = $1, next_attempt_at = 0,
@@ -523,10 +519,10 @@ func (s *Service) finishDelivered(ctx context.Context, ev eventRow, res *engine.
 		if err != nil || n == 0 {
 			return err
 		}
-		if !moved {
-			if err := s.moveOrder(ctx, tx, ev.key, "", event.StatusAfter[ev.eventType]); err != nil {
-				return err
-			}
+		// The event type's status is the order's, whatever code the
+		// marketplace keeps (see projectAfter).
+		if err := s.moveOrder(ctx, tx, ev.key, "", event.StatusAfter[ev.eventType]); err != nil {
+			return err
 		}
 		return s.wakeHead(ctx, tx, ev.id)
 	})
