@@ -55,7 +55,7 @@ var lifecycles = []lifecycle{
 	},
 	{
 		marketplace: "fastshop", orderID: "977000001", simID: "977000001",
-		events:  []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		events: []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
 		// The hub keeps "invoiced" after the delivery; the order's canonical
 		// status is the one the last event leaves it in.
 		wantSim: "invoiced", wantStatus: "delivered", wantMarketplaceStatus: "invoiced",
