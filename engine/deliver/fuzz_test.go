@@ -31,7 +31,7 @@ func FuzzParseSecrets(f *testing.F) {
 	f.Add([]byte("ROTA_SECRET_=novalue\n"))
 	f.Add([]byte("apiKey=hunter2-value\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fs, err := parseSecrets("secrets.env", raw)
+		fs, err := parseSecrets("secrets.env", raw, nil)
 		if err != nil {
 			// The error is the fixed sentence with a line number: it cannot
 			// quote anything from the file.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/rotahq/rota/engine"
@@ -100,6 +101,16 @@ const (
 // the simulator's (PublicTestSecrets). Errors are *engine.Error of kind
 // configuration; they never quote a value.
 func LoadSecretsFile(path string) (MapSecrets, error) {
+	return LoadSecretsFileWith(path)
+}
+
+// LoadSecretsFileWith reads a secrets file as LoadSecretsFile does, and
+// also accepts a NAME=VALUE line for each of the exact names given: a
+// service's own secrets (rota serve's ROTA_API_TOKEN), returned in the same
+// map under those names. Such a value is never one of the simulator's, so a
+// file holding one always needs mode 600. Errors are *engine.Error of kind
+// configuration; they never quote a value.
+func LoadSecretsFileWith(path string, names ...string) (MapSecrets, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
@@ -114,7 +125,7 @@ func LoadSecretsFile(path string) (MapSecrets, error) {
 		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, unwrapPath(err))
 	}
 	raw := buf.Bytes()
-	fs, err := parseSecrets(path, raw)
+	fs, err := parseSecrets(path, raw, names)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +141,7 @@ func LoadSecretsFile(path string) (MapSecrets, error) {
 	return fs, nil
 }
 
-func parseSecrets(path string, raw []byte) (MapSecrets, error) {
+func parseSecrets(path string, raw []byte, names []string) (MapSecrets, error) {
 	out := MapSecrets{}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
@@ -141,9 +152,9 @@ func parseSecrets(path string, raw []byte) (MapSecrets, error) {
 		}
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
-		if !ok || !validSecretName(name) {
+		if !ok || !validSecretName(name) && !slices.Contains(names, name) {
 			return nil, configError(CodeBadSecretsFile,
-				"%s:%d: want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE on each line (or a # comment)", path, n)
+				"%s:%d: want %s on each line (or a # comment)", path, n, strings.Join(append([]string{"ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE"}, suffixAll(names, "=VALUE")...), ", "))
 		}
 		out[name] = unquote(strings.TrimSpace(value))
 	}
@@ -151,6 +162,15 @@ func parseSecrets(path string, raw []byte) (MapSecrets, error) {
 		return nil, configError(CodeBadSecretsFile, "cannot read secrets file %s: %v", path, err)
 	}
 	return out, nil
+}
+
+// suffixAll appends suffix to each name.
+func suffixAll(names []string, suffix string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n + suffix
+	}
+	return out
 }
 
 func validSecretName(name string) bool {

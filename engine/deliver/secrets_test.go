@@ -146,3 +146,33 @@ func TestEnvSecretsAndChain(t *testing.T) {
 		t.Errorf("no source has it")
 	}
 }
+
+// TestLoadSecretsFileWith: a service's own names are read along with the
+// marketplaces' secrets, other names stay refused, and a value under one
+// of them is never taken for the simulator's public credentials.
+func TestLoadSecretsFileWith(t *testing.T) {
+	const token = "ROTA_API_TOKEN=real-api-token-value\n"
+	fs, err := LoadSecretsFileWith(writeSecrets(t, secretsText+token, 0o600), "ROTA_API_TOKEN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fs["ROTA_API_TOKEN"]; got != "real-api-token-value" {
+		t.Errorf("ROTA_API_TOKEN = %q, want the file's value", got)
+	}
+	if got := fs["ROTA_SECRET_SKYHUB_APIKEY"]; got != "file-api-key-value" {
+		t.Errorf("ROTA_SECRET_SKYHUB_APIKEY = %q, want the file's value", got)
+	}
+	var e *engine.Error
+	_, err = LoadSecretsFile(writeSecrets(t, secretsText+token, 0o600))
+	if !errors.As(err, &e) || e.Code != CodeBadSecretsFile {
+		t.Errorf("LoadSecretsFile with a ROTA_API_TOKEN line: got %v, want %s", err, CodeBadSecretsFile)
+	}
+	marked := PublicTestMarker + "\nROTA_SECRET_SKYHUB_APIKEY=sim-skyhub-api-key\n" + token
+	_, err = LoadSecretsFileWith(writeSecrets(t, marked, 0o644), "ROTA_API_TOKEN")
+	if !errors.As(err, &e) || e.Code != CodeInsecureSecretsFile {
+		t.Errorf("a marked file holding an API token at mode 0644: got %v, want %s", err, CodeInsecureSecretsFile)
+	}
+	if err != nil && strings.Contains(err.Error(), "real-") {
+		t.Errorf("the error shows a value: %v", err)
+	}
+}
