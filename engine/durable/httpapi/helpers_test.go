@@ -142,6 +142,8 @@ type fixtureOptions struct {
 	noStart bool
 	// faults are injected into the simulator from the start.
 	faults []sim.Fault
+	// inbound configures the forwards of inbound events.
+	inbound durable.Inbound
 }
 
 // fastSchedule retries quickly, so that tests of retries take milliseconds.
@@ -175,6 +177,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			// status query, which waits seconds between queries, is left out.
 			Timeout: 5 * time.Second,
 		},
+		Inbound:       o.inbound,
 		RetrySchedule: o.schedule,
 		Registerer:    reg,
 	})
