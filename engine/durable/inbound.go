@@ -117,7 +117,7 @@ type inboundMetrics struct {
 // openInbound checks the Inbound configuration and registers its metrics.
 func (s *Service) openInbound() error {
 	in := s.cfg.Inbound
-	if in.ForwardURL != "" {
+	if in.ForwardURL != "" || in.AskURL != "" {
 		key, err := DecodeWebhookSecret(in.WebhookSecret)
 		if err != nil {
 			return err
@@ -213,7 +213,10 @@ func (s *Service) receive(ctx context.Context, req InboundRequest) (InboundAnswe
 		return InboundAnswer{}, s.inboundFailure(req, route, status, err)
 	}
 	info := s.routeInfo(req.Marketplace, route)
-	if info.Sequenced {
+	switch {
+	case info.AskOrderID:
+		opts.OrderID = askPlaceholder // a preview: the ERP gives the real one
+	case info.Sequenced:
 		opts.Sequence = 1 // a preview: the real number is taken in the transaction
 	}
 	preview, err := s.eng.Ingest(req.Marketplace, req.Body, opts)
@@ -226,6 +229,13 @@ func (s *Service) receive(ctx context.Context, req InboundRequest) (InboundAnswe
 		return InboundAnswer{}, s.unavailable(req, route, err)
 	} else if found {
 		return ans, nil
+	}
+	if info.AskOrderID {
+		id, err := s.askOrderID(ctx, req.Marketplace, route, preview.Events, info.OrderIDTimeout)
+		if err != nil {
+			return InboundAnswer{}, s.inboundFailure(req, route, 0, err)
+		}
+		opts.OrderID = id
 	}
 	ans, err := s.storeInbound(ctx, req, opts, info, key, ids)
 	if err != nil {

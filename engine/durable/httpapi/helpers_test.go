@@ -144,6 +144,8 @@ type fixtureOptions struct {
 	faults []sim.Fault
 	// inbound configures the forwards of inbound events.
 	inbound durable.Inbound
+	// eng is the engine (default the bundled mappings).
+	eng *engine.Engine
 }
 
 // fastSchedule retries quickly, so that tests of retries take milliseconds.
@@ -159,7 +161,10 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if o.schedule == nil {
 		o.schedule = fastSchedule
 	}
-	eng := bundledEngine(t)
+	eng := o.eng
+	if eng == nil {
+		eng = bundledEngine(t)
+	}
 	lag := sim.Lag{}
 	s := sim.New(sim.Options{Faults: o.faults, NapseLag: &lag})
 	simSrv := httptest.NewServer(s.Handler())
