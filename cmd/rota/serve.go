@@ -44,6 +44,7 @@ type serveFlags struct {
 	retrySchedule string
 	sim           bool
 	forward       string
+	orderIDURL    string
 	common        commonFlags
 	// dbGiven is set when --db was given (--sim then keeps it).
 	dbGiven bool
@@ -98,6 +99,7 @@ secrets file, an unreachable database), or the address cannot be listened on.`,
 	fl.StringArrayVar(&f.baseURLs, "base-url", nil, "send the calls and token requests of one marketplace to another host, as `MARKETPLACE=URL` (repeatable)")
 	fl.StringVar(&f.retrySchedule, "retry-schedule", "", "wait these `DURATIONS` before the retries of a failed call, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)")
 	fl.StringVar(&f.forward, "forward", "", "send each canonical event received on an inbound route to `URL`, signed per Standard Webhooks with ROTA_WEBHOOK_SECRET (see docs/inbound.md)")
+	fl.StringVar(&f.orderIDURL, "order-id-url", "", "the ERP's create-order `URL`, asked for the seller's order id by inbound routes with orderIdMode: ask (signed as --forward is)")
 	fl.BoolVar(&f.sim, "sim", false, "run the marketplace simulator in this process and deliver to it, with a temporary database")
 	f.common.register(cmd)
 	return cmd

@@ -15,19 +15,24 @@ const webhookSecretVar = "ROTA_WEBHOOK_SECRET"
 // ROTA_WEBHOOK_SECRET in the whsec_<base64> form. The secret is never
 // echoed.
 func checkForwardFlag(stderr io.Writer, f *serveFlags, cfg *serveConfig) error {
-	if f.forward == "" {
+	if f.forward == "" && f.orderIDURL == "" {
 		return nil
 	}
-	u, err := url.Parse(f.forward)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageErrorf(stderr, "--forward %q: want the http(s) URL of the ERP's webhook, such as http://127.0.0.1:9000/webhooks", f.forward)
+	for _, c := range []struct{ flag, value string }{{"--forward", f.forward}, {"--order-id-url", f.orderIDURL}} {
+		if c.value == "" {
+			continue
+		}
+		u, err := url.Parse(c.value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf(stderr, "%s %q: want an http(s) URL of the ERP, such as http://127.0.0.1:9000/webhooks", c.flag, c.value)
+		}
 	}
 	if cfg.webhookSecret == "" {
-		return usageErrorf(stderr, "--forward needs %s (in the environment or the --secrets file): whsec_ and 24 to 64 random bytes in base64, e.g. whsec_$(openssl rand -base64 32)", webhookSecretVar)
+		return usageErrorf(stderr, "--forward and --order-id-url need %s (in the environment or the --secrets file): whsec_ and 24 to 64 random bytes in base64, e.g. whsec_$(openssl rand -base64 32)", webhookSecretVar)
 	}
 	if _, err := durable.DecodeWebhookSecret(cfg.webhookSecret); err != nil {
 		return usageErrorf(stderr, "%v", err)
 	}
-	cfg.inbound = durable.Inbound{ForwardURL: f.forward, WebhookSecret: cfg.webhookSecret}
+	cfg.inbound = durable.Inbound{ForwardURL: f.forward, AskURL: f.orderIDURL, WebhookSecret: cfg.webhookSecret}
 	return nil
 }
