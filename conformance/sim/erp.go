@@ -35,6 +35,10 @@ type ERP struct {
 	FailFirst int
 	// Now is the receiver's clock (default time.Now).
 	Now func() time.Time
+	// OnEvent, when set, is called with each new event taken, and
+	// OnReject with why a request did not verify; calls are serialized.
+	OnEvent  func(event []byte)
+	OnReject func(why string)
 
 	mu       sync.Mutex
 	requests int
@@ -76,6 +80,9 @@ func (e *ERP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get("webhook-id")
 	if err := e.verify(id, r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), body); err != nil {
 		e.rejected++
+		if e.OnReject != nil {
+			e.OnReject(err.Error())
+		}
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
@@ -86,6 +93,9 @@ func (e *ERP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !e.seen[id] {
 		e.seen[id] = true
 		e.events = append(e.events, json.RawMessage(body))
+		if e.OnEvent != nil {
+			e.OnEvent(body)
+		}
 		select {
 		case e.notify <- struct{}{}:
 		default:

@@ -37,7 +37,7 @@ type Hub struct {
 	// affiliateId (default "FSH").
 	SalesChannel, AffiliateID string
 	// RetryEvery and Retries are the retry policy (default HubRetryEvery,
-	// HubRetries). Tests shorten RetryEvery.
+	// HubRetries; a negative Retries sends once). Tests shorten RetryEvery.
 	RetryEvery time.Duration
 	Retries    int
 	// Sleep waits between attempts (default: a timer, ending early when ctx
@@ -91,8 +91,11 @@ func (h *Hub) PlaceOrder(ctx context.Context, order []byte) (*Placement, error) 
 	}
 	p := &Placement{MarketplaceOrderID: list[0].MarketplaceOrderID}
 	retries, every := h.Retries, h.RetryEvery
-	if retries <= 0 {
+	switch {
+	case retries == 0:
 		retries = HubRetries
+	case retries < 0:
+		retries = 0
 	}
 	if every <= 0 {
 		every = HubRetryEvery
