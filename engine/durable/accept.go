@@ -41,12 +41,6 @@ func (s *Service) Accept(ctx context.Context, raw []byte) (Acceptance, error) {
 		s.metrics.accepted.WithLabelValues(s.marketLabel(key.Marketplace), refusalKind(err)).Inc()
 		return Acceptance{}, err
 	}
-	if acc, found, err := s.findAcceptance(ctx, s.be.pool(), id); err != nil {
-		return Acceptance{}, fmt.Errorf("durable: accept %s: %w", id, err)
-	} else if found {
-		s.metrics.accepted.WithLabelValues(key.Marketplace, "duplicate").Inc()
-		return acc, nil
-	}
 	var (
 		acc     Acceptance
 		refused error
@@ -134,26 +128,23 @@ func (s *Service) acceptTx(ctx context.Context, tx txn, raw []byte, id string, k
 	} else {
 		state, reason = Ignored, res.Reason
 	}
+	var jobID int64
+	if state == Pending {
+		if jobID, err = tx.insertJob(ctx, id); err != nil {
+			return acc, nil, false, err
+		}
+	}
 	n, err := tx.exec(ctx, `INSERT INTO rota_events (id, marketplace, marketplace_order_id, seq, type, state, reason, event,
-			projected_status, projected_mk_status, accepted_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+			projected_status, projected_mk_status, job_id, next_attempt_at, accepted_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12)
 		ON CONFLICT (id) DO NOTHING`,
 		id, key.Marketplace, key.MarketplaceOrderID, seq, res.EventType, string(state), reason, string(raw),
-		nextStatus, nextMk, micros(now))
+		nextStatus, nextMk, jobID, micros(now))
 	if err != nil {
 		return acc, nil, false, err
 	}
 	if n == 0 {
-		return acc, nil, true, nil
-	}
-	if state == Pending {
-		jobID, err := tx.insertJob(ctx, id)
-		if err != nil {
-			return acc, nil, false, err
-		}
-		if _, err := tx.exec(ctx, `UPDATE rota_events SET job_id = $1 WHERE id = $2`, jobID, id); err != nil {
-			return acc, nil, false, err
-		}
+		return acc, nil, true, nil // rolled back, job included
 	}
 	return Acceptance{EventID: id, State: state, Reason: reason, Order: key, AcceptedAt: fromMicros(micros(now))}, nil, false, nil
 }

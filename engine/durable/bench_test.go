@@ -2,7 +2,9 @@ package durable_test
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,11 +58,12 @@ func benchAccept(b *testing.B, db string) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	run := runID()
 	i := 0
 	for b.Loop() {
 		i++
-		raw := strings.Replace(strings.Replace(string(tmpl), "evt-skyhub-invoiced-0001", fmt.Sprintf("evt-bench-%s-%d", b.Name(), i), 1),
-			"Lojas Americanas-1000000000000", fmt.Sprintf("Lojas Americanas-%d", i), 1)
+		raw := strings.Replace(strings.Replace(string(tmpl), "evt-skyhub-invoiced-0001", fmt.Sprintf("evt-bench-%s-%d", run, i), 1),
+			"Lojas Americanas-1000000000000", fmt.Sprintf("Lojas Americanas-%s-%d", run, i), 1)
 		if _, err := svc.Accept(ctx, []byte(raw)); err != nil {
 			b.Fatal(err)
 		}
@@ -70,6 +73,7 @@ func benchAccept(b *testing.B, db string) {
 func benchRawInsert(b *testing.B, db string) {
 	ctx := context.Background()
 	body := strings.Repeat("x", 700) // about an event's size
+	run := runID()
 	if path, ok := strings.CutPrefix(db, "sqlite:"); ok {
 		h, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 		if err != nil {
@@ -87,7 +91,7 @@ func benchRawInsert(b *testing.B, db string) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := tx.Exec(`INSERT INTO bench_raw (id, body) VALUES ($1, $2)`, fmt.Sprintf("%s-%d", b.Name(), i), body); err != nil {
+			if _, err := tx.Exec(`INSERT INTO bench_raw (id, body) VALUES ($1, $2)`, fmt.Sprintf("%s-%d", run, i), body); err != nil {
 				b.Fatal(err)
 			}
 			if err := tx.Commit(); err != nil {
@@ -111,11 +115,19 @@ func benchRawInsert(b *testing.B, db string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO bench_raw (id, body) VALUES ($1, $2)`, fmt.Sprintf("%s-%d", b.Name(), i), body); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO bench_raw (id, body) VALUES ($1, $2)`, fmt.Sprintf("%s-%d", run, i), body); err != nil {
 			b.Fatal(err)
 		}
 		if err := tx.Commit(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// runID tells one benchmark run's rows from another's in the same database
+// (-count, b.Loop's rounds).
+func runID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

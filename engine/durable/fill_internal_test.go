@@ -3,7 +3,9 @@ package durable
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -79,5 +81,29 @@ func TestStartRescuesAbandonedJobsOnSQLite(t *testing.T) {
 	}
 	if state != "available" {
 		t.Errorf("abandoned job is %s after the rescue, want available", state)
+	}
+}
+
+func TestRetryScheduleChoice(t *testing.T) {
+	own := []time.Duration{time.Minute}
+	perMarket := []time.Duration{time.Hour, 2 * time.Hour}
+	cases := []struct {
+		name        string
+		cfg         Config
+		marketplace string
+		want        []time.Duration
+	}{
+		{"default", Config{}, "skyhub", DefaultRetrySchedule},
+		{"configured", Config{RetrySchedule: own}, "skyhub", own},
+		{"per marketplace", Config{RetrySchedule: own, MarketplaceRetrySchedule: map[string][]time.Duration{"napse": perMarket}}, "napse", perMarket},
+		{"another marketplace", Config{RetrySchedule: own, MarketplaceRetrySchedule: map[string][]time.Duration{"napse": perMarket}}, "skyhub", own},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &Service{cfg: c.cfg}
+			if got := s.retrySchedule(c.marketplace); !slices.Equal(got, c.want) {
+				t.Errorf("schedule = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

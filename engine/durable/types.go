@@ -102,13 +102,14 @@ type EventRecord struct {
 	State State    `json:"state"`
 	// Reason says why the event is ignored, dead or skipped.
 	Reason string `json:"reason,omitempty"`
-	// ErrorCode is a stable code for a dead event: the engine's code when
-	// the event could not be translated at delivery time, deliver's when no
-	// usable answer came (retries_exhausted, rule_error, ...), "refused"
-	// when the marketplace refused a call.
+	// ErrorCode is a stable code of the last failure, for a dead event or a
+	// pending one that is retrying (docs/delivery-semantics.md lists them):
+	// "refused" when the marketplace refused a call, the engine's code when
+	// the event no longer translates, deliver's when no usable answer came
+	// (retries_exhausted, network_error, rule_error, ...).
 	ErrorCode string `json:"errorCode,omitempty"`
 	// MarketplaceCode and Message are the marketplace's code and message
-	// of the refusal that made the event dead.
+	// of that failure (the refusal that made the event dead).
 	MarketplaceCode string     `json:"marketplaceCode,omitempty"`
 	Message         string     `json:"message,omitempty"`
 	AcceptedAt      time.Time  `json:"acceptedAt"`

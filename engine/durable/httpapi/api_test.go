@@ -122,9 +122,12 @@ func TestHealthAndReadinessNeedNoToken(t *testing.T) {
 	if a := started.do("GET", "/readyz", "", nil); a.status != 200 {
 		t.Errorf("readyz after Start: %d, want 200\n%s", a.status, a.body)
 	}
+	if a := started.post("/v1/events", event(t, "skyhub", "invoiced", "evt-metrics-1", "Lojas Americanas-9600")); a.status != 202 {
+		t.Fatalf("POST: %d\n%s", a.status, a.body)
+	}
 	m := started.get("/metrics")
-	if m.status != 200 || !strings.Contains(string(m.body), "# TYPE") {
-		t.Errorf("metrics: %d, want 200 and the text format\n%.300s", m.status, m.body)
+	if m.status != 200 || !strings.Contains(string(m.body), "rota_events_accepted_total{") || !strings.Contains(string(m.body), "rota_queue_depth") {
+		t.Errorf("metrics: %d, want 200 and the service's metrics\n%.600s", m.status, m.body)
 	}
 }
 

@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/mappings"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -133,12 +136,15 @@ func (fi *faultInjector) addOne() {
 	m := sim.Marketplaces[fi.rng.IntN(len(sim.Marketplaces))]
 	f := sim.Fault{Marketplace: m, Times: 1}
 	kinds := []string{"500", "503", "429", "drop", "lost-answer"}
+	if !absorbsLostAnswers(m) {
+		kinds = kinds[:4]
+	}
 	switch m {
 	case sim.FastShop:
 		// A tracking event re-sent after a lost answer is a second
 		// tracking event: the hub gives no way to tell, so only faults
 		// that leave the call unapplied are injected there.
-		kinds = kinds[:4]
+		kinds = kinds[:min(len(kinds), 4)]
 	case sim.Dafiti:
 		// Dafiti's mapping refuses a 500 for good (the change may have
 		// been applied): a 500 there is a dead event by design.
@@ -163,6 +169,18 @@ func (fi *faultInjector) addOne() {
 		fi.mu.Unlock()
 	}
 }
+
+// absorbsLostAnswers tells whether the bundled mapping of a marketplace says
+// how to recognize a call it already applied (alreadyApplied) or how to
+// read the order back (readBack): only then can a call whose answer was
+// lost be sent again without being refused or applied twice.
+func absorbsLostAnswers(marketplace string) bool {
+	b, err := fs.ReadFile(mappings.FS, marketplace+".yaml")
+	return err == nil && lostAnswerRule.Match(b)
+}
+
+// lostAnswerRule finds a mapping's alreadyApplied or readBack key.
+var lostAnswerRule = regexp.MustCompile(`(?m)^\s*(alreadyApplied|readBack):`)
 
 func (fi *faultInjector) finish() map[string]int {
 	close(fi.stop)
