@@ -54,6 +54,34 @@ func TestServeInboundHubAndForward(t *testing.T) {
 	if total, rejected := erp.Requests(); total != 1 || rejected != 0 {
 		t.Errorf("the ERP got %d requests, %d with a bad signature; want 1, 0", total, rejected)
 	}
+	events := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := run(append([]string{"events"}, append(args, "--server", rs.url)...), strings.NewReader(""), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	end = time.Now().Add(20 * time.Second)
+	for {
+		code, out := events("inbox", "--after", "0")
+		if code != 0 {
+			t.Fatalf("rota events inbox: exit %d\n%s", code, out)
+		}
+		if strings.Contains(out, `"forward": "delivered"`) && strings.Contains(out, `"id": "fastshop:order.created:999999999"`) {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("rota events inbox does not show the delivered forward:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, out := events("ack", "1"); code != 0 || !strings.Contains(out, `"acked": "1"`) {
+		t.Errorf("rota events ack 1: exit %d\n%s", code, out)
+	}
+	if code, out := events("inbox"); code != 0 || !strings.Contains(out, `"events": []`) {
+		t.Errorf("rota events inbox after the ack: exit %d, want no event\n%s", code, out)
+	}
+	if code, out := events("ack", "5"); code != exitRefused || !strings.Contains(out, "bad_parameter") {
+		t.Errorf("rota events ack past the last event: exit %d, want %d and bad_parameter\n%s", code, exitRefused, out)
+	}
 }
 
 func TestServeForwardNeedsASecret(t *testing.T) {
