@@ -24,6 +24,13 @@ import (
 // mode.
 func askEngine(t *testing.T) *engine.Engine {
 	t.Helper()
+	return fastshopOrderIDEngine(t, "    orderIdMode: ask\n    orderIdTimeout: 300ms\n")
+}
+
+// fastshopOrderIDEngine loads the bundled mappings with the orderId line of
+// Fast Shop's order route replaced by lines.
+func fastshopOrderIDEngine(t *testing.T, lines string) *engine.Engine {
+	t.Helper()
 	files := fstest.MapFS{}
 	err := fs.WalkDir(mappings.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
@@ -38,7 +45,7 @@ func askEngine(t *testing.T) *engine.Engine {
 			if !strings.Contains(string(b), old) {
 				t.Fatalf("fastshop.yaml has no line %q", old)
 			}
-			b = []byte(strings.Replace(string(b), old, "    orderIdMode: ask\n    orderIdTimeout: 300ms\n", 1))
+			b = []byte(strings.Replace(string(b), old, lines, 1))
 		}
 		files[p] = &fstest.MapFile{Data: b}
 		return nil
@@ -114,4 +121,26 @@ func TestInboundAskModeWithoutURL(t *testing.T) {
 	if n := f.inboxLen(t); n != 0 {
 		t.Errorf("%d events kept, want 0", n)
 	}
+}
+
+func TestInboundAssignSequence(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db string) {
+		eng := fastshopOrderIDEngine(t, "    orderId: FSH-${ sequence }\n")
+		f := newFixture(t, fixtureOptions{db: db, eng: eng})
+		place := func(id string) string {
+			order := strings.ReplaceAll(string(seedOrder(t)), `"999999999"`, `"`+id+`"`)
+			p, err := f.newHub().PlaceOrder(context.Background(), []byte(order))
+			if err != nil {
+				t.Fatalf("order %s: %v", id, err)
+			}
+			return p.OrderID
+		}
+		got := []string{place("A1"), place("A2"), place("A1"), place("A3")}
+		want := []string{"FSH-1", "FSH-2", "FSH-1", "FSH-3"}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("answer %d: orderId %q, want %q (all: %v)", i+1, got[i], want[i], got)
+			}
+		}
+	})
 }
