@@ -413,3 +413,43 @@ func TestInboxConsumerAcrossRestart(t *testing.T) {
 		}
 	})
 }
+
+// postNotice posts an example notice of the hub to an inbound path.
+func (f *fixture) postNotice(t *testing.T, path, example string) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(root, "examples", "inbound", "fastshop", example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := f.newHub()
+	req, _ := http.NewRequest(http.MethodPost, f.url+"/inbound/fastshop"+path, bytes.NewReader(body))
+	req.Header.Set("X-API-AppKey", h.AppKey)
+	req.Header.Set("X-API-AppToken", h.AppToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: HTTP %d, want 200", path, resp.StatusCode)
+	}
+}
+
+func TestForwardsInOrderPerOrder(t *testing.T) {
+	erp, in := newERP(t, 2) // the first event is retried twice: the later ones must wait for it
+	f := newFixture(t, fixtureOptions{inbound: in})
+	if _, err := f.newHub().PlaceOrder(context.Background(), seedOrder(t)); err != nil {
+		t.Fatal(err)
+	}
+	f.postNotice(t, "/api/fulfillment/pvt/orders/FSH-999999999/fulfill", "payment-approved.json")
+	f.postNotice(t, "/api/fulfillment/pvt/orders/FSH-999999999/cancel", "cancellation.json")
+	evs := waitForwarded(t, erp, 3)
+	var got []string
+	for _, ev := range evs {
+		got = append(got, gjson.GetBytes(ev, "type").String())
+	}
+	want := []string{"order.created", "order.approved", "order.canceled"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the ERP got %v, want %v", got, want)
+	}
+}
