@@ -27,7 +27,14 @@ func (h *handler) inbound(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	market := r.PathValue("marketplace")
+	// The route's path as the marketplace sent it, still escaped: an
+	// escaped / inside a segment (an order id) stays in its segment.
 	path := "/" + r.PathValue("path")
+	if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), InboundPrefix); ok {
+		if _, p, ok := strings.Cut(rest, "/"); ok {
+			path = "/" + p
+		}
+	}
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
 	}

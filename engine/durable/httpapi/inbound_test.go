@@ -288,6 +288,17 @@ func TestForwardRetriedUntilTheERPAnswers(t *testing.T) {
 			t.Errorf("forwarded order.id %q, want FSH-999999999", got)
 		}
 		f.waitForwardState(t, "delivered")
+		m := f.get("/metrics")
+		for _, want := range []string{
+			`rota_forward_attempts_total{outcome="failed"} 5`,
+			`rota_forward_attempts_total{outcome="delivered"} 1`,
+			`rota_inbound_requests_total{marketplace="fastshop",outcome="accepted"} 1`,
+			`rota_inbound_events_total{marketplace="fastshop",type="order.created"} 1`,
+		} {
+			if !strings.Contains(string(m.body), want) {
+				t.Errorf("GET /metrics lacks %s", want)
+			}
+		}
 	})
 }
 
@@ -443,6 +454,7 @@ func TestForwardsInOrderPerOrder(t *testing.T) {
 	}
 	f.postNotice(t, "/api/fulfillment/pvt/orders/FSH-999999999/fulfill", "payment-approved.json")
 	f.postNotice(t, "/api/fulfillment/pvt/orders/FSH-999999999/cancel", "cancellation.json")
+	f.postNotice(t, "/api/fulfillment/pvt/orders/FSH%2F1/cancel", "cancellation.json") // a repeat: the same event id
 	evs := waitForwarded(t, erp, 3)
 	var got []string
 	for _, ev := range evs {
