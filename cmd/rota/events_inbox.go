@@ -73,3 +73,28 @@ acknowledged cursor only moves forward. See docs/inbound.md.
 	f.register(cmd)
 	return cmd
 }
+
+// newEventsForwardCmd is rota events forward ID: a dead forward sent again.
+func newEventsForwardCmd() *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{
+		Use:   "forward ID",
+		Short: "Send the dead webhook forward of inbox event ID again (POST /v1/inbox/{id}/replay)",
+		Long: `Forward sends the webhook of a received event whose forward is dead (its
+retry schedule ran out) again, from the start of the schedule; the order's
+later events, held back behind it, follow once it is delivered. See
+docs/inbound.md.
+
+` + eventsExitCodes,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient(cmd.ErrOrStderr(), &f)
+			if err != nil {
+				return err
+			}
+			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), http.MethodPost, "/v1/inbox/"+url.PathEscape(args[0])+"/replay", nil, nil)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

@@ -79,6 +79,9 @@ func TestServeInboundHubAndForward(t *testing.T) {
 	if code, out := events("inbox"); code != 0 || !strings.Contains(out, `"events": []`) {
 		t.Errorf("rota events inbox after the ack: exit %d, want no event\n%s", code, out)
 	}
+	if code, out := events("forward", "fastshop:order.created:999999999"); code != exitRefused || !strings.Contains(out, "conflict") {
+		t.Errorf("rota events forward of a delivered forward: exit %d, want %d and conflict\n%s", code, exitRefused, out)
+	}
 	if code, out := events("ack", "5"); code != exitRefused || !strings.Contains(out, "bad_parameter") {
 		t.Errorf("rota events ack past the last event: exit %d, want %d and bad_parameter\n%s", code, exitRefused, out)
 	}

@@ -3,6 +3,7 @@ package durable
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -139,4 +140,51 @@ func counterIn(ctx context.Context, q querier, name string) (int64, error) {
 		return 0, nil
 	}
 	return v, err
+}
+
+// ReplayForward sends a dead forward again: its event's webhook is retried
+// from the start of the schedule (the order's later events, held back
+// behind it, follow once it is delivered). It returns the inbox entry.
+// Errors: ErrNotFound (no inbox event has the id), ErrConflict (its forward
+// is not dead, or this Service forwards nothing), a database error. Safe
+// for concurrent use.
+func (s *Service) ReplayForward(ctx context.Context, eventID string) (InboxEntry, error) {
+	err := s.be.inTx(ctx, func(tx txn) error {
+		var state string
+		err := tx.queryRow(ctx, `SELECT forward_state FROM rota_inbox WHERE event_id = $1`, eventID).Scan(&state)
+		if errors.Is(err, errNoRows) {
+			return fmt.Errorf("no inbox event has id %q: %w", eventID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if s.cfg.Inbound.ForwardURL == "" {
+			return fmt.Errorf("this service forwards nothing (start it with --forward URL): %w", ErrConflict)
+		}
+		if state != forwardDead {
+			return fmt.Errorf("the forward of %s is %q; only a dead forward can be replayed: %w", eventID, state, ErrConflict)
+		}
+		ins, ok := tx.(jobInserter)
+		if !ok {
+			return errors.New("durable: this database cannot insert forwarding jobs")
+		}
+		jobID, err := ins.insertArgs(ctx, forwardArgs{EventID: eventID})
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE rota_inbox SET forward_state = 'pending', forward_attempts = 0, forward_next_at = 0,
+			forward_error = '', job_id = $1 WHERE event_id = $2`, jobID, eventID)
+		return err
+	})
+	if err != nil {
+		return InboxEntry{}, err
+	}
+	s.log.Info("forward replayed", "event_id", eventID)
+	var e InboxEntry
+	var pos, at int64
+	var ev string
+	err = s.be.pool().queryRow(ctx, `SELECT position, event, route, received_at, forward_state FROM rota_inbox WHERE event_id = $1`, eventID).
+		Scan(&pos, &ev, &e.Route, &at, &e.Forward)
+	e.Cursor, e.Event, e.ReceivedAt = strconv.FormatInt(pos, 10), json.RawMessage(ev), fromMicros(at)
+	return e, err
 }

@@ -143,6 +143,7 @@ func (h *handler) routes() []route {
 		{Route{http.MethodPost, "/v1/translate", false}, h.translate},
 		{Route{http.MethodGet, "/v1/inbox", false}, h.inbox},
 		{Route{http.MethodPost, "/v1/inbox/ack", false}, h.ackInbox},
+		{Route{http.MethodPost, "/v1/inbox/{id}/replay", false}, h.replayForward},
 		{Route{http.MethodPost, InboundPrefix + "{marketplace}/{path}", true}, h.inbound},
 	}
 	slices.SortFunc(rs, func(a, b route) int {

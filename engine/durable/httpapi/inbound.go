@@ -133,3 +133,12 @@ func (h *handler) ackInbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"acked": acked})
 }
+
+// replayForward sends a dead forward again: POST /v1/inbox/{id}/replay.
+func (h *handler) replayForward(w http.ResponseWriter, r *http.Request) error {
+	e, err := h.cfg.Service.ReplayForward(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, e)
+}

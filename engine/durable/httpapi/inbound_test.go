@@ -318,8 +318,8 @@ func (f *fixture) waitForwardState(t *testing.T, state string) {
 	}
 }
 
-func TestForwardDeadAfterTheSchedule(t *testing.T) {
-	erp, in := newERP(t, 1000)
+func TestForwardDeadAfterTheScheduleThenReplayed(t *testing.T) {
+	erp, in := newERP(t, 3)
 	in.ForwardRetrySchedule = in.ForwardRetrySchedule[:2]
 	f := newFixture(t, fixtureOptions{inbound: in})
 	if _, err := f.newHub().PlaceOrder(context.Background(), seedOrder(t)); err != nil {
@@ -329,6 +329,18 @@ func TestForwardDeadAfterTheSchedule(t *testing.T) {
 	if total, _ := erp.Requests(); total != 3 {
 		t.Errorf("the ERP got %d requests, want 3 (1 + 2 retries)", total)
 	}
+	if n := len(erp.Events()); n != 0 {
+		t.Fatalf("the ERP took %d events, want 0", n)
+	}
+	const id = "fastshop:order.created:999999999"
+	if a := f.post("/v1/inbox/"+id+"/replay", nil); a.status != http.StatusOK {
+		t.Fatalf("replay: %d\n%s", a.status, a.body)
+	}
+	if a := f.post("/v1/inbox/"+id+"/replay", nil); a.status != http.StatusConflict {
+		t.Errorf("replay of a forward that is not dead: %d, want 409\n%s", a.status, a.body)
+	}
+	waitForwarded(t, erp, 1)
+	f.waitForwardState(t, "delivered")
 }
 
 func TestInboundCancellationRefusesShipped(t *testing.T) {

@@ -185,6 +185,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"ack", "POST", "/v1/inbox/ack", "/v1/inbox/ack", testToken, []byte(`{"cursor": "0"}`), 200},
 		{"ack bad body", "POST", "/v1/inbox/ack", "/v1/inbox/ack", testToken, []byte(`{}`), 400},
 		{"ack unauthorized", "POST", "/v1/inbox/ack", "/v1/inbox/ack", "", []byte(`{"cursor": "0"}`), 401},
+		{"replay forward unknown", "POST", "/v1/inbox/{id}/replay", "/v1/inbox/nope/replay", testToken, nil, 404},
+		{"replay forward unauthorized", "POST", "/v1/inbox/{id}/replay", "/v1/inbox/nope/replay", "", nil, 401},
 		{"inbound unauthorized", "POST", "/inbound/{marketplace}/{path}", "/inbound/fastshop/api/fulfillment/pvt/orders?sc=1", "", seedOrder(t), 401},
 		{"inbound no route", "POST", "/inbound/{marketplace}/{path}", "/inbound/fastshop/api/nothing", "", seedOrder(t), 404},
 	}
