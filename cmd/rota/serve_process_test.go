@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,36 +22,20 @@ import (
 	"github.com/tidwall/sjson"
 )
 
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// rotaBinary builds the rota command once per test run, for the tests that
-// run it as a separate process (to kill it).
+// rotaBinary builds the rota command into the test's temporary folder, for
+// the tests that run rota serve as a separate process (the build cache
+// makes every build after the first one a link).
 func rotaBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs rota as a process; not in -short")
 	}
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rota-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "rota")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
+	bin := filepath.Join(t.TempDir(), "rota")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	t.Cleanup(func() {}) // the binary's folder is removed with the OS temp files
-	return binaryPath
+	return bin
 }
 
 // serveProcess is rota serve running as a child process.

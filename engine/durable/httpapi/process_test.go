@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -16,32 +15,17 @@ import (
 	"github.com/rotahq/rota/conformance/sim"
 )
 
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// rotaBinary builds cmd/rota once per test run, for the tests that run
-// rota serve as separate processes.
+// rotaBinary builds the rota command into the test's temporary folder, for
+// the tests that run rota serve as a separate process (the build cache
+// makes every build after the first one a link).
 func rotaBinary(t *testing.T) string {
 	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rota-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "rota")
-		out, err := exec.Command("go", "build", "-o", binaryPath, root+"/cmd/rota").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
+	bin := filepath.Join(t.TempDir(), "rota")
+	out, err := exec.Command("go", "build", "-o", bin, root+"/cmd/rota").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return binaryPath
+	return bin
 }
 
 // lockedLog collects a child's stderr safely.
