@@ -53,6 +53,10 @@ func esc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~",
 func (mk *market) compileBasics(c *compiler) {
 	m := c.src
 	loc, err := lang.LoadLocation(m.Timezone)
+	if m.Timezone == "Local" {
+		c.errorf(c.file.PosOf("/timezone"), diag.UnknownTimezone, "time zone Local is whatever zone the machine running rota has, so output would depend on the machine; name the marketplace's zone, such as America/Sao_Paulo")
+		loc, err = time.UTC, nil
+	}
 	if err != nil || m.Timezone == "" {
 		c.errorf(c.file.PosOf("/timezone"), diag.UnknownTimezone, "unknown time zone %q; use an IANA name such as America/Sao_Paulo", m.Timezone)
 		loc = time.UTC
@@ -91,18 +95,21 @@ func (mk *market) compileEnvs(c *compiler) {
 		ep := &envPlan{name: name, allowed: e.AllowedHosts, pos: c.file.PosOf(ptr)}
 		ep.base = c.template(&e.BaseURL)
 		ep.fromEvent = readsEvent(ep.base)
-		mk.checkEnv(c, ep, ptr)
+		mk.checkEnv(c, ep, ptr, e.AllowIPHosts)
 		mk.envs[name] = ep
 		mk.envOrder = append(mk.envOrder, name)
 	}
 }
 
-func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string) {
+func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string, allowIP bool) {
 	if ep.base.kind == tLiteral {
 		u, err := parseBaseURL(ep.base.str)
-		if err != nil {
+		switch {
+		case err != nil:
 			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "%v", err)
-		} else {
+		case u.Scheme != "https":
+			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "base URL %q must use https: credentials are never sent in clear text (point a run at a local simulator with --base-url)", ep.base.str)
+		default:
 			ep.literal = strings.TrimSuffix(u.String(), "/")
 		}
 	}
@@ -110,18 +117,13 @@ func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string) {
 		c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "this base URL comes from the event, so the environment must list allowedHosts (e.g. [\"*.kaive.com.br\"]) to keep calls from going to a host the event chooses")
 	}
 	for i, h := range ep.allowed {
-		if !validHostPattern(h) {
-			c.errorf(c.file.PosOf(ptr+"/allowedHosts/"+strconv.Itoa(i)), diag.BadURL, "allowed host %q must be a host name or *.domain (no scheme, port or path)", h)
+		p, err := parseHostPattern(h, allowIP)
+		if err != nil {
+			c.errorf(c.file.PosOf(ptr+"/allowedHosts/"+strconv.Itoa(i)), diag.BadURL, "%v", err)
+			continue
 		}
+		ep.hosts = append(ep.hosts, p)
 	}
-}
-
-func validHostPattern(h string) bool {
-	h = strings.TrimPrefix(h, "*.")
-	if h == "" || strings.ContainsAny(h, "/:*@ ") {
-		return false
-	}
-	return !strings.HasPrefix(h, ".") && !strings.HasSuffix(h, ".")
 }
 
 // readsEvent reports whether a template reads any event field.
@@ -190,6 +192,9 @@ func isNull(n *yaml.Node) bool {
 func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 	out := c.params(m, ptr)
 	for i, h := range out {
+		if !h.drop && h.value.kind == tLiteral && strings.ContainsFunc(h.value.str, isControl) {
+			c.errorf(c.file.PosOf(ptr+"/"+esc(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
+		}
 		for _, prev := range out[:i] {
 			if strings.EqualFold(h.name, prev.name) {
 				pos, _ := c.file.KeyPos(ptr + "/" + esc(m.Keys[i]))
@@ -522,6 +527,27 @@ func (c *compiler) readBack(rb *mapping.ReadBack, ptr string) *readBackPlan {
 	return out
 }
 
+// isControl reports a C0 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// literalDotSegment reports a . or .. segment written in a path's literal
+// text (/orders/../x), which a server would resolve to another path.
+func literalDotSegment(parts []pathPart) bool {
+	for i, p := range parts {
+		if p.prog != nil {
+			continue
+		}
+		segs := strings.Split(p.text, "/")
+		for j, seg := range segs {
+			whole := (j > 0 || i == 0 || parts[i-1].prog == nil) && (j < len(segs)-1 || i == len(parts)-1 || parts[i+1].prog == nil)
+			if whole && (seg == "." || seg == "..") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // pathTemplate compiles /orders/{order.marketplaceOrderId}/invoice: text
 // outside braces is literal, each {expr} is a percent-encoded value.
 func (c *compiler) pathTemplate(n *yaml.Node) []pathPart {
@@ -550,6 +576,9 @@ func (c *compiler) pathTemplate(n *yaml.Node) []pathPart {
 		parts = append(parts, pathPart{prog: prog})
 		i = end + 1
 	}
+	if literalDotSegment(parts) {
+		c.errorf(c.file.Pos(n), diag.BadTemplate, "path %q has a . or .. segment, which a server would resolve to another path; write the path it means", s)
+	}
 	return parts
 }
 
@@ -567,21 +596,4 @@ func parseBaseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("base URL %q must not have a query or fragment", s)
 	}
 	return u, nil
-}
-
-// hostAllowed matches a host against exact names and *.domain patterns
-// (which match subdomains, not the bare domain). Matching ignores case.
-func hostAllowed(host string, patterns []string) bool {
-	host = strings.ToLower(host)
-	for _, p := range patterns {
-		p = strings.ToLower(p)
-		if suffix, ok := strings.CutPrefix(p, "*."); ok {
-			if strings.HasSuffix(host, "."+suffix) && len(host) > len(suffix)+1 {
-				return true
-			}
-		} else if host == p {
-			return true
-		}
-	}
-	return false
 }

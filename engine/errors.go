@@ -65,6 +65,26 @@ const (
 	CodeUnknownAuthScheme = "unknown_auth_scheme"
 	// CodeMissingSecret: a secret the mapping needs is not set.
 	CodeMissingSecret = "missing_secret"
+	// CodeTooLarge: the event or payload is larger than MaxInputBytes.
+	CodeTooLarge = "too_large"
+	// CodeTooDeep: objects and arrays nest deeper than MaxDepth.
+	CodeTooDeep = "too_deep"
+	// CodeStringTooLong: a string or key is longer than MaxStringBytes.
+	CodeStringTooLong = "string_too_long"
+	// CodeArrayTooLong: an array holds more than MaxArrayLen elements.
+	CodeArrayTooLong = "array_too_long"
+	// CodeInvalidUTF8: a string or key is not valid UTF-8, or escapes half
+	// of a surrogate pair.
+	CodeInvalidUTF8 = "invalid_utf8"
+	// CodeNumberOutOfRange: an integer outside MinInteger..MaxInteger, or
+	// a number float64 cannot hold.
+	CodeNumberOutOfRange = "number_out_of_range"
+	// CodeDotSegment: a URL path segment built from data is . or .., which
+	// a server or proxy would resolve to another path.
+	CodeDotSegment = "dot_segment"
+	// CodeControlCharacter: a header value built from data holds a control
+	// character (CR, LF, NUL...).
+	CodeControlCharacter = "control_character"
 )
 
 // Error is why an event (or an inbound payload) produced no call. It is the

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -97,7 +96,9 @@ func (e *Engine) Routes(marketplace string) []RouteInfo {
 // o.Route, or the one o.Method and o.Path call, or the one whose match the
 // payload meets (see SelectRoute). On failure the *Error's Response field
 // holds the error answer the marketplace understands, when the route
-// declares one. Safe for concurrent use.
+// declares one. The payload is read as strictly as an event
+// (docs/limits.md; a key twice in one object is refused), with integers
+// exact. Safe for concurrent use.
 func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*IngestResult, error) {
 	mk, err := e.market(marketplace)
 	if err != nil {
@@ -240,15 +241,16 @@ func (mk *market) inboundEnv(doc any, vars map[string]string, req *request, o In
 	return env
 }
 
-// decodeLoose decodes a marketplace payload. Numbers become float64, which
-// expressions handle as numbers (money in cents stays exact below 2^53).
+// decodeLoose decodes a marketplace payload as strictly as an event is
+// read (scanInput: syntax, limits, UTF-8, number range; a key twice in one
+// object is refused), errors naming the payload's pointer. Integers become
+// int, exact over their whole range; other numbers float64.
 func decodeLoose(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, malformed(raw, err)
+	s, err := scanInput(string(raw))
+	if err != nil {
+		return nil, err
 	}
-	return doc, nil
+	return buildTree(s, true)
 }
 
 func (r *renderer) inputs(rt *route, doc any) ([]any, error) {

@@ -44,6 +44,7 @@ type envPlan struct {
 	name      string
 	base      *tmpl
 	allowed   []string
+	hosts     []hostPattern // allowed, compiled
 	fromEvent bool
 	pos       diag.Pos
 	// checked caches the last base URL that passed checkBase and its

@@ -377,6 +377,9 @@ func (r *renderer) convert(p *lang.Program, err error) error {
 // into the payload: payload.a → /a; input.b → /<each path>/<index>/b when
 // the inputs come from a plain each: payload.list.
 func (r *renderer) inboundPointer(p lang.Path) string {
+	if len(p.Segs) == 0 {
+		return ""
+	}
 	segs := p.Segs[1:]
 	switch {
 	case p.Segs[0] == "payload":
@@ -398,7 +401,13 @@ func (r *renderer) firstPointer(p *lang.Program) string {
 		idx = r.oenv.ItemIndex()
 	}
 	for _, rd := range p.Reads() {
-		if rd.Root != lang.RootVars {
+		switch rd.Root {
+		case lang.RootVars:
+		case lang.RootInbound: // a name of the route: only payload reads have a pointer
+			if ptr := r.inboundPointer(rd); ptr != "" {
+				return ptr
+			}
+		default:
 			return rd.Pointer(idx)
 		}
 	}

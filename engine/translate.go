@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/url"
 	"strings"
 	"sync"
 	"unsafe"
@@ -40,7 +41,9 @@ type TranslateOptions struct {
 	// at a simulator). It is the operator's choice, so allowedHosts do not apply.
 	BaseURL string
 	// SkipValidation skips the canonical schema check for callers that have
-	// validated the event already. Missing fields are still reported.
+	// validated the event already. Missing fields are still reported, and
+	// the limits of docs/limits.md, the path, header and host checks apply
+	// all the same.
 	SkipValidation bool
 }
 
@@ -195,13 +198,22 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer, into *Res
 	return res, mk, err
 }
 
+// decode checks the event's text (scanInput: syntax, limits, UTF-8,
+// numbers, even when validation is skipped), validates it unless skip, and
+// decodes it into ev.
 func (e *Engine) decode(ev *event.Event, s string, skip bool) error {
+	s, err := scanInput(s)
+	if err != nil {
+		return err
+	}
 	if !skip {
-		if err := validateString(s); err != nil {
+		doc, err := buildTree(s, false)
+		if err != nil {
 			return err
 		}
-	} else if err := checkSyntax(s); err != nil {
-		return err
+		if err := validateDoc(doc); err != nil {
+			return err
+		}
 	}
 	if !event.DecodeInto(ev, s) {
 		return &Error{Kind: KindInvalidEvent, Code: CodeWrongType, Message: "an event is a JSON object"}
@@ -498,13 +510,16 @@ func (mk *market) checkNewBase(ep *envPlan, s string) (string, error) {
 		}
 		return "", e
 	}
-	if ep.fromEvent && u.Scheme != "https" {
-		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
-			Message: fmt.Sprintf("the base URL %q comes from the event and does not use https; credentials are never sent in clear text, so no call was built", s)}
+	if !ep.fromEvent {
+		return strings.TrimSuffix(u.String(), "/"), nil
 	}
-	if ep.fromEvent && !hostAllowed(u.Hostname(), ep.allowed) {
+	if why := eventURLProblem(u, ep.hosts); why != "" {
 		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
-			Message: fmt.Sprintf("host %q is not one the %s mapping allows (%s); no call was built", u.Hostname(), mk.id, strings.Join(ep.allowed, ", "))}
+			Message: fmt.Sprintf("the base URL %q comes from the event and %s; the %s mapping allows %s; no call was built", u.Redacted(), why, mk.id, strings.Join(ep.allowed, ", "))}
+	}
+	if hasDotSegment(u.EscapedPath()) {
+		return "", &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
+			Message: fmt.Sprintf("the base URL %q comes from the event and its path has a . or .. segment, which would change the endpoint; no call was built", s)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
@@ -738,9 +753,17 @@ func (r *renderer) publish(res *Result, idLen int) {
 
 func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error) {
 	b = append(b, base...)
+	seg := segment{start: len(b)}
 	for _, p := range cp.path {
 		if p.prog == nil {
 			b = append(b, p.text...)
+			if i := strings.IndexByte(p.text, '/'); i >= 0 {
+				at := len(b) - len(p.text)
+				if err := r.checkSegment(b, seg, at+i); err != nil {
+					return b, err
+				}
+				seg = segment{start: at + strings.LastIndexByte(p.text, '/') + 1}
+			}
 			continue
 		}
 		v, err := r.eval(p.prog)
@@ -753,8 +776,79 @@ func (r *renderer) appendURL(b []byte, cp *callPlan, base string) ([]byte, error
 		}
 		r.trace.pathValue(p.prog, s)
 		b = appendPathEscape(b, s)
+		if seg.prog == nil {
+			seg.prog = p.prog
+		}
+	}
+	if err := r.checkSegment(b, seg, len(b)); err != nil {
+		return b, err
 	}
 	return r.appendQuery(b, cp.query)
+}
+
+// segment is the URL path segment being written: where it starts, and the
+// first program whose value is in it (nil while it is all literal).
+type segment struct {
+	start int
+	prog  *lang.Program
+}
+
+// checkSegment refuses a segment, b[seg.start:end], with a value from data
+// that a server or a normalising proxy would take for . or .. (RFC 3986
+// §5.2.4), which would send the call, and its credentials, to another
+// endpoint.
+func (r *renderer) checkSegment(b []byte, seg segment, end int) error {
+	if seg.prog == nil || !isDotSegment(b[seg.start:end]) {
+		return nil
+	}
+	return &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: r.firstPointer(seg.prog), Source: seg.prog.Source().Pos.String(),
+		Message: fmt.Sprintf("the URL path segment %q built from %s would be resolved as a relative path (. or ..) and change the endpoint; no call was built", b[seg.start:end], seg.prog.Source().Text)}
+}
+
+// isDotSegment reports whether a path segment is . or .., also once its
+// percent-escapes are decoded, as many times as they decode (%2e, %252e).
+func isDotSegment(seg []byte) bool {
+	if len(seg) == 0 || strings.Trim(unsafe.String(unsafe.SliceData(seg), len(seg)), ".%25eE") != "" {
+		return false // only those characters can decode to dots
+	}
+	s := string(seg)
+	for range 4 {
+		if s == "." || s == ".." {
+			return true
+		}
+		if !strings.Contains(s, "%") {
+			return false
+		}
+		u, err := url.PathUnescape(s)
+		if err != nil || u == s {
+			return false
+		}
+		s = u
+	}
+	return false
+}
+
+// checkHeaderValue refuses a header value built from data that holds a
+// control character: CR or LF would split the request, others corrupt it,
+// and Go's client would only fail at send.
+func (r *renderer) checkHeaderValue(h header, v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			return &Error{Kind: KindInvalidEvent, Code: CodeControlCharacter, Path: r.pointerOf(h.value), Source: h.value.pos.String(),
+				Message: fmt.Sprintf("the value of header %s holds the control character 0x%02X at byte %d; remove it from the event", h.name, c, i)}
+		}
+	}
+	return nil
+}
+
+// pointerOf is the JSON pointer of the first event value a template reads.
+func (r *renderer) pointerOf(t *tmpl) string {
+	for _, p := range progsOf(t) {
+		if ptr := r.firstPointer(p); ptr != "" {
+			return ptr
+		}
+	}
+	return ""
 }
 
 // appendQuery appends ?name=value&... for the parameters that have a value.
@@ -784,6 +878,11 @@ func (r *renderer) buildHeaders(hs []header) (Headers, error) {
 		}
 		if !ok {
 			continue
+		}
+		if h.value.kind != tLiteral {
+			if err := r.checkHeaderValue(h, v); err != nil {
+				return Headers{}, err
+			}
 		}
 		if h.value.kind == tExpr {
 			v = strings.Clone(v) // may point into the input copy

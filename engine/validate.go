@@ -11,14 +11,18 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/fiscal"
+	"github.com/rotahq/rota/engine/lang"
 	"github.com/rotahq/rota/engine/schemaerr"
 	"github.com/tidwall/gjson"
 )
 
-// ValidateEvent checks raw event JSON against the canonical event schema and
-// the field rules a schema cannot express (the NF-e key's check digit). It
-// returns nil or an *Error of kind invalid_event whose Path is the JSON
-// pointer of the first offending value; Details lists the others.
+// ValidateEvent checks raw event JSON against the limits of limits.go
+// (docs/limits.md: size, nesting, strings, arrays, numbers, UTF-8, keys
+// given once), then against the canonical event schema and the field rules
+// a schema cannot express (the NF-e key's check digit), in time linear in
+// its size. It returns nil or an *Error of kind invalid_event whose Path is
+// the JSON pointer of the first offending value; Details lists the others.
+// It is safe for concurrent use.
 func ValidateEvent(raw []byte) error {
 	return validateString(string(raw))
 }
@@ -43,96 +47,175 @@ func validateDoc(doc any) error {
 }
 
 // decodeTree parses raw into the tree the schema validator reads, numbers as
-// json.Number so that they stay exact. It is decodeJSON's result, built
-// from gjson's parse at a fraction of encoding/json's cost; malformed input
-// is reported by decodeJSON, with line and column.
+// json.Number so that they stay exact. The input is first checked by
+// scanInput (syntax, limits, UTF-8, numbers), then read in one linear pass.
 func decodeTree(s string) (any, error) {
-	if err := checkSyntax(s); err != nil {
+	s, err := scanInput(s)
+	if err != nil {
 		return nil, err
 	}
-	var dup dupKey
-	doc := treeOf(gjson.Parse(s), &dup)
-	if dup.found {
-		return nil, &Error{Kind: KindInvalidEvent, Code: CodeDuplicateKey, Path: dup.pointer(),
-			Message: fmt.Sprintf("the key %q appears twice in the same object; JSON readers disagree on which one counts, so send it once", dup.segs[0])}
-	}
-	return doc, nil
+	return buildTree(s, false)
 }
 
-// checkSyntax reports malformed JSON as decodeJSON does, with line and
-// column, after gjson's quick check passes valid input through.
-func checkSyntax(s string) error {
-	if gjson.Valid(s) {
-		return nil
+// buildTree reads JSON text that scanInput accepted into decoded values:
+// objects as map[string]any, arrays as []any, numbers as json.Number, or,
+// when native, as int (integers) and float64 (the others). A key found twice
+// in one object is an error with its pointer. Work is linear in len(s).
+func buildTree(s string, native bool) (any, error) {
+	b := treeBuilder{s: s, native: native}
+	v := b.value()
+	if b.dup != nil {
+		return nil, b.dup
 	}
-	if _, err := decodeJSON([]byte(s)); err != nil {
-		return err
-	}
-	return &Error{Kind: KindInvalidEvent, Code: CodeMalformedJSON, Message: "the input is not valid JSON"}
+	return v, nil
 }
 
-// dupKey is the first key found twice in one object of a document. Its
-// path is collected on the way back up, innermost segment first, so that
-// the walk keeps no path of its own.
-type dupKey struct {
-	found bool
-	segs  []string
+// treeBuilder reads trusted JSON text (scanInput accepted it): recursion is
+// bounded by MaxDepth.
+type treeBuilder struct {
+	s      string
+	i      int
+	native bool
+	depth  int
+	path   [MaxDepth]pathSeg // of the value being read, to name a duplicate
+	dup    *Error
 }
 
-// pointer renders the key's location as a JSON pointer.
-func (d *dupKey) pointer() string {
-	var b strings.Builder
-	for i := len(d.segs) - 1; i >= 0; i-- {
-		b.WriteByte('/')
-		b.WriteString(esc(d.segs[i]))
+// pathSeg is an object's key or an array's index.
+type pathSeg struct {
+	key   string
+	index int // -1 for a key
+}
+
+// pointer renders the first n segments of the path as a JSON pointer.
+func (b *treeBuilder) pointer(n int) string {
+	segs := make([]string, n)
+	for i, p := range b.path[:n] {
+		segs[i] = p.key
+		if p.index >= 0 {
+			segs[i] = strconv.Itoa(p.index)
+		}
 	}
-	return b.String()
+	return lang.Path{Segs: segs}.Pointer(0)
 }
 
-// child converts a member of an array or object; if the duplicate is found
-// inside it, seg joins the duplicate's path.
-func (d *dupKey) child(v gjson.Result, seg func() string) any {
-	had := d.found
-	out := treeOf(v, d)
-	if d.found && !had {
-		d.segs = append(d.segs, seg())
+func (b *treeBuilder) skipSpace() {
+	for b.i < len(b.s) {
+		switch b.s[b.i] {
+		case ' ', '\t', '\n', '\r':
+			b.i++
+		default:
+			return
+		}
 	}
-	return out
 }
 
-// treeOf converts a gjson value into the validator's tree, noting in dup
-// the first key found twice in one object.
-func treeOf(r gjson.Result, dup *dupKey) any {
-	switch r.Type {
-	case gjson.String:
-		return r.Str
-	case gjson.Number:
-		return json.Number(r.Raw)
-	case gjson.True:
+func (b *treeBuilder) value() any {
+	b.skipSpace()
+	switch b.s[b.i] {
+	case '{':
+		return b.object()
+	case '[':
+		return b.array()
+	case '"':
+		return b.str()
+	case 't':
+		b.i += 4
 		return true
-	case gjson.False:
+	case 'f':
+		b.i += 5
 		return false
-	case gjson.Null:
+	case 'n':
+		b.i += 4
 		return nil
 	}
-	if r.IsArray() {
-		out := []any{}
-		r.ForEach(func(_, v gjson.Result) bool {
-			i := len(out)
-			out = append(out, dup.child(v, func() string { return strconv.Itoa(i) }))
-			return true
-		})
+	return b.number()
+}
+
+func (b *treeBuilder) object() any {
+	out := map[string]any{}
+	b.i++
+	b.skipSpace()
+	if b.s[b.i] == '}' {
+		b.i++
 		return out
 	}
-	out := map[string]any{}
-	r.ForEach(func(k, v gjson.Result) bool {
-		if _, twice := out[k.Str]; twice && !dup.found {
-			dup.found, dup.segs = true, []string{k.Str}
+	for {
+		b.skipSpace()
+		k := b.str()
+		b.skipSpace()
+		b.i++ // :
+		b.path[b.depth] = pathSeg{key: k, index: -1}
+		b.depth++
+		if _, twice := out[k]; twice && b.dup == nil {
+			b.dup = &Error{Kind: KindInvalidEvent, Code: CodeDuplicateKey, Path: b.pointer(b.depth),
+				Message: fmt.Sprintf("the key %q appears twice in the same object; JSON readers disagree on which one counts, so send it once", k)}
 		}
-		out[k.Str] = dup.child(v, func() string { return k.Str })
-		return true
-	})
-	return out
+		out[k] = b.value()
+		b.depth--
+		b.skipSpace()
+		if b.s[b.i] == '}' {
+			b.i++
+			return out
+		}
+		b.i++ // ,
+	}
+}
+
+func (b *treeBuilder) array() any {
+	out := []any{}
+	b.i++
+	b.skipSpace()
+	if b.s[b.i] == ']' {
+		b.i++
+		return out
+	}
+	for {
+		b.path[b.depth] = pathSeg{index: len(out)}
+		b.depth++
+		out = append(out, b.value())
+		b.depth--
+		b.skipSpace()
+		if b.s[b.i] == ']' {
+			b.i++
+			return out
+		}
+		b.i++ // ,
+	}
+}
+
+func (b *treeBuilder) str() string {
+	start := b.i
+	escaped := false
+	i := start + 1
+	for b.s[i] != '"' {
+		if b.s[i] == '\\' {
+			escaped = true
+			i++
+		}
+		i++
+	}
+	b.i = i + 1
+	if !escaped {
+		return b.s[start+1 : i]
+	}
+	return gjson.Parse(b.s[start:b.i]).Str
+}
+
+func (b *treeBuilder) number() any {
+	start := b.i
+	for b.i < len(b.s) && strings.IndexByte("+-.eE0123456789", b.s[b.i]) >= 0 {
+		b.i++
+	}
+	n := b.s[start:b.i]
+	if !b.native {
+		return json.Number(n)
+	}
+	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+		return int(i)
+	}
+	f, _ := strconv.ParseFloat(n, 64)
+	return f
 }
 
 func decodeJSON(raw []byte) (any, error) {

@@ -24,6 +24,24 @@ const repoRoot = "../.."
 // own simulator and points the commands at it.
 const docsSimAddr = "http://127.0.0.1:8787"
 
+// docsServeAddr and docsServeToken are the address and API token of the
+// rota serve --sim the docs start (docs/service.md); for a doc that uses
+// them the test starts that service itself, on a free port.
+const (
+	docsServeAddr  = "http://127.0.0.1:8080"
+	docsServeToken = "try-rota"
+)
+
+// usesServe reports whether a doc's commands talk to rota serve.
+func usesServe(t *testing.T, file string) bool {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(data), strings.TrimPrefix(docsServeAddr, "http://"))
+}
+
 // docsSkipped are the documented commands the test does not run, each with
 // why. Keep it short.
 var docsSkipped = map[string]string{
@@ -117,13 +135,18 @@ func TestDocsCommands(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			srv := httptest.NewServer(sim.New(sim.Options{NapseLag: &sim.Lag{}}).Handler())
 			defer srv.Close()
+			serveURL := ""
+			if usesServe(t, file) {
+				p := startServeProcess(t, filepath.Join(bin, "rota"), docsServeToken, "--sim")
+				serveURL = p.url
+			}
 			for _, c := range cmds {
 				if why, ok := docsSkipped[strings.TrimSpace(stripComment(c.text))]; ok {
 					t.Logf("%s:%d: not run: %s", rel, c.line, why)
 					continue
 				}
 				total++
-				runDocCommand(t, root, bin, srv.URL, rel, c)
+				runDocCommand(t, root, bin, srv.URL, serveURL, rel, c)
 			}
 		})
 	}
@@ -139,9 +162,12 @@ func stripComment(s string) string {
 	return s
 }
 
-func runDocCommand(t *testing.T, root, bin, simURL, rel string, c docCommand) {
+func runDocCommand(t *testing.T, root, bin, simURL, serveURL, rel string, c docCommand) {
 	t.Helper()
 	text := strings.ReplaceAll(c.text, docsSimAddr, simURL)
+	if serveURL != "" {
+		text = strings.ReplaceAll(text, docsServeAddr, serveURL)
+	}
 	if rest, ok := strings.CutPrefix(text, "go run ./cmd/rota"); ok {
 		text = "rota" + rest
 	}
@@ -150,6 +176,9 @@ func runDocCommand(t *testing.T, root, bin, simURL, rel string, c docCommand) {
 	cmd := exec.CommandContext(ctx, "sh", "-c", text)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if serveURL != "" {
+		cmd.Env = append(cmd.Env, "ROTA_SERVER="+serveURL)
+	}
 	before := rootEntries(t, root)
 	out, err := cmd.CombinedOutput()
 	removeNewEntries(t, root, before) // e.g. rota schema mapping > mapping.schema.json

@@ -43,21 +43,21 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "rota: %v (see rota --help)\n", err)
+	fmt.Fprintf(stderr, "rota: %s (see rota --help)\n", escapeControls(err.Error(), true))
 	return exitUsage
 }
 
 // usageErrorf reports a usage problem found by a command itself (a bad flag
 // value) and returns the error that ends the run with exit code 2.
 func usageErrorf(stderr io.Writer, format string, args ...any) error {
-	fmt.Fprintf(stderr, "rota: "+format+"\n", args...)
+	fmt.Fprintf(stderr, "rota: %s\n", escapeControls(fmt.Sprintf(format, args...), true))
 	return exitError{code: exitUsage}
 }
 
 // failf reports a problem that is not the event's fault (unreadable input,
 // broken mappings) and returns the error that ends the run with exit code 2.
 func failf(stderr io.Writer, format string, args ...any) error {
-	fmt.Fprintf(stderr, "rota: "+format+"\n", args...)
+	fmt.Fprintf(stderr, "rota: %s\n", escapeControls(fmt.Sprintf(format, args...), true))
 	return exitError{code: exitUsage}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
 )
@@ -73,7 +74,47 @@ func errorLine(e *engine.Error) string {
 	default:
 		fmt.Fprintf(&b, "; and %d more problems", n)
 	}
+	return escapeControls(b.String(), false)
+}
+
+// escapeControls writes the control characters of s (C0, DEL, C1, and bytes
+// that are not UTF-8) as \xHH or \uHHHH, so that text taken from an event
+// or a marketplace answer cannot drive the terminal (ESC sequences) or
+// forge lines on stderr. With keepLines, line feeds and tabs stay.
+func escapeControls(s string, keepLines bool) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r, keepLines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case isControl(r, keepLines) && r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case isControl(r, keepLines):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
 	return b.String()
+}
+
+func isControl(r rune, keepLines bool) bool {
+	if keepLines && (r == '\n' || r == '\t') {
+		return false
+	}
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r == utf8.RuneError
 }
 
 // oneLine folds line breaks (and the indentation around them) into single

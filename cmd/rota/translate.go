@@ -122,16 +122,23 @@ func (f *commonFlags) load(cmd *cobra.Command, args []string) (*engine.Engine, [
 }
 
 // readInput reads the file named by the only argument, or standard input
-// when there is none or it is "-".
+// when there is none or it is "-": at most one byte more than
+// engine.MaxInputBytes, enough for the engine to refuse a larger input
+// (too_large) without reading it all.
 func readInput(cmd *cobra.Command, args []string) ([]byte, error) {
 	if len(args) == 0 || args[0] == "-" {
-		raw, err := io.ReadAll(cmd.InOrStdin())
+		raw, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), engine.MaxInputBytes+1))
 		if err != nil {
 			return nil, failf(cmd.ErrOrStderr(), "cannot read standard input: %v", err)
 		}
 		return raw, nil
 	}
-	raw, err := os.ReadFile(args[0])
+	fh, err := os.Open(args[0])
+	if err != nil {
+		return nil, failf(cmd.ErrOrStderr(), "cannot read %s: %v", args[0], pathless(err))
+	}
+	defer fh.Close()
+	raw, err := io.ReadAll(io.LimitReader(fh, engine.MaxInputBytes+1))
 	if err != nil {
 		return nil, failf(cmd.ErrOrStderr(), "cannot read %s: %v", args[0], pathless(err))
 	}

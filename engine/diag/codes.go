@@ -57,4 +57,12 @@ const (
 	ZeroCalls Code = "zero_calls"
 	// Unreadable: a file or folder could not be read.
 	Unreadable Code = "unreadable"
+	// ExprNotAllowed: an expression calls a builtin the documented
+	// allow-list leaves out (reduce, groupBy, sortBy...) or reads $env.
+	ExprNotAllowed Code = "expr_not_allowed"
+	// ExprCost: an expression would do unbounded work: a string built in a
+	// predicate, a predicate in a predicate, a constant too long a string.
+	ExprCost Code = "expr_cost"
+	// TooLarge: a mapping file larger than the loader accepts.
+	TooLarge Code = "too_large"
 )

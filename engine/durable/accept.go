@@ -212,19 +212,19 @@ func (s *Service) findAcceptance(ctx context.Context, q querier, id string) (Acc
 }
 
 // projectAfter is the order's state once every call of res succeeded: each
-// call's leadsTo becomes the marketplace status, and its canonical status
-// (the mapping's statuses table) the status. When no call names a leadsTo,
-// the event type's canonical status (order.shipped: shipped) is the status
-// and the marketplace status is unchanged.
+// call's leadsTo becomes the marketplace status; the status is the one the
+// event type leaves the order in (order.delivered: delivered), as the
+// canonical contract says, whatever code the marketplace keeps (a VTEX hub
+// stays "invoiced" after the delivery). An event type that leaves the
+// status unchanged (order.shipment_exception) takes the canonical status of
+// the last call's leadsTo (the mapping's statuses table), if any.
 func (s *Service) projectAfter(res *engine.Result, eventType, status, mkStatus string) (string, string) {
 	moved := false
 	for _, c := range res.Calls {
 		status, mkStatus, moved = s.afterCall(res.Marketplace, c.MarketplaceStatus, status, mkStatus, moved)
 	}
-	if !moved {
-		if after := event.StatusAfter[eventType]; after != "" {
-			status = after
-		}
+	if after := event.StatusAfter[eventType]; after != "" {
+		status = after
 	}
 	return status, mkStatus
 }

@@ -220,20 +220,14 @@ func classify(ctx context.Context, cr deliver.CallReport) callVerdict {
 	return callRetry
 }
 
-// resender is deliver.Sender's Resend, in the builds of engine/deliver
-// that have it: it sends a call whose earlier attempt may have been applied
-// unseen only after reading it back, or when the mapping recognizes a
-// repeat (alreadyApplied); otherwise it reports the call unknown unsent.
-type resender interface {
-	Resend(ctx context.Context, res *engine.Result) (*deliver.Report, error)
-}
-
 // attemptCall sends call i of res once and records the attempt. stop is
 // true when the job ends here (dead) or snoozes (the error is the snooze).
 //
 // Before the call is sent, it is recorded as in doubt (committed), and it
 // stays so until an answer says what happened: a crash or a lost answer
-// then makes the next attempt a resend (see resender).
+// then makes the next attempt a resend: deliver.Sender.Resend sends the
+// call again only after reading it back, or where the mapping recognizes a
+// repeat (alreadyApplied); otherwise it reports the call unknown, unsent.
 func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Result, i int) (stop bool, err error) {
 	call := res.Calls[i]
 	resumed := ev.inDoubt == call.Name
@@ -248,8 +242,8 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 		Outcome: engine.OutcomeSend, Calls: res.Calls[i : i+1]}
 	sd := s.sender(res.Marketplace)
 	send := sd.Send
-	if r, ok := any(sd).(resender); ok && resumed {
-		send = r.Resend
+	if resumed {
+		send = sd.Resend
 	}
 	rep, serr := send(actx, one)
 	var cr deliver.CallReport
@@ -518,10 +512,6 @@ func (s *Service) finishIgnored(ctx context.Context, ev eventRow, reason string)
 func (s *Service) finishDelivered(ctx context.Context, ev eventRow, res *engine.Result) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	moved := false
-	for _, c := range res.Calls {
-		moved = moved || c.MarketplaceStatus != ""
-	}
 	now := s.now()
 	err := s.be.inTx(ctx, func(tx txn) error {
 		n, err := tx.exec(ctx, `UPDATE rota_events SET state = 'delivered', delivered_at = $1, updated_at = $1, next_attempt_at = 0,
@@ -529,10 +519,10 @@ func (s *Service) finishDelivered(ctx context.Context, ev eventRow, res *engine.
 		if err != nil || n == 0 {
 			return err
 		}
-		if !moved {
-			if err := s.moveOrder(ctx, tx, ev.key, "", event.StatusAfter[ev.eventType]); err != nil {
-				return err
-			}
+		// The event type's status is the order's, whatever code the
+		// marketplace keeps (see projectAfter).
+		if err := s.moveOrder(ctx, tx, ev.key, "", event.StatusAfter[ev.eventType]); err != nil {
+			return err
 		}
 		return s.wakeHead(ctx, tx, ev.id)
 	})

@@ -15,7 +15,7 @@ const (
 	ReasonLength     Reason = "length"      // wrong number of characters
 	ReasonCharset    Reason = "charset"     // a character not allowed at that position
 	ReasonCheckDigit Reason = "check_digit" // check digit does not match
-	ReasonRepeated   Reason = "repeated"    // all characters equal (CPF/CNPJ placeholder like 00000000000)
+	ReasonRepeated   Reason = "repeated"    // all characters equal (a placeholder: CPF 00000000000, the NF-e key of 44 zeros)
 )
 
 // Kinds of identifier reported in [Error.Kind].

@@ -390,3 +390,16 @@ func TestValidPathDoesNotAllocate(t *testing.T) {
 		})
 	}
 }
+
+// TestNFeKeyOfOneRepeatedCharacter: 44 equal digits are a placeholder; the
+// key of zeros has a matching check digit (0) and is refused all the same.
+func TestNFeKeyOfOneRepeatedCharacter(t *testing.T) {
+	for _, c := range "0123456789" {
+		key := strings.Repeat(string(c), 44)
+		err := CheckNFeKey(key)
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Reason != ReasonRepeated || fe.Got != string(c) {
+			t.Errorf("%s: got %v, want reason %s", key, err, ReasonRepeated)
+		}
+	}
+}

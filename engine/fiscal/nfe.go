@@ -1,5 +1,7 @@
 package fiscal
 
+import "strings"
+
 // Layout of an NF-e access key (0-based indexes).
 const (
 	nfeKeyLen  = 44
@@ -29,12 +31,16 @@ type NFeKey struct {
 // places of the issuer CNPJ), which may also be capital letters A-Z, with a
 // correct mod 11 check digit at position 44 (see [NFeKeyCheckDigit]).
 // Otherwise it returns an [*Error] with Kind "nfe_key" and Reason
-// [ReasonLength], [ReasonCharset] or [ReasonCheckDigit] (checked in that
-// order). The embedded issuer CNPJ is not itself validated. It does not
+// [ReasonLength], [ReasonCharset], [ReasonRepeated] (all 44 characters
+// equal, a placeholder such as the key of all zeros, whose check digit
+// happens to match) or [ReasonCheckDigit] (checked in that order). The embedded issuer CNPJ is not itself validated. It does not
 // allocate for a valid key and is safe for concurrent use.
 func CheckNFeKey(key string) error {
 	if err := checkShape(kindNFeKey, key, nfeKeyLen, nfeAlnumLo, nfeAlnumHi); err != nil {
 		return err
+	}
+	if strings.Count(key, key[:1]) == nfeKeyLen {
+		return &Error{Kind: kindNFeKey, Reason: ReasonRepeated, Got: key[:1]}
 	}
 	want := mod11Digit(weightedSum(key[:nfeBodyLen], 2, 9))
 	if key[nfeBodyLen] != want {

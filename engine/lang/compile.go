@@ -185,6 +185,9 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	if err != nil {
 		return nil, diag.List{exprDiag(src, err, diag.ExprSyntax, o)}
 	}
+	if ds := checkAllowed(src, tree.Node); len(ds) > 0 {
+		return nil, ds
+	}
 	env := envInfo{dialect: o.Dialect, inLoop: o.InLoop, vars: o.Vars, names: o.Names}
 	c := &collector{env: env, lets: map[string]bool{}}
 	c.visit(tree.Node, false)
@@ -203,6 +206,9 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	prog, err := expr.Compile(src.Text, append(compileOptions(o), additionPatchers(tree.Node)...)...)
 	if err != nil {
 		return nil, diag.List{exprDiag(src, err, diag.ExprType, o)}
+	}
+	if ds := checkCost(src, prog.Node()); len(ds) > 0 {
+		return nil, ds
 	}
 	p := &Program{prog: prog, src: src, out: prog.Node().Type()}
 	if o.Dialect == Outbound {
@@ -327,8 +333,11 @@ func compileOptions(o Options) []expr.Option {
 	}
 	opts := []expr.Option{envOption(o), expr.MaxNodes(MaxNodes), expr.DisableAllBuiltins()}
 	for _, b := range Builtins {
-		opts = append(opts, expr.EnableBuiltin(b))
+		if !costBuiltins[b] {
+			opts = append(opts, expr.EnableBuiltin(b))
+		}
 	}
+	opts = append(opts, costOptions()...)
 	opts = append(opts, lib.options()...)
 	if o.Dialect == Outbound {
 		opts = append(opts, expr.Patch(presencePatcher{}), expr.Patch(lazyPatcher{}))

@@ -254,8 +254,8 @@ func stringOp(op string, l, r strFn) (fnode, bool) {
 		return strNode(func(env *Env, el *event.Item) (string, bool) {
 			a, ok1 := l(env, el)
 			b, ok2 := r(env, el)
-			if !ok1 || !ok2 {
-				return "", false
+			if !ok1 || !ok2 || len(a)+len(b) > MaxTextBytes {
+				return "", false // the VM gives the error
 			}
 			return env.concat(a, b), true
 		}), true
@@ -426,6 +426,10 @@ func (c *fastCompiler) call(v *ast.CallNode) (fnode, bool) {
 		return c.inTable(v.Arguments)
 	case "date":
 		return c.date(v.Arguments)
+	case concatFunc, addFunc: // +, checked for size (cost.go)
+		if len(v.Arguments) == 2 {
+			return c.binary(&ast.BinaryNode{Operator: "+", Left: v.Arguments[0], Right: v.Arguments[1]})
+		}
 	}
 	return c.stringFunc(id.Value, v.Arguments)
 }

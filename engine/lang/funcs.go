@@ -129,4 +129,11 @@ func toInt(params ...any) (any, error) {
 
 // LoadLocation loads an IANA time zone; the tz database is embedded in the
 // binary (time/tzdata) so it works on machines without one.
-func LoadLocation(name string) (*time.Location, error) { return time.LoadLocation(name) }
+// "Local", the zone of the machine, is refused: output must not depend on
+// where rota runs.
+func LoadLocation(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, fmt.Errorf("time zone Local depends on the machine; name an IANA zone")
+	}
+	return time.LoadLocation(name)
+}

@@ -1,8 +1,10 @@
 package mapping
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,6 +37,10 @@ type File struct {
 // maxValues bounds how many values a mapping file may expand to, so that
 // aliases cannot make loading loop or explode.
 const maxValues = 50_000
+
+// MaxFileBytes is the largest mapping file, in bytes; a larger one is
+// refused (diag.TooLarge) before it is parsed.
+const MaxFileBytes = 1 << 20
 
 // tooLargeError is toJSON's error when maxValues is reached or an alias
 // refers to itself; at is the outermost alias being expanded then.
@@ -84,10 +90,18 @@ func (f *File) Diag(pos diag.Pos, code diag.Code, format string, args ...any) di
 // and decodes it. All problems found are returned, sorted; File.Mapping is
 // nil when any of them is an error.
 func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List) {
+	if len(src) > MaxFileBytes {
+		f := &File{Path: path}
+		return f, diag.List{{Pos: diag.Pos{File: path, Line: 1, Col: 1}, Severity: diag.Error, Code: diag.TooLarge,
+			Message: fmt.Sprintf("the file is %d bytes, more than the %d a mapping file may hold", len(src), MaxFileBytes)}}
+	}
 	f := &File{Path: path, Src: src, Lines: diag.SplitLines(src), values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return f, diag.List{f.syntaxDiag(err)}
+	}
+	if d, ok := f.secondDocument(); ok {
+		return f, diag.List{d}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return f, diag.List{f.Diag(diag.Pos{File: path, Line: 1, Col: 1}, diag.SchemaViolation, "the file is empty; a mapping starts with marketplace: <id>")}
@@ -109,6 +123,30 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 	}
 	f.Mapping = &m
 	return f, nil
+}
+
+// secondDocument reports a YAML document after the first, which the
+// mapping would silently ignore.
+func (f *File) secondDocument() (diag.Diagnostic, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(f.Src))
+	var first, second yaml.Node
+	if err := dec.Decode(&first); err != nil {
+		return diag.Diagnostic{}, false
+	}
+	switch err := dec.Decode(&second); {
+	case errors.Is(err, io.EOF):
+		return diag.Diagnostic{}, false
+	case err != nil:
+		return f.syntaxDiag(err), true
+	case len(second.Content) == 0:
+		return diag.Diagnostic{}, false
+	}
+	line := second.Line
+	if len(second.Content) > 0 {
+		line = second.Content[0].Line
+	}
+	return f.Diag(diag.Pos{File: f.Path, Line: line, Col: 1}, diag.YAMLSyntax,
+		"a second YAML document starts here; a mapping file holds one, and the rest would be ignored: remove the --- and merge it, or move it to its own file"), true
 }
 
 // tooLargeDiag reports a file that expands to more than maxValues values,

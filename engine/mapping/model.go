@@ -68,6 +68,9 @@ type Environment struct {
 	// AllowedHosts restrict base URLs taken from event data: exact host names
 	// or *.domain patterns. Required when BaseURL reads the event.
 	AllowedHosts []string `yaml:"allowedHosts"`
+	// AllowIPHosts lets AllowedHosts list IP addresses, which are refused
+	// otherwise: a deliberate choice for a marketplace without host names.
+	AllowIPHosts bool `yaml:"allowIPHosts"`
 }
 
 // Auth lists the authentication schemes a deployment may choose from.

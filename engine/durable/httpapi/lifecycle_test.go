@@ -55,13 +55,15 @@ var lifecycles = []lifecycle{
 	},
 	{
 		marketplace: "fastshop", orderID: "977000001", simID: "977000001",
-		events:  []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
-		wantSim: "invoiced", wantStatus: "invoiced", wantMarketplaceStatus: "invoiced",
+		events: []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		// The hub keeps "invoiced" after the delivery; the order's canonical
+		// status is the one the last event leaves it in.
+		wantSim: "invoiced", wantStatus: "delivered", wantMarketplaceStatus: "invoiced",
 	},
 	{
-		// BRIDGE starts an order it has never seen at confirmed (approved).
+		// The simulated BRIDGE starts an order it has never seen at open.
 		marketplace: "napse", orderID: "PEYA_770001", simID: "bridge000001",
-		events:  []string{"handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		events:  []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
 		wantSim: "closed", wantStatus: "delivered", wantMarketplaceStatus: "closed",
 	},
 }

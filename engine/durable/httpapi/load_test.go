@@ -37,7 +37,7 @@ var wantMoves = map[string][]string{
 	"skyhub":   {"order_invoiced", "order_shipped", "complete"},
 	"dafiti":   {"ready_to_ship", "shipped", "delivered"},
 	"fastshop": {"invoiced"},
-	"napse":    {"inproc", "complete", "transit", "closed"},
+	"napse":    {"confirmed", "inproc", "complete", "transit", "closed"},
 }
 
 // loadOrders builds n orders, the lifecycles of the marketplaces in turn
@@ -207,7 +207,7 @@ func TestLoadWithFaults(t *testing.T) {
 }
 
 // loadOrderCount is how many orders the load test posts: 48 rounds of the
-// four lifecycles (21 events), 1,008 events. A marketplace's lifecycle has
+// four lifecycles (22 events), 1,056 events. A marketplace's lifecycle has
 // at most six events, so a thousand events need more than a hundred orders.
 const loadOrderCount = 192
 

@@ -28,6 +28,8 @@ var snippetImports = map[string]string{
 	"engine":   "github.com/rotahq/rota/engine",
 	"diag":     "github.com/rotahq/rota/engine/diag",
 	"deliver":  "github.com/rotahq/rota/engine/deliver",
+	"durable":  "github.com/rotahq/rota/engine/durable",
+	"httpapi":  "github.com/rotahq/rota/engine/durable/httpapi",
 	"mappings": "github.com/rotahq/rota/mappings",
 	"sim":      "github.com/rotahq/rota/conformance/sim",
 	"context":  "context",
