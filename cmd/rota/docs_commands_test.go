@@ -47,7 +47,6 @@ func usesServe(t *testing.T, file string) bool {
 var docsSkipped = map[string]string{
 	"rota sim":   "serves until interrupted; the test serves the simulator itself and points the commands at it",
 	"rota sim &": "the same, in the background",
-	"go run ./cmd/rota sim hub --target http://127.0.0.1:8080/inbound/fastshop": "needs rota serve --sim running (docs/inbound.md's second terminal); TestServeInboundHubAndForward runs it against one",
 }
 
 // docCommand is one command written in a doc.
