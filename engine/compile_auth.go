@@ -118,6 +118,7 @@ func (mk *market) compileRoute(c *compiler, name string, r *mapping.Route, ptr s
 		out.sequenced = readsName(out.orderID, "sequence")
 		ic.ds = oc.ds
 	}
+	out.askOrderID, out.askTimeout = ic.orderIDMode(r, out.pos, name)
 	if r.Event.Kind != 0 {
 		out.event = ic.template(&r.Event)
 	} else {

@@ -64,6 +64,11 @@ type RouteInfo struct {
 	// Sequenced is true when the route's orderId reads sequence, so that
 	// the caller must give IngestOptions.Sequence.
 	Sequenced bool `json:"sequenced,omitempty"`
+	// AskOrderID is true when the route's orderIdMode is ask: a server
+	// asks the seller's ERP for the seller's order id, within
+	// OrderIDTimeout, and gives it as IngestOptions.OrderID.
+	AskOrderID     bool          `json:"askOrderId,omitempty"`
+	OrderIDTimeout time.Duration `json:"-"`
 }
 
 // Routes lists a marketplace's inbound routes in file order, or nil for an
@@ -76,7 +81,7 @@ func (e *Engine) Routes(marketplace string) []RouteInfo {
 	out := make([]RouteInfo, 0, len(mk.routeNames))
 	for _, name := range mk.routeNames {
 		rt := mk.routes[name]
-		ri := RouteInfo{Name: name, Method: rt.method, Path: rt.path, Sequenced: rt.sequenced}
+		ri := RouteInfo{Name: name, Method: rt.method, Path: rt.path, Sequenced: rt.sequenced, AskOrderID: rt.askOrderID, OrderIDTimeout: rt.askTimeout}
 		if rt.match != nil {
 			ri.Match = rt.match.Source().Text
 		}

@@ -137,8 +137,10 @@ type route struct {
 	path        string
 	segs        []string // path split at /; a {name} segment is a parameter
 	match       *lang.Program
-	orderID     *tmpl // the seller's order id for one input, or nil
-	sequenced   bool  // orderID reads sequence
+	orderID     *tmpl         // the seller's order id for one input, or nil
+	sequenced   bool          // orderID reads sequence
+	askOrderID  bool          // orderIdMode: ask
+	askTimeout  time.Duration // orderIdTimeout, in ask mode
 	authSecrets map[string]string
 	each        *lang.Program
 	eachBase    []string // payload path the inputs come from, when each is a plain read of payload

@@ -29,7 +29,7 @@ server's JSON answer (docs/service.md).
 			return exitError{code: exitUsage}
 		},
 	}
-	cmd.AddCommand(newEventsListCmd(), newEventsShowCmd(), newEventsReplayCmd(), newEventsSkipCmd())
+	cmd.AddCommand(newEventsListCmd(), newEventsShowCmd(), newEventsReplayCmd(), newEventsSkipCmd(), newEventsInboxCmd(), newEventsAckCmd(), newEventsForwardCmd())
 	return cmd
 }
 

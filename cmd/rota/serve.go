@@ -43,6 +43,8 @@ type serveFlags struct {
 	baseURLs      []string
 	retrySchedule string
 	sim           bool
+	forward       string
+	orderIDURL    string
 	common        commonFlags
 	// dbGiven is set when --db was given (--sim then keeps it).
 	dbGiven bool
@@ -96,6 +98,8 @@ secrets file, an unreachable database), or the address cannot be listened on.`,
 	fl.StringVar(&f.secrets, "secrets", "", "read secrets and ROTA_API_TOKEN from `FILE` (NAME=VALUE lines, mode 600); it wins over the environment")
 	fl.StringArrayVar(&f.baseURLs, "base-url", nil, "send the calls and token requests of one marketplace to another host, as `MARKETPLACE=URL` (repeatable)")
 	fl.StringVar(&f.retrySchedule, "retry-schedule", "", "wait these `DURATIONS` before the retries of a failed call, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)")
+	fl.StringVar(&f.forward, "forward", "", "send each canonical event received on an inbound route to `URL`, signed per Standard Webhooks with ROTA_WEBHOOK_SECRET (see docs/inbound.md)")
+	fl.StringVar(&f.orderIDURL, "order-id-url", "", "the ERP's create-order `URL`, asked for the seller's order id by inbound routes with orderIdMode: ask (signed as --forward is)")
 	fl.BoolVar(&f.sim, "sim", false, "run the marketplace simulator in this process and deliver to it, with a temporary database")
 	f.common.register(cmd)
 	return cmd
@@ -115,6 +119,10 @@ type serveConfig struct {
 	token    string
 	// madeToken is set when --sim made the token up.
 	madeToken bool
+	// inbound configures the inbound routes' forwards (--forward).
+	inbound durable.Inbound
+	// webhookSecret is ROTA_WEBHOOK_SECRET (environment or secrets file).
+	webhookSecret string
 }
 
 func runServe(cmd *cobra.Command, f *serveFlags) error {
@@ -172,6 +180,7 @@ func checkServeFlags(stderr io.Writer, f *serveFlags, eng *engine.Engine) (serve
 	cfg.vars = given
 	cfg.secrets = deliver.EnvSecrets{}
 	cfg.token = os.Getenv(apiTokenVar)
+	cfg.webhookSecret = os.Getenv(webhookSecretVar)
 	if f.secrets != "" {
 		file, err := loadServeSecrets(f.secrets)
 		if err != nil {
@@ -181,6 +190,12 @@ func checkServeFlags(stderr io.Writer, f *serveFlags, eng *engine.Engine) (serve
 		if file.token != "" {
 			cfg.token = file.token
 		}
+		if file.webhookSecret != "" {
+			cfg.webhookSecret = file.webhookSecret
+		}
+	}
+	if err := checkForwardFlag(stderr, f, &cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -365,6 +380,7 @@ func durableConfig(eng *engine.Engine, cfg serveConfig, logger *slog.Logger, reg
 			Vars:     vars,
 			Confirm:  true,
 		},
+		Inbound:       cfg.inbound,
 		RetrySchedule: cfg.schedule,
 		Logger:        logger,
 		Registerer:    reg,

@@ -17,14 +17,15 @@ const apiTokenVar = "ROTA_API_TOKEN"
 // serveSecretsFile is what rota serve reads from --secrets: the
 // marketplaces' secrets and the API token.
 type serveSecretsFile struct {
-	secrets deliver.MapSecrets
-	token   string
+	secrets       deliver.MapSecrets
+	token         string
+	webhookSecret string
 }
 
 // loadServeSecrets reads a secrets file as rota send does
 // (deliver.LoadSecretsFile: ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE lines,
 // comments, mode 600 unless the file is the public test one) and also
-// accepts one ROTA_API_TOKEN=VALUE line. Errors name the file and line,
+// accepts one ROTA_API_TOKEN=VALUE line and one ROTA_WEBHOOK_SECRET=VALUE line. Errors name the file and line,
 // never a value.
 func loadServeSecrets(path string) (serveSecretsFile, error) {
 	var out serveSecretsFile
@@ -55,10 +56,12 @@ func loadServeSecrets(path string) (serveSecretsFile, error) {
 		switch {
 		case ok && name == apiTokenVar:
 			out.token = value
+		case ok && name == webhookSecretVar:
+			out.webhookSecret = value
 		case ok && secretName(name):
 			out.secrets[name] = value
 		default:
-			return out, fmt.Errorf("%s:%d: want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE or %s=VALUE on each line (or a # comment)", path, n, apiTokenVar)
+			return out, fmt.Errorf("%s:%d: want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE, %s=VALUE or %s=VALUE on each line (or a # comment)", path, n, apiTokenVar, webhookSecretVar)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -58,6 +58,7 @@ Exit codes: 0 stopped by a signal; 2 usage (a non-loopback --addr, a bad
 	}
 	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`, a loopback address (port 0 picks a free port)")
 	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject a fault, as `RULE` (repeatable): skyhub:503x2, napse:delay=2s, dafiti:drop, skyhub/orders/:429x1,retry-after=2 (see docs/simulator.md)")
+	cmd.AddCommand(newSimHubCmd(), newSimERPCmd())
 	cmd.Flags().StringVar(&f.napseLag, "napse-lag", "1", "when a Napse change becomes visible to the status query: after `N` queries saw it pending, after a DURATION, or both (N,DURATION); 0 for at once")
 	return cmd
 }

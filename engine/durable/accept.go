@@ -94,6 +94,13 @@ func (s *Service) acceptTx(ctx context.Context, tx txn, raw []byte, id string, k
 	if _, found, err := s.findAcceptance(ctx, tx, id); err != nil || found {
 		return acc, nil, found, err
 	}
+	if refused := s.inboundRefusal(ctx, tx, key, raw); refused != nil {
+		var ee *engine.Error
+		if errors.As(refused, &ee) {
+			return acc, refused, false, nil
+		}
+		return acc, nil, false, refused
+	}
 	// The projected state: what the last pending event of the order leads
 	// to, or the stored state when none is pending.
 	var ps, pms string

@@ -51,5 +51,15 @@
 // docs/delivery-semantics.md states these rules precisely, including what
 // happens when the process dies before, during or after a call.
 //
+// Inbound: marketplaces that call the seller (Fast Shop's hub placing an
+// order) are answered by Receive, which checks the route's auth, turns the
+// payload into canonical events with Engine.Ingest, and commits them with
+// the request's dedup key and their forwarding jobs before answering; a
+// re-sent request gets the first answer. Inbound.ForwardURL sends each event
+// to the seller's ERP as a Standard Webhooks request (SignWebhook), per
+// order in the order received, retried and dead-lettered like deliveries
+// (ReplayForward); Inbox and AckInbox are the pull feed. docs/inbound.md
+// describes it.
+//
 // A Service is safe for concurrent use by many goroutines.
 package durable

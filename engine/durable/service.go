@@ -58,6 +58,10 @@ type Config struct {
 
 	// Delivery says how calls are sent.
 	Delivery Delivery
+	// Inbound says what becomes of the requests marketplaces send to
+	// their inbound routes (Receive): the webhook events are forwarded to,
+	// its signing secret.
+	Inbound Inbound
 
 	// RetrySchedule is the wait after each failed attempt of an event
 	// (default DefaultRetrySchedule); when it runs out the event is dead.
@@ -139,6 +143,9 @@ type Service struct {
 	markets  map[string]bool // the engine's marketplace ids
 	started  bool
 	stopOnce sync.Once
+	// webhookKey signs forwards; inMetrics count inbound requests.
+	webhookKey []byte
+	inMetrics  *inboundMetrics
 }
 
 // Open connects to the database, runs the migrations (River's and Rota's,
@@ -177,6 +184,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("durable: river: %w", err)
 	}
 	if s.metrics, err = newMetrics(cfg.Registerer, s); err != nil {
+		be.close()
+		return nil, err
+	}
+	if err := s.openInbound(); err != nil {
+		s.metrics.unregister()
 		be.close()
 		return nil, err
 	}
@@ -254,6 +266,7 @@ func redactDSN(dsn string) string {
 func (s *Service) riverConfig() *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliveryWorker{s: s})
+	river.AddWorker(workers, &forwardWorker{s: s})
 	n := s.cfg.Workers
 	if n <= 0 {
 		n = DefaultWorkers

@@ -544,8 +544,8 @@ func (s *Service) rescueAbandoned(ctx context.Context) error {
 	if s.be.kind() != "sqlite" {
 		return nil
 	}
-	n, err := s.be.pool().exec(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND kind = $1`,
-		deliverArgs{}.Kind())
+	n, err := s.be.pool().exec(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND kind IN ($1, $2)`,
+		deliverArgs{}.Kind(), forwardArgs{}.Kind())
 	if err != nil {
 		return fmt.Errorf("durable: rescue abandoned jobs: %w", err)
 	}

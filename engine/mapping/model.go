@@ -260,6 +260,13 @@ type Route struct {
 	// OrderID is a template giving the seller's order id for one input: over
 	// sequence (a number the caller keeps), the payload, params or vars.
 	OrderID yaml.Node `yaml:"orderId"`
+	// OrderIDMode says where the seller's order id of the synchronous
+	// answer comes from: assign (the default: OrderID's template) or ask
+	// (the seller's ERP, called within OrderIDTimeout by rota serve).
+	OrderIDMode string `yaml:"orderIdMode"`
+	// OrderIDTimeout bounds the ERP's answer in ask mode, as a Go duration
+	// (default 5s, at most 60s).
+	OrderIDTimeout string `yaml:"orderIdTimeout"`
 	// Auth maps a request header to the secret it must equal.
 	Auth Map[string] `yaml:"auth"`
 	// Guards must all hold for the payload (they see payload, vars,

@@ -32,6 +32,14 @@
 // package. docs/errors.md lists every code; docs/service.md describes the
 // service.
 //
+// Inbound routes are served at InboundPrefix + marketplace + the route's path
+// (/inbound/fastshop/api/fulfillment/pvt/orders?sc=1&affiliateId=FSH), with
+// the route's own auth instead of the token, and answered in the
+// marketplace's own shape (durable.Service.Receive). GET /v1/inbox, POST
+// /v1/inbox/ack and POST /v1/inbox/{id}/replay are the pull feed of the
+// events received and the operator's hold on their forwards
+// (docs/inbound.md).
+//
 // A Handler is safe for concurrent use; it holds no state of its own besides
 // its configuration.
 package httpapi

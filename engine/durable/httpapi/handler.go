@@ -120,7 +120,8 @@ func New(cfg Config) (http.Handler, error) {
 		byPath[r.Path] = append(byPath[r.Path], r)
 	}
 	for _, p := range paths {
-		h.mux.Handle(p, h.dispatch(byPath[p]))
+		// An inbound route's path has any number of segments.
+		h.mux.Handle(strings.Replace(p, "{path}", "{path...}", 1), h.dispatch(byPath[p]))
 	}
 	h.mux.Handle("/", h.apiHandler(func(http.ResponseWriter, *http.Request) error {
 		return requestError(CodeNotFound, "no such route; see schemas/openapi.yaml for the API")
@@ -140,6 +141,10 @@ func (h *handler) routes() []route {
 		{Route{http.MethodPost, "/v1/events/{id}/skip", false}, h.skip},
 		{Route{http.MethodGet, "/v1/orders/{marketplace}/{marketplaceOrderId}", false}, h.getOrder},
 		{Route{http.MethodPost, "/v1/translate", false}, h.translate},
+		{Route{http.MethodGet, "/v1/inbox", false}, h.inbox},
+		{Route{http.MethodPost, "/v1/inbox/ack", false}, h.ackInbox},
+		{Route{http.MethodPost, "/v1/inbox/{id}/replay", false}, h.replayForward},
+		{Route{http.MethodPost, InboundPrefix + "{marketplace}/{path}", true}, h.inbound},
 	}
 	slices.SortFunc(rs, func(a, b route) int {
 		if c := strings.Compare(a.Path, b.Path); c != 0 {
@@ -155,7 +160,8 @@ func (h *handler) routes() []route {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	public := r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
+	// Inbound routes take the marketplace's own auth (the mapping's).
+	public := r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, InboundPrefix)
 	if !public && !h.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="rota"`)
 		writeError(sw, requestError(CodeUnauthorized,

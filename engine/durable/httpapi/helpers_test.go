@@ -142,6 +142,10 @@ type fixtureOptions struct {
 	noStart bool
 	// faults are injected into the simulator from the start.
 	faults []sim.Fault
+	// inbound configures the forwards of inbound events.
+	inbound durable.Inbound
+	// eng is the engine (default the bundled mappings).
+	eng *engine.Engine
 }
 
 // fastSchedule retries quickly, so that tests of retries take milliseconds.
@@ -157,7 +161,10 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if o.schedule == nil {
 		o.schedule = fastSchedule
 	}
-	eng := bundledEngine(t)
+	eng := o.eng
+	if eng == nil {
+		eng = bundledEngine(t)
+	}
 	lag := sim.Lag{}
 	s := sim.New(sim.Options{Faults: o.faults, NapseLag: &lag})
 	simSrv := httptest.NewServer(s.Handler())
@@ -175,6 +182,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			// status query, which waits seconds between queries, is left out.
 			Timeout: 5 * time.Second,
 		},
+		Inbound:       o.inbound,
 		RetrySchedule: o.schedule,
 		Registerer:    reg,
 	})

@@ -179,6 +179,16 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"readyz", "GET", "/readyz", "/readyz", "", nil, 200},
 		{"metrics", "GET", "/metrics", "/metrics", testToken, nil, 200},
 		{"metrics unauthorized", "GET", "/metrics", "/metrics", "", nil, 401},
+		{"inbox", "GET", "/v1/inbox", "/v1/inbox?after=0", testToken, nil, 200},
+		{"inbox bad cursor", "GET", "/v1/inbox", "/v1/inbox?after=x", testToken, nil, 400},
+		{"inbox unauthorized", "GET", "/v1/inbox", "/v1/inbox", "", nil, 401},
+		{"ack", "POST", "/v1/inbox/ack", "/v1/inbox/ack", testToken, []byte(`{"cursor": "0"}`), 200},
+		{"ack bad body", "POST", "/v1/inbox/ack", "/v1/inbox/ack", testToken, []byte(`{}`), 400},
+		{"ack unauthorized", "POST", "/v1/inbox/ack", "/v1/inbox/ack", "", []byte(`{"cursor": "0"}`), 401},
+		{"replay forward unknown", "POST", "/v1/inbox/{id}/replay", "/v1/inbox/nope/replay", testToken, nil, 404},
+		{"replay forward unauthorized", "POST", "/v1/inbox/{id}/replay", "/v1/inbox/nope/replay", "", nil, 401},
+		{"inbound unauthorized", "POST", "/inbound/{marketplace}/{path}", "/inbound/fastshop/api/fulfillment/pvt/orders?sc=1", "", seedOrder(t), 401},
+		{"inbound no route", "POST", "/inbound/{marketplace}/{path}", "/inbound/fastshop/api/nothing", "", seedOrder(t), 404},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {

@@ -20,6 +20,11 @@ const moduleRoot = "../../.."
 // snippetImports are the packages a Go snippet of the docs may use without
 // importing them, by the name it uses.
 var snippetImports = map[string]string{
+	"base64":   "encoding/base64",
+	"hmac":     "crypto/hmac",
+	"sha256":   "crypto/sha256",
+	"strconv":  "strconv",
+	"strings":  "strings",
 	"engine":   "github.com/rotahq/rota/engine",
 	"diag":     "github.com/rotahq/rota/engine/diag",
 	"deliver":  "github.com/rotahq/rota/engine/deliver",
