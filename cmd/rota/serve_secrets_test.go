@@ -79,7 +79,7 @@ func FuzzLoadServeSecrets(f *testing.F) {
 			return
 		}
 		for name := range got.secrets {
-			if !secretName(name) {
+			if !strings.HasPrefix(name, "ROTA_SECRET_") || name == "ROTA_SECRET_" {
 				t.Fatalf("accepted secret name %q", name)
 			}
 		}
@@ -88,4 +88,25 @@ func FuzzLoadServeSecrets(f *testing.F) {
 
 // errorWords is the fixed text of the error messages: a value that is part
 // of it is not a leak.
-const errorWords = "want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE or ROTA_API_TOKEN=VALUE on each line (or a # comment) cannot read secrets file can be read by other users (mode ); run chmod 600"
+const errorWords = "want ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE, ROTA_API_TOKEN=VALUE, ROTA_WEBHOOK_SECRET=VALUE on each line (or a # comment) cannot read secrets file can be read by other users (mode ); run chmod 600 (its first line marks it as public test credentials, but it holds values that are not the simulator's)"
+
+// TestServeSecretsPublicMarker: a secrets file that says it holds the
+// simulator's public credentials but also holds an API token is not exempt
+// from the mode check, as rota send's is not when it holds a real value.
+func TestServeSecretsPublicMarker(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets")
+	text := "# rota: public test credentials for rota sim\nROTA_API_TOKEN=real-token-value\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadServeSecrets(path)
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("got %v, want the file refused until chmod 600", err)
+	}
+	if strings.Contains(err.Error(), "real-token") {
+		t.Errorf("the error shows the token: %v", err)
+	}
+}
