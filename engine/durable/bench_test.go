@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/engine/durable/durabletest"
 	"github.com/rotahq/rota/mappings"
 )
 
@@ -22,18 +22,9 @@ import (
 // database in the same run: one row inserted and committed per transaction.
 // Each iteration accepts a new event of a new order.
 func BenchmarkAccept(b *testing.B) {
-	drivers := []struct{ name, dsn string }{{"sqlite", ""}, {"postgres", os.Getenv(postgresDSNEnv)}}
-	for _, d := range drivers {
-		b.Run(d.name, func(b *testing.B) {
-			db := d.dsn
-			switch {
-			case d.name == "sqlite":
-				db = "sqlite:" + filepath.Join(b.TempDir(), "rota.db")
-			case db == "":
-				b.Skipf("%s is not set", postgresDSNEnv)
-			default:
-				db = freshSchema(b, db)
-			}
+	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
+		b.Run(kind, func(b *testing.B) {
+			db := durabletest.NewDatabase(b, kind, "rota_bench_")
 			b.Run("accept", func(b *testing.B) { benchAccept(b, db) })
 			b.Run("raw-insert-commit", func(b *testing.B) { benchRawInsert(b, db) })
 		})

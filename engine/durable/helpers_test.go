@@ -2,86 +2,37 @@ package durable_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
 	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/engine/durable/durabletest"
 	"github.com/rotahq/rota/mappings"
 	"github.com/tidwall/sjson"
 )
-
-// postgresDSNEnv names the Postgres database the tests also run on; unset,
-// the Postgres runs are skipped (SQLite always runs).
-const postgresDSNEnv = "ROTA_TEST_POSTGRES_DSN"
 
 // testSchedule retries quickly: the simulator's Retry-After (1s on 503)
 // is the minimum that matters.
 var testSchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
 
-// eachDriver runs fn on SQLite, then on Postgres when postgresDSNEnv is set.
+// eachDriver runs fn on SQLite, then on Postgres when
+// durabletest.PostgresDSNVar is set.
 func eachDriver(t *testing.T, fn func(t *testing.T, h *harness)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, newHarness(t, "sqlite:"+filepath.Join(t.TempDir(), "rota.db")))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv(postgresDSNEnv)
-		if dsn == "" {
-			t.Skipf("%s is not set", postgresDSNEnv)
-		}
-		fn(t, newHarness(t, freshSchema(t, dsn)))
-	})
-}
-
-// freshSchema creates a schema of its own for one test and returns dsn
-// with that schema as its search path; the schema is dropped afterwards.
-func freshSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("%s: %v", postgresDSNEnv, err)
+	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
+		t.Run(kind, func(t *testing.T) {
+			fn(t, newHarness(t, durabletest.NewDatabase(t, kind, "rota_test_")))
+		})
 	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "rota_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("%s must be a postgres:// URL: %v", postgresDSNEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // harness is a simulator of the marketplaces and a database; open makes

@@ -3,8 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
 	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/engine/durable/durabletest"
 	"github.com/rotahq/rota/engine/durable/httpapi"
 	"github.com/rotahq/rota/mappings"
 	"github.com/tidwall/sjson"
@@ -30,7 +28,7 @@ import (
 
 // postgresDSNVar names the environment variable that holds a Postgres URL
 // for the tests; they skip the Postgres runs only when it is unset.
-const postgresDSNVar = "ROTA_TEST_POSTGRES_DSN"
+const postgresDSNVar = durabletest.PostgresDSNVar
 
 // testToken is the API token of the test servers.
 const testToken = "test-token-5f1c"
@@ -56,67 +54,18 @@ func bundledEngine(t testing.TB) *engine.Engine {
 	return testEngine
 }
 
-// databases are the databases a test runs on: SQLite always, Postgres when
-// ROTA_TEST_POSTGRES_DSN is set.
-func databases(t *testing.T) []string {
-	dbs := []string{"sqlite"}
-	if os.Getenv(postgresDSNVar) != "" {
-		dbs = append(dbs, "postgres")
-	}
-	return dbs
-}
-
-// forEachDB runs f as a subtest per database.
+// forEachDB runs f as a subtest per database (durabletest.Kinds).
 func forEachDB(t *testing.T, f func(t *testing.T, db string)) {
-	for _, kind := range databases(t) {
+	for _, kind := range durabletest.Kinds() {
 		t.Run(kind, func(t *testing.T) { f(t, newDatabase(t, kind)) })
 	}
 }
 
 // newDatabase makes an empty database of the kind for one test and returns
-// its DSN: a SQLite file in the test's temporary folder, or a schema of its
-// own in the Postgres database of ROTA_TEST_POSTGRES_DSN (as its search
-// path), dropped at the end.
+// its DSN (durabletest.NewDatabase).
 func newDatabase(t testing.TB, kind string) string {
 	t.Helper()
-	if kind == "sqlite" {
-		return "sqlite:" + filepath.Join(t.TempDir(), "rota.db")
-	}
-	dsn := os.Getenv(postgresDSNVar)
-	if dsn == "" {
-		t.Skipf("%s is not set", postgresDSNVar)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", postgresDSNVar, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "rota_httpapi_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("%s is not a postgres:// URL: %v", postgresDSNVar, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return durabletest.NewDatabase(t, kind, "rota_httpapi_")
 }
 
 // fixture is a running API over a durable Service that delivers to an

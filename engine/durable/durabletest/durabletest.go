@@ -1,0 +1,81 @@
+// Package durabletest gives tests of the durable layer, and of services
+// built on it, an empty database of each kind the layer runs on: a SQLite
+// file always, and a Postgres schema of its own when ROTA_TEST_POSTGRES_DSN
+// names a database (the tests skip Postgres only when it is unset).
+package durabletest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresDSNVar names the environment variable holding the Postgres URL
+// (postgres://...) the tests also run on.
+const PostgresDSNVar = "ROTA_TEST_POSTGRES_DSN"
+
+// Kinds of database, as NewDatabase takes them.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Kinds lists the databases tests run on: SQLite, and Postgres when
+// PostgresDSNVar is set.
+func Kinds() []string {
+	kinds := []string{SQLite}
+	if os.Getenv(PostgresDSNVar) != "" {
+		kinds = append(kinds, Postgres)
+	}
+	return kinds
+}
+
+// NewDatabase makes an empty database of the kind for one test and returns
+// the durable layer's DSN for it: a SQLite file in the test's temporary
+// folder, or a schema of its own (named prefix and random hex) in the
+// Postgres database of PostgresDSNVar, as its search path, dropped when the
+// test ends. It skips the test when Postgres is asked for and the variable
+// is unset, and fails it when the database cannot be reached.
+func NewDatabase(t testing.TB, kind, prefix string) string {
+	t.Helper()
+	if kind == SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "rota.db")
+	}
+	dsn := os.Getenv(PostgresDSNVar)
+	if dsn == "" {
+		t.Skipf("%s is not set", PostgresDSNVar)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("%s must be a postgres:// URL: %v", PostgresDSNVar, err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := prefix + hex.EncodeToString(b)
+	exec(t, dsn, "CREATE SCHEMA "+schema)
+	t.Cleanup(func() { exec(t, dsn, "DROP SCHEMA "+schema+" CASCADE") })
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// exec runs one statement on a connection of its own.
+func exec(t testing.TB, dsn, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", PostgresDSNVar, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
