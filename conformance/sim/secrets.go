@@ -18,7 +18,13 @@ type secrets map[string]string
 
 func newSecrets(given map[string]string) secrets {
 	if given == nil {
-		return DefaultSecrets()
+		s := DefaultSecrets()
+		for name, v := range builtinSecrets() {
+			if _, ok := s[name]; !ok {
+				s[name] = v
+			}
+		}
+		return s
 	}
 	return maps.Clone(given)
 }
