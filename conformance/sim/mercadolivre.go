@@ -160,10 +160,21 @@ type mlOrder struct {
 	ShipmentID string `json:"shipmentId,omitempty"`
 	// Expired: the order's expiration date has passed (a not-fulfilled
 	// feedback is then refused).
-	Expired  bool        `json:"expired"`
+	Expired  bool `json:"expired"`
+	created  time.Time
 	Feedback *mlFeedback `json:"feedback"`
 	// FeedbackRefused counts feedback calls refused because one was given.
 	FeedbackRefused int `json:"feedbackRefused"`
+}
+
+// updated is the time of the order's last move.
+func (o *mlOrder) updated() time.Time {
+	if n := len(o.History); n > 0 {
+		if t, err := time.Parse(time.RFC3339, o.History[n-1].At); err == nil {
+			return t
+		}
+	}
+	return o.created
 }
 
 // mlFeedback is the seller's sale feedback.
@@ -391,7 +402,7 @@ func (ml *mercadolivre) locked(w http.ResponseWriter, fn func() *mlError) bool {
 func (ml *mercadolivre) order(id string) *mlOrder {
 	o, ok := ml.orders[id]
 	if !ok {
-		o = &mlOrder{order: &order{ID: id, Status: mlStart, History: []move{}}}
+		o = &mlOrder{order: &order{ID: id, Status: mlStart, History: []move{}}, created: ml.s.now()}
 		ml.orders[id] = o
 	}
 	return o
@@ -441,7 +452,9 @@ func (ml *mercadolivre) getOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": mlNumber(o.ID), "status": o.Status, "status_detail": nil,
-		"pack_id": mlNumber(o.PackID), "shipping": map[string]any{"id": mlNumber(o.ShipmentID)},
+		"date_created": mlStamp(o.created), "date_closed": mlStamp(o.created), "last_updated": mlStamp(o.updated()),
+		"payments": []any{map[string]any{"id": o.ID + "1", "transaction_amount": 499, "currency_id": "BRL", "status": "approved"}},
+		"pack_id":  mlNumber(o.PackID), "shipping": map[string]any{"id": mlNumber(o.ShipmentID)},
 		"order_items": []any{map[string]any{"item": map[string]any{"id": "MLB" + o.ID, "title": "Produto " + o.ID, "variation_id": nil},
 			"quantity": 1, "unit_price": 499, "currency_id": "BRL"}},
 		"total_amount": 499, "currency_id": "BRL",
@@ -463,7 +476,7 @@ func (ml *mercadolivre) orderShipment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": mlNumber(sh.ID), "mode": sh.Mode, "created_by": "receiver",
-		"order_id": mlNumber(o.ID), "site_id": "MLB", "status": sh.Status, "substatus": mlNull(sh.Substatus)})
+		"order_id": mlNumber(o.ID), "order_cost": 499, "base_cost": 0, "site_id": "MLB", "status": sh.Status, "substatus": mlNull(sh.Substatus)})
 }
 
 func mlNull(s string) any {

@@ -158,7 +158,7 @@ func (ml *mercadolivre) applySale(id string, s mlSale) {
 	ml.mu.Lock()
 	defer ml.mu.Unlock()
 	now := ml.s.now()
-	o := &mlOrder{order: &order{ID: id, Status: mlStart, History: []move{}}, PackID: s.PackID, Expired: s.Expired}
+	o := &mlOrder{order: &order{ID: id, Status: mlStart, History: []move{}}, PackID: s.PackID, Expired: s.Expired, created: now}
 	if s.Status != mlStart {
 		o.move(s.Status, "admin", now)
 	}

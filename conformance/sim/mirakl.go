@@ -625,7 +625,7 @@ func (k *mirakl) orderJSON(o *mklOrder) map[string]any {
 	out := map[string]any{"order_id": o.ID, "commercial_id": commercial, "order_state": o.Status,
 		"can_cancel": o.CanCancel && o.Status == "SHIPPING", "created_date": stamp(o.created), "has_incident": false,
 		"has_invoice": hasInvoice, "payment_workflow": "PAY_ON_ACCEPTANCE", "currency_iso_code": "BRL",
-		"price": total, "total_price": total, "order_lines": lines, "shop_id": k.opts.ShopID,
+		"price": total, "total_price": total, "order_lines": lines,
 		"shipping_carrier_code": nil, "shipping_company": nil, "shipping_tracking": nil, "shipping_tracking_url": nil}
 	if t := o.Carrier; t != nil {
 		out["shipping_carrier_code"], out["shipping_tracking"] = mlNull(t.CarrierCode), mlNull(t.TrackingNumber)
