@@ -776,29 +776,31 @@ func (ml *mercadolivre) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := ml.s.now()
-	var ok bool
+	var spend func(a *mlAuth) bool
 	switch f.Get("grant_type") {
 	case "authorization_code":
 		if f.Get("code") == "" || f.Get("redirect_uri") == "" {
 			ml.tokenError(w, http.StatusBadRequest, "invalid_request", "code and redirect_uri are required")
 			return
 		}
-		ok = ml.auth.useCode(f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"), now)
+		spend = func(a *mlAuth) bool {
+			return a.useCode(f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"), now)
+		}
 	case "refresh_token":
 		if f.Get("refresh_token") == "" {
 			ml.tokenError(w, http.StatusBadRequest, "invalid_request", "refresh_token is required")
 			return
 		}
-		ok = ml.auth.useRefresh(f.Get("refresh_token"), now)
+		spend = func(a *mlAuth) bool { return a.useRefresh(f.Get("refresh_token"), now) }
 	default:
 		ml.tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 		return
 	}
+	access, refresh, ok := ml.auth.grant(spend, f.Get("client_id"), now, ml.opts.AccessTokenTTL)
 	if !ok {
 		ml.tokenError(w, http.StatusBadRequest, "invalid_grant", mlInvalidGrant)
 		return
 	}
-	access, refresh := ml.auth.issue(f.Get("client_id"), now, ml.opts.AccessTokenTTL)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "bearer",
 		"expires_in": int(ml.opts.AccessTokenTTL.Seconds()), "scope": mlScope, "user_id": mlSellerID, "refresh_token": refresh})
 }
@@ -854,11 +856,23 @@ func (a *mlAuth) newCode(c mlCode) string {
 	return code + fmt.Sprintf("-%d", mlSellerID)
 }
 
-// useCode spends an authorization code; false when unknown, spent,
-// expired, for another redirect_uri, or the PKCE verifier does not match.
-func (a *mlAuth) useCode(code, redirect, verifier string, now time.Time) bool {
+// grant spends a code or refresh token and, if it was good, issues a new
+// pair, all under one lock: two grants with the same refresh token never
+// both succeed.
+func (a *mlAuth) grant(spend func(a *mlAuth) bool, clientID string, now time.Time, ttl time.Duration) (string, string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if !spend(a) {
+		return "", "", false
+	}
+	access, refresh := a.issue(clientID, now, ttl)
+	return access, refresh, true
+}
+
+// useCode spends an authorization code; false when unknown, spent,
+// expired, for another redirect_uri, or the PKCE verifier does not match.
+// Call with mu held.
+func (a *mlAuth) useCode(code, redirect, verifier string, now time.Time) bool {
 	code = strings.TrimSuffix(code, fmt.Sprintf("-%d", mlSellerID))
 	c, ok := a.codes[code]
 	delete(a.codes, code)
@@ -880,10 +894,8 @@ func pkceMatches(c mlCode, verifier string) bool {
 }
 
 // useRefresh spends a refresh token: it must be the newest issued, unused
-// and unexpired.
+// and unexpired. Call with mu held.
 func (a *mlAuth) useRefresh(tok string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	until, ok := a.refresh[tok]
 	if a.used[tok] {
 		a.counts.RefreshReused++
@@ -908,9 +920,8 @@ func (a *mlAuth) count(ok, refresh bool) {
 }
 
 // issue makes a token pair; the new refresh token supersedes the others.
+// Call with mu held.
 func (a *mlAuth) issue(clientID string, now time.Time, ttl time.Duration) (string, string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	access := fmt.Sprintf("APP_USR-%s-%s-%s-%d", clientID, now.In(mlZone).Format("010215"), newToken(""), mlSellerID)
 	refresh := fmt.Sprintf("TG-%s-%d", newToken(""), mlSellerID)
 	a.access[access] = now.Add(ttl)

@@ -28,7 +28,7 @@ func (k *mirakl) view() any {
 		c := *o
 		c.order = o.clone()
 		c.Documents = slices.Clone(o.Documents)
-		c.Lines = nil
+		c.Lines = []*mklLine{}
 		for _, l := range o.Lines {
 			lc := *l
 			lc.Cancelations, lc.Refunds = slices.Clone(l.Cancelations), slices.Clone(l.Refunds)
