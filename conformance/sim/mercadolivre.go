@@ -3,6 +3,7 @@ package sim
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -946,4 +947,68 @@ func (a *mlAuth) view(now time.Time) mlAuthCounts {
 		}
 	}
 	return c
+}
+
+// SetOption sets one of the Mercado Livre or Mirakl options by name, as
+// the command line gives them ("mercadolivre.accessTokenTTL", "10m";
+// "mirakl.fileExtensions", "pdf,xml"). OptionNames lists the names.
+// Errors name the option and say what value it takes.
+func (o *Options) SetOption(name, value string) error {
+	var err error
+	switch strings.ToLower(name) {
+	case "mercadolivre.accesstokenttl":
+		o.MercadoLivre.AccessTokenTTL, err = time.ParseDuration(value)
+		if err == nil && o.MercadoLivre.AccessTokenTTL <= 0 {
+			err = errors.New("want a positive duration")
+		}
+	case "mercadolivre.ratepersecond":
+		o.MercadoLivre.RatePerSecond, err = atoiMin(value, 0)
+	case "mirakl.shopid":
+		var n int
+		n, err = atoiMin(value, 1)
+		o.Mirakl.ShopID = int64(n)
+	case "mirakl.partialacceptancedisabled":
+		o.Mirakl.PartialAcceptanceDisabled, err = strconv.ParseBool(value)
+	case "mirakl.holddebit":
+		o.Mirakl.HoldDebit, err = strconv.ParseBool(value)
+	case "mirakl.knownordersonly":
+		o.Mirakl.KnownOrdersOnly, err = strconv.ParseBool(value)
+	case "mirakl.fileextensions":
+		o.Mirakl.FileExtensions = []string{}
+		for _, ext := range strings.Split(value, ",") {
+			if ext = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(ext), ".")); ext != "" {
+				o.Mirakl.FileExtensions = append(o.Mirakl.FileExtensions, ext)
+			}
+		}
+		if len(o.Mirakl.FileExtensions) == 0 {
+			err = errors.New("want file types such as pdf,xml")
+		}
+	case "mirakl.ratepersecond":
+		o.Mirakl.RatePerSecond, err = atoiMin(value, 0)
+	case "mirakl.errorstatus":
+		o.Mirakl.ErrorStatus, err = atoiMin(value, 400)
+		if err == nil && o.Mirakl.ErrorStatus > 499 {
+			err = errors.New("want a 4xx status")
+		}
+	default:
+		return fmt.Errorf("unknown option %q (want one of %s)", name, strings.Join(OptionNames(), ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("option %s=%q: %v", name, value, err)
+	}
+	return nil
+}
+
+// OptionNames lists the names SetOption takes.
+func OptionNames() []string {
+	return []string{"mercadolivre.accessTokenTTL", "mercadolivre.ratePerSecond", "mirakl.errorStatus", "mirakl.fileExtensions",
+		"mirakl.holdDebit", "mirakl.knownOrdersOnly", "mirakl.partialAcceptanceDisabled", "mirakl.ratePerSecond", "mirakl.shopId"}
+}
+
+func atoiMin(s string, lowest int) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lowest {
+		return 0, fmt.Errorf("want a whole number of %d or more", lowest)
+	}
+	return n, nil
 }

@@ -475,3 +475,39 @@ func TestMiraklAdmin(t *testing.T) {
 		t.Errorf("admin view keys %v", keys)
 	}
 }
+
+func TestSetOption(t *testing.T) {
+	var o sim.Options
+	for _, kv := range [][2]string{
+		{"mercadolivre.accessTokenTTL", "10m"}, {"mercadolivre.ratePerSecond", "5"}, {"mirakl.shopId", "9179"},
+		{"mirakl.partialAcceptanceDisabled", "true"}, {"mirakl.holdDebit", "true"}, {"mirakl.knownOrdersOnly", "true"},
+		{"mirakl.fileExtensions", "pdf, .XML"}, {"mirakl.ratePerSecond", "3"}, {"mirakl.errorStatus", "422"},
+	} {
+		if err := o.SetOption(kv[0], kv[1]); err != nil {
+			t.Fatalf("%s: %v", kv[0], err)
+		}
+	}
+	want := sim.Options{
+		MercadoLivre: sim.MercadoLivreOptions{AccessTokenTTL: 10 * time.Minute, RatePerSecond: 5},
+		Mirakl: sim.MiraklOptions{ShopID: 9179, PartialAcceptanceDisabled: true, HoldDebit: true, KnownOrdersOnly: true,
+			FileExtensions: []string{"pdf", "xml"}, RatePerSecond: 3, ErrorStatus: 422},
+	}
+	if !reflect.DeepEqual(o, want) {
+		t.Errorf("got %+v, want %+v", o, want)
+	}
+	if got := len(sim.OptionNames()); got != 9 {
+		t.Errorf("%d option names, want the 9 set above", got)
+	}
+	for _, kv := range [][2]string{
+		{"mirakl.colour", "red"}, {"mercadolivre.accessTokenTTL", "-1s"}, {"mercadolivre.accessTokenTTL", "soon"},
+		{"mirakl.shopId", "0"}, {"mirakl.holdDebit", "maybe"}, {"mirakl.fileExtensions", " , "}, {"mirakl.errorStatus", "500"},
+	} {
+		if err := o.SetOption(kv[0], kv[1]); err == nil {
+			t.Errorf("%s=%s accepted", kv[0], kv[1])
+		}
+	}
+	// The shop id option is what the simulator checks shop_id against.
+	e := newEnv(t, sim.Options{Mirakl: sim.MiraklOptions{ShopID: 9179}})
+	e.send(http.MethodGet, e.base(sim.Mirakl)+"/api/orders?shop_id=9179", nil, mklAuth).want(t, http.StatusOK)
+	e.send(http.MethodGet, e.base(sim.Mirakl)+"/api/orders?shop_id=2001", nil, mklAuth).want(t, http.StatusForbidden)
+}
