@@ -716,3 +716,27 @@ func TestMercadoLivreAdminSetup(t *testing.T) {
 	}
 	e.send(http.MethodPut, e.srv.URL+"/_sim/orders/mercadolivre/10", []byte(`{"status": "closed"}`), nil).want(t, http.StatusBadRequest)
 }
+
+// TestMercadoLivreSizeLimits: a fiscal document or an NF-e of exactly
+// 1 MB is taken, one byte more is refused.
+func TestMercadoLivreSizeLimits(t *testing.T) {
+	e := newEnv(t, sim.Options{})
+	tok, _ := e.mlTokens()
+	ml := e.base(sim.MercadoLivre)
+	pdf := func(n int) string { return "%PDF-" + strings.Repeat("x", n-5) }
+	for i, tt := range []struct {
+		size int
+		want int
+	}{{1 << 20, http.StatusCreated}, {1<<20 + 1, http.StatusBadRequest}} {
+		ct, body := multipartBody(t, [4]string{"fiscal_document", "danfe.pdf", "application/pdf", pdf(tt.size)})
+		e.raw(http.MethodPost, fmt.Sprintf("%s/packs/%d/fiscal_documents", ml, 70+i), ct, body, bearer(tok)).want(t, tt.want)
+	}
+	nfe := mlNFe(mlNFeKey)
+	pad := func(n int) []byte { return append(append([]byte{}, nfe...), bytes.Repeat([]byte(" "), n-len(nfe))...) }
+	for i, tt := range []struct {
+		size int
+		want int
+	}{{1 << 20, http.StatusCreated}, {1<<20 + 1, http.StatusBadRequest}} {
+		e.raw(http.MethodPost, fmt.Sprintf("%s/shipments/%d/invoice_data?siteId=MLB", ml, 80+i), "application/xml", pad(tt.size), bearer(tok)).want(t, tt.want)
+	}
+}
