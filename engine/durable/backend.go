@@ -44,6 +44,9 @@ type txn interface {
 	querier
 	// insertJob inserts the delivery job of an event; it returns its id.
 	insertJob(ctx context.Context, eventID string) (int64, error)
+	// insertJobs inserts the delivery jobs of many events in one statement
+	// (River's InsertManyTx); it returns their ids, in order.
+	insertJobs(ctx context.Context, eventIDs []string) ([]int64, error)
 	// wakeJob makes a scheduled (snoozed) job available now; a job that
 	// is running or gone is left alone.
 	wakeJob(ctx context.Context, jobID int64) error
@@ -198,6 +201,11 @@ func (t sqliteTx) insertJob(ctx context.Context, eventID string) (int64, error) 
 	return res.Job.ID, nil
 }
 
+func (t sqliteTx) insertJobs(ctx context.Context, eventIDs []string) ([]int64, error) {
+	res, err := t.client.InsertManyTx(ctx, t.tx, jobParams(eventIDs))
+	return jobIDs(res), err
+}
+
 func (t sqliteTx) wakeJob(ctx context.Context, id int64) error {
 	_, err := t.client.JobRetryTx(ctx, t.tx, id)
 	return ignoreJobGone(err)
@@ -340,9 +348,31 @@ func (t pgTx) insertJob(ctx context.Context, eventID string) (int64, error) {
 	return res.Job.ID, nil
 }
 
+func (t pgTx) insertJobs(ctx context.Context, eventIDs []string) ([]int64, error) {
+	res, err := t.client.InsertManyTx(ctx, t.tx, jobParams(eventIDs))
+	return jobIDs(res), err
+}
+
 func (t pgTx) wakeJob(ctx context.Context, id int64) error {
 	_, err := t.client.JobRetryTx(ctx, t.tx, id)
 	return ignoreJobGone(err)
+}
+
+// jobParams are the insert parameters of the events' delivery jobs.
+func jobParams(eventIDs []string) []river.InsertManyParams {
+	params := make([]river.InsertManyParams, len(eventIDs))
+	for i, id := range eventIDs {
+		params[i] = river.InsertManyParams{Args: deliverArgs{EventID: id}, InsertOpts: jobInsertOpts}
+	}
+	return params
+}
+
+func jobIDs(res []*rivertype.JobInsertResult) []int64 {
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		ids[i] = r.Job.ID
+	}
+	return ids
 }
 
 func ignoreJobGone(err error) error {

@@ -112,6 +112,9 @@ func (s *Service) wakeHead(ctx context.Context, tx txn, id string) error {
 	if err != nil {
 		return err
 	}
+	if g, ok := tx.(*groupTx); ok && g.jobPending(headID) {
+		return nil // accepted in this transaction: its job is inserted available
+	}
 	if jobID != 0 {
 		return tx.wakeJob(ctx, jobID)
 	}

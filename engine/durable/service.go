@@ -130,13 +130,16 @@ const MaxIdleConnsPerHost = 64
 // Service is the durable delivery layer over one database. Open it, Start
 // its workers, Accept events. It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	eng      *engine.Engine
-	be       backend
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	limiter  *dbLimiter
+	cfg     Config
+	eng     *engine.Engine
+	be      backend
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	limiter *dbLimiter
+	// commits groups the writes of acceptances and of the workers'
+	// bookkeeping into shared transactions.
+	commits  *groupCommitter
 	client   *http.Client
 	mu       sync.Mutex
 	senders  map[string]*deliver.Sender
@@ -192,6 +195,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		be.close()
 		return nil, err
 	}
+	s.commits = newGroupCommitter(be)
 	return s, nil
 }
 
@@ -345,6 +349,7 @@ func (s *Service) Stop(ctx context.Context) error {
 // Stop first.
 func (s *Service) Close() error {
 	s.stopOnce.Do(func() {
+		s.commits.close()
 		s.metrics.unregister()
 		s.be.close()
 	})
