@@ -16,12 +16,14 @@ var errCommitterClosed = errors.New("durable: the service is closed")
 const maxGroup = 128
 
 // groupCommitter runs the writes of concurrent callers (acceptances, the
-// workers' bookkeeping) in shared transactions: group commit. One goroutine
-// takes the first waiting write, then every write that is waiting by then
+// workers' bookkeeping) in shared transactions: group commit. A committer
+// goroutine takes the first waiting write, then every write that is waiting by then
 // (up to maxGroup), runs them one after another in one transaction, each
 // under a savepoint of its own, commits once and answers each caller. While
 // a transaction runs, the next writes gather: there is no timer, a lone
-// write commits at once, and the group grows with the load.
+// write commits at once, and the group grows with the load. SQLite has one
+// committer (one writer); Postgres has pgCommitters, so that the round
+// trips of one group's statements overlap another group's commit.
 //
 // A write that fails is rolled back to its savepoint and its caller gets
 // its error; the others still commit. A failure of the transaction itself
@@ -31,8 +33,9 @@ const maxGroup = 128
 // error means its write is durable.
 //
 // Within a group, writes run in the order of their keys (the order key),
-// so that two processes sharing a Postgres database take the rows of
-// several orders in the same order and cannot deadlock on them.
+// so that two groups (of one process or of two sharing a Postgres
+// database) take the rows of several orders in the same order and cannot
+// deadlock on them.
 //
 // A groupCommitter is safe for concurrent use.
 type groupCommitter struct {
@@ -41,6 +44,8 @@ type groupCommitter struct {
 	quit  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+	// running counts the committer goroutines.
+	running sync.WaitGroup
 }
 
 // groupWrite is one caller's write.
@@ -97,9 +102,23 @@ func (t *groupTx) flushJobs(ctx context.Context) error {
 	return err
 }
 
+// pgCommitters is how many group transactions run at once on Postgres.
+const pgCommitters = 4
+
 func newGroupCommitter(be backend) *groupCommitter {
 	g := &groupCommitter{be: be, queue: make(chan *groupWrite), quit: make(chan struct{}), done: make(chan struct{})}
-	go g.run()
+	n := 1
+	if be.kind() == "postgres" {
+		n = pgCommitters
+	}
+	g.running.Add(n)
+	for range n {
+		go g.run()
+	}
+	go func() {
+		g.running.Wait()
+		close(g.done)
+	}()
 	return g
 }
 
@@ -128,7 +147,7 @@ func (g *groupCommitter) close() {
 }
 
 func (g *groupCommitter) run() {
-	defer close(g.done)
+	defer g.running.Done()
 	for {
 		var group []*groupWrite
 		select {

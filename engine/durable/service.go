@@ -205,7 +205,7 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 		if err := tuneSQLite(ctx, cfg.SQL); err != nil {
 			return nil, err
 		}
-		return &sqliteBackend{db: cfg.SQL}, nil
+		return &sqliteBackend{db: cfg.SQL, stmts: newStmtCache(cfg.SQL)}, nil
 	case cfg.Pool != nil:
 		return &pgBackend{db: cfg.Pool}, nil
 	}
@@ -228,9 +228,16 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 			_ = db.Close()
 			return nil, err
 		}
-		return &sqliteBackend{db: db, owned: true}, nil
+		return &sqliteBackend{db: db, stmts: newStmtCache(db), owned: true}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		pool, err := pgxpool.New(ctx, dsn)
+		pcfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("durable: postgres: %w", err)
+		}
+		if !strings.Contains(dsn, "pool_max_conns") {
+			pcfg.MaxConns = max(pcfg.MaxConns, poolConns(cfg))
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
 			return nil, fmt.Errorf("durable: postgres: %w", err)
 		}
@@ -241,6 +248,18 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 		return &pgBackend{db: pool, owned: true}, nil
 	}
 	return nil, fmt.Errorf("durable: database %q: write sqlite:PATH or postgres://USER@HOST/DB", redactDSN(dsn))
+}
+
+// poolConns is the size of the Postgres pool Open makes when the URL does
+// not set pool_max_conns: a connection for each worker's reads, each group
+// committer and River's own work (fetching, completing, maintenance), so
+// that none waits for another's connection.
+func poolConns(cfg Config) int32 {
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
+	return int32(min(workers+pgCommitters+4, 100))
 }
 
 // tuneSQLite sets what River's SQLite driver and Rota need: one connection
