@@ -57,6 +57,10 @@ type txn interface {
 type backend interface {
 	kind() string
 	pool() querier
+	// reads is where the workers read committed rows: pool, or on a
+	// SQLite file Open opened, read-only connections of their own, so
+	// that reads do not wait for the one writing connection.
+	reads() querier
 	inTx(ctx context.Context, fn func(txn) error) error
 	migrateRiver(ctx context.Context) error
 	// lockMigrations serializes Rota's and River's migrations between
@@ -79,8 +83,12 @@ var jobInsertOpts = &river.InsertOpts{MaxAttempts: 1000}
 // ---- SQLite (database/sql, modernc.org/sqlite) ----
 
 type sqliteBackend struct {
-	db      *sql.DB
-	stmts   *stmtCache
+	db    *sql.DB
+	stmts *stmtCache
+	// reader, when set, holds read-only connections to the same file
+	// (WAL lets them read while the writer writes).
+	reader  *sql.DB
+	rstmts  *stmtCache
 	owned   bool
 	client  *river.Client[*sql.Tx]
 	running atomic.Bool
@@ -89,6 +97,13 @@ type sqliteBackend struct {
 func (b *sqliteBackend) kind() string { return "sqlite" }
 
 func (b *sqliteBackend) pool() querier { return sqlQuerier{h: b.db, stmts: b.stmts} }
+
+func (b *sqliteBackend) reads() querier {
+	if b.reader == nil {
+		return b.pool()
+	}
+	return sqlQuerier{h: b.reader, stmts: b.rstmts}
+}
 
 func (b *sqliteBackend) inTx(ctx context.Context, fn func(txn) error) error {
 	tx, err := b.db.BeginTx(ctx, nil)
@@ -143,6 +158,10 @@ func (b *sqliteBackend) ping(ctx context.Context) error { return b.db.PingContex
 
 func (b *sqliteBackend) close() {
 	b.stmts.close()
+	if b.reader != nil {
+		b.rstmts.close()
+		_ = b.reader.Close()
+	}
 	if b.owned {
 		_ = b.db.Close()
 	}
@@ -164,9 +183,14 @@ type sqlQuerier struct {
 	stmts *stmtCache
 }
 
-// handle is what runs the statement q: its prepared statement, bound to
-// the transaction if there is one, or the handle itself.
-func (q sqlQuerier) handle(ctx context.Context, s string) sqlHandle {
+// handle is what runs the statement s: its prepared statement, bound to
+// the transaction if there is one, or the handle itself. A statement
+// without arguments is not prepared: it may be several (a prepared
+// statement is only the first).
+func (q sqlQuerier) handle(ctx context.Context, s string, args []any) sqlHandle {
+	if len(args) == 0 {
+		return q.h
+	}
 	st := q.stmts.get(s)
 	switch {
 	case st == nil:
@@ -178,7 +202,7 @@ func (q sqlQuerier) handle(ctx context.Context, s string) sqlHandle {
 }
 
 func (q sqlQuerier) exec(ctx context.Context, s string, args ...any) (int64, error) {
-	res, err := q.handle(ctx, s).ExecContext(ctx, s, args...)
+	res, err := q.handle(ctx, s, args).ExecContext(ctx, s, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -186,11 +210,11 @@ func (q sqlQuerier) exec(ctx context.Context, s string, args ...any) (int64, err
 }
 
 func (q sqlQuerier) queryRow(ctx context.Context, s string, args ...any) row {
-	return sqlRow{q.handle(ctx, s).QueryRowContext(ctx, s, args...)}
+	return sqlRow{q.handle(ctx, s, args).QueryRowContext(ctx, s, args...)}
 }
 
 func (q sqlQuerier) query(ctx context.Context, s string, args ...any) (rows, error) {
-	r, err := q.handle(ctx, s).QueryContext(ctx, s, args...)
+	r, err := q.handle(ctx, s, args).QueryContext(ctx, s, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +291,9 @@ func (c *stmtCache) prepare(s string) {
 }
 
 func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -328,6 +355,8 @@ type pgBackend struct {
 func (b *pgBackend) kind() string { return "postgres" }
 
 func (b *pgBackend) pool() querier { return pgQuerier{b.db} }
+
+func (b *pgBackend) reads() querier { return pgQuerier{b.db} }
 
 func (b *pgBackend) inTx(ctx context.Context, fn func(txn) error) error {
 	tx, err := b.db.Begin(ctx)

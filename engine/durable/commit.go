@@ -194,8 +194,11 @@ func (g *groupCommitter) commit(group []*groupWrite) {
 			}
 			return gtx.flushJobs(ctx)
 		}
+		if _, err := gtx.exec(ctx, `SAVEPOINT rota_write`); err != nil {
+			return err
+		}
 		for i, w := range live {
-			if err := runSavepoint(ctx, gtx, w.fn, &errs[i]); err != nil {
+			if err := runSavepoint(ctx, gtx, w.fn, &errs[i], i == len(live)-1); err != nil {
 				return err
 			}
 		}
@@ -209,13 +212,12 @@ func (g *groupCommitter) commit(group []*groupWrite) {
 	}
 }
 
-// runSavepoint runs fn under a savepoint: fn's error is kept in *fnErr and
-// its writes (and the jobs it noted) rolled back. The error returned is the
-// transaction's.
-func runSavepoint(ctx context.Context, tx *groupTx, fn func(context.Context, *groupTx) error, fnErr *error) error {
-	if _, err := tx.exec(ctx, `SAVEPOINT rota_write`); err != nil {
-		return err
-	}
+// runSavepoint runs fn under the savepoint taken before it: fn's error is
+// kept in *fnErr and its writes (and the jobs it noted) rolled back. It
+// then releases the savepoint and, unless last, takes the next write's, in
+// one round trip (statements without arguments go as one simple query).
+// The error returned is the transaction's.
+func runSavepoint(ctx context.Context, tx *groupTx, fn func(context.Context, *groupTx) error, fnErr *error, last bool) error {
 	jobs := len(tx.jobs)
 	if *fnErr = fn(ctx, tx); *fnErr != nil {
 		tx.jobs = tx.jobs[:jobs]
@@ -223,6 +225,10 @@ func runSavepoint(ctx context.Context, tx *groupTx, fn func(context.Context, *gr
 			return err
 		}
 	}
-	_, err := tx.exec(ctx, `RELEASE SAVEPOINT rota_write`)
+	next := `RELEASE SAVEPOINT rota_write; SAVEPOINT rota_write`
+	if last {
+		next = `RELEASE SAVEPOINT rota_write`
+	}
+	_, err := tx.exec(ctx, next)
 	return err
 }

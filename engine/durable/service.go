@@ -228,14 +228,21 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 			_ = db.Close()
 			return nil, err
 		}
-		return &sqliteBackend{db: db, stmts: newStmtCache(db), owned: true}, nil
+		reader, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("durable: open %s: %w", path, err)
+		}
+		reader.SetMaxOpenConns(sqliteReaders)
+		reader.SetMaxIdleConns(sqliteReaders)
+		return &sqliteBackend{db: db, stmts: newStmtCache(db), reader: reader, rstmts: newStmtCache(reader), owned: true}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		pcfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("durable: postgres: %w", err)
 		}
 		if !strings.Contains(dsn, "pool_max_conns") {
-			pcfg.MaxConns = max(pcfg.MaxConns, poolConns(cfg))
+			pcfg.MaxConns = max(pcfg.MaxConns, poolConns)
 		}
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
@@ -251,16 +258,17 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 }
 
 // poolConns is the size of the Postgres pool Open makes when the URL does
-// not set pool_max_conns: a connection for each worker's reads, each group
-// committer and River's own work (fetching, completing, maintenance), so
-// that none waits for another's connection.
-func poolConns(cfg Config) int32 {
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = DefaultWorkers
-	}
-	return int32(min(workers+pgCommitters+4, 100))
-}
+// not set pool_max_conns (pgxpool's default is 4 on a machine of up to 4
+// CPUs): one for each group committer, and 12 for the workers' reads, the
+// rate limiter and River's own work (fetching, completing, maintenance).
+// No worker holds a connection while its call is in flight, so this does
+// not grow with Config.Workers: several processes share the database's
+// max_connections (Postgres's default is 100).
+const poolConns = pgCommitters + 12
+
+// sqliteReaders is how many read-only connections the workers read a
+// SQLite file Open opened with.
+const sqliteReaders = 4
 
 // tuneSQLite sets what River's SQLite driver and Rota need: one connection
 // (SQLite allows one writer), WAL and a busy timeout.

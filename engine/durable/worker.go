@@ -123,7 +123,7 @@ func (s *Service) loadEvent(ctx context.Context, id string) (eventRow, bool, err
 	ev := eventRow{id: id}
 	var baseSet int64
 	// One read: the event, its order's head and the order's state.
-	err := s.be.pool().queryRow(ctx, `SELECT e.type, e.state, e.event, e.marketplace, e.marketplace_order_id, e.base_set,
+	err := s.be.reads().queryRow(ctx, `SELECT e.type, e.state, e.event, e.marketplace, e.marketplace_order_id, e.base_set,
 		e.base_status, e.base_mk_status, e.calls_done, e.failures, e.accepted_at, e.next_attempt_at, e.call_in_doubt,
 		COALESCE(o.status, ''), COALESCE(o.marketplace_status, ''),
 		COALESCE((SELECT h.id FROM rota_events h WHERE h.marketplace = e.marketplace
@@ -190,7 +190,7 @@ func lockOrder(ctx context.Context, tx querier, key OrderKey) error {
 
 // readOrderState reads the order's stored state into ev.
 func (s *Service) readOrderState(ctx context.Context, ev *eventRow) error {
-	return s.be.pool().queryRow(ctx, `SELECT status, marketplace_status FROM rota_orders
+	return s.be.reads().queryRow(ctx, `SELECT status, marketplace_status FROM rota_orders
 		WHERE marketplace = $1 AND marketplace_order_id = $2`, ev.key.Marketplace, ev.key.MarketplaceOrderID).
 		Scan(&ev.orderStatus, &ev.orderMk)
 }
@@ -569,26 +569,53 @@ func (s *Service) recordDelivered(ctx context.Context, ev eventRow, call engine.
 	now := s.now()
 	delivered := false
 	err := s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
-		delivered = false
-		if err := s.insertAttempt(ctx, tx, ev, a, time.Time{}); err != nil {
+		// Few statements: on Postgres each is a round trip inside the
+		// group's transaction.
+		if _, err := tx.exec(ctx, `INSERT INTO rota_attempts (event_id, n, attempted_at, call_name, outcome, http_status,
+				marketplace_code, message, error_code, requests, next_attempt_at)
+			SELECT id, attempt_count + 1, CAST($2 AS BIGINT), $3, $4, CAST($5 AS BIGINT), $6, $7, $8, CAST($9 AS BIGINT), 0
+			FROM rota_events WHERE id = $1`,
+			ev.id, micros(a.at), a.call, a.cr.Outcome, int64(a.cr.Status), a.cr.MarketplaceCode, a.cr.Message, a.cr.Error,
+			int64(a.cr.Attempts)); err != nil {
 			return err
 		}
-		n, err := tx.exec(ctx, `UPDATE rota_events SET calls_done = $1, call_in_doubt = '', state = 'delivered', delivered_at = $2,
-			updated_at = $2, next_attempt_at = 0, error_code = '', marketplace_code = '', message = ''
-			WHERE id = $3 AND state = 'pending'`, done, micros(now), ev.id)
+		n, err := tx.exec(ctx, `UPDATE rota_events SET attempt_count = attempt_count + 1, calls_done = $1, call_in_doubt = '',
+			state = 'delivered', delivered_at = $2, updated_at = $2, next_attempt_at = 0, error_code = '', marketplace_code = '',
+			message = '' WHERE id = $3 AND state = 'pending'`, done, micros(now), ev.id)
 		if err != nil {
 			return err
 		}
-		if err := s.moveOrder(ctx, tx, ev.key, call.MarketplaceStatus, ""); err != nil || n == 0 {
+		delivered = n > 0
+		if !delivered {
+			// Skipped meanwhile: the attempt and the order's state from
+			// the call only.
+			if _, err := tx.exec(ctx, `UPDATE rota_events SET attempt_count = attempt_count + 1 WHERE id = $1`, ev.id); err != nil {
+				return err
+			}
+			return s.moveOrder(ctx, tx, ev.key, call.MarketplaceStatus, "")
+		}
+		// The order's state: the call's leadsTo, then the event type's
+		// status (see projectAfter), in one update that also holds the
+		// order's row lock for the wake-up.
+		status := event.StatusAfter[ev.eventType]
+		if status == "" && call.MarketplaceStatus != "" {
+			status, _ = s.eng.CanonicalStatus(ev.key.Marketplace, call.MarketplaceStatus)
+		}
+		if _, err := tx.exec(ctx, `UPDATE rota_orders SET marketplace_status = CASE WHEN $1 = '' THEN marketplace_status ELSE $1 END,
+			status = CASE WHEN $2 = '' THEN status ELSE $2 END, updated_at = $3
+			WHERE marketplace = $4 AND marketplace_order_id = $5`,
+			call.MarketplaceStatus, status, micros(s.now()), ev.key.Marketplace, ev.key.MarketplaceOrderID); err != nil {
 			return err
 		}
-		delivered = true
-		return s.deliveredTx(ctx, tx, ev)
+		return s.wakeOrderHead(ctx, tx, ev.key)
 	})
-	if err != nil || !delivered {
+	if err != nil {
 		return err
 	}
-	s.noteDelivered(ev, now)
+	s.logAttempt(ev, a, time.Time{})
+	if delivered {
+		s.noteDelivered(ev, now)
+	}
 	return nil
 }
 
