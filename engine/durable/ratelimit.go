@@ -72,6 +72,7 @@ func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond floa
 		if err := tx.queryRow(ctx, `SELECT slots FROM rota_rate_limits WHERE endpoint = $1`, endpoint).Scan(&text); err != nil {
 			return err
 		}
+		now = micros(l.now()) // the row's lock held: no slot before this
 		slots := parseSlots(text)
 		slot = nextSlot(slots, now, window, burst)
 		slots = append(slots, slot)
