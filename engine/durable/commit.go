@@ -171,7 +171,7 @@ func (g *groupCommitter) run() {
 
 // commit runs one group in one transaction and answers its callers.
 func (g *groupCommitter) commit(group []*groupWrite) {
-	live := group[:0]
+	live := make([]*groupWrite, 0, len(group))
 	for _, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			w.err <- err
