@@ -72,6 +72,7 @@ func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond floa
 		if err := tx.queryRow(ctx, `SELECT slots FROM rota_rate_limits WHERE endpoint = $1`, endpoint).Scan(&text); err != nil {
 			return err
 		}
+		now = micros(l.now()) // the row's lock held: no slot before this
 		slots := parseSlots(text)
 		slot = nextSlot(slots, now, window, burst)
 		slots = append(slots, slot)
@@ -82,7 +83,9 @@ func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond floa
 	if err != nil {
 		return 0, fmt.Errorf("rate limit of %s: %w", endpoint, err)
 	}
-	return time.Duration(slot-now) * time.Microsecond, nil
+	// From the clock after the commit: a transaction that waited for the
+	// database would otherwise delay this call past its slot by as long.
+	return time.Duration(slot-micros(l.now())) * time.Microsecond, nil
 }
 
 // nextSlot is the earliest start, not before now nor before the last slot
