@@ -9,8 +9,9 @@
 // simulator can disagree with a mapping:
 //
 //   - it checks every call's credentials (Dafiti: the SellerCenter
-//     signature, computed with deliver.SellerCenterSignature, and the
-//     Timestamp's age; or an OAuth2 token it issued);
+//     signature, computed by its own implementation of the published
+//     algorithm, not the sender's, and the Timestamp's age; or an OAuth2
+//     token it issued);
 //   - it keeps each order's status (Dafiti: each order item's), starting an
 //     unknown order at the first status where the seller may act, and
 //     refuses a move the marketplace refuses, with its status code and error
