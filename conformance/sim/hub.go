@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/rotahq/rota/internal/timer"
 )
 
 // The hub's retry policy (seed 001): on HTTP 500 with the error body, the
@@ -217,14 +219,7 @@ func (h *Hub) sleep(ctx context.Context, d time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return timer.Sleep(ctx, d)
 }
 
 func clip(s string, n int) string {

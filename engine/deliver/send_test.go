@@ -16,6 +16,7 @@ import (
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/enginetest"
+	"github.com/rotahq/rota/internal/timer"
 )
 
 func skyhubShipped(t *testing.T, base string) *engine.Result {
@@ -369,7 +370,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 	// canceled once it has started.
 	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets,
 		Retry: RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour, MaxElapsed: 2 * time.Hour},
-		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return sleepCtx(ctx, d) }}
+		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return timer.Sleep(ctx, d) }}
 	s.jitter = func() float64 { return 0.99 }
 	start := time.Now()
 	rep, err := s.Send(ctx, skyhubShipped(t, f.URL))
