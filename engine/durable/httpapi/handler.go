@@ -21,6 +21,7 @@ import (
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/durable"
 	"github.com/rotahq/rota/internal/httpstatus"
+	"github.com/rotahq/rota/internal/prettyjson"
 	"github.com/tidwall/gjson"
 )
 
@@ -449,17 +450,14 @@ func tooLarge(limit int64) *engine.Error {
 
 // writeJSON answers v as indented JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := prettyjson.Marshal(v)
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 	return nil
 }
 
