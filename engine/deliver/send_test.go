@@ -33,7 +33,7 @@ func send(t *testing.T, s *Sender, res *engine.Result) *Report {
 	return rep
 }
 
-func wantCall(t *testing.T, rep *Report, i int, outcome string, status, attempts int, code string) {
+func wantCall(t *testing.T, rep *Report, i int, outcome CallOutcome, status, attempts int, code string) {
 	t.Helper()
 	if i >= len(rep.Calls) {
 		t.Fatalf("report has %d calls, want call %d: %+v", len(rep.Calls), i, rep)
@@ -333,7 +333,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets}
 	res := skyhubShipped(t, f.URL)
 	var wg sync.WaitGroup
-	outcomes := make([]string, 8)
+	outcomes := make([]Outcome, 8)
 	for i := range outcomes {
 		wg.Add(1)
 		go func() {
