@@ -16,8 +16,8 @@
 //     unknown order at the first status where the seller may act, and
 //     refuses a move the marketplace refuses, with its status code and error
 //     body;
-//   - it enforces SkyHub's rate limit (9 writes per second per endpoint and
-//     method) with 429 and Retry-After;
+//   - it enforces SkyHub's rate limits (9 writes and 1 read per second per
+//     API key, endpoint and method) with 429 and Retry-After;
 //   - it applies Napse's state changes asynchronously;
 //   - it injects faults on request: an HTTP status, a delay, a dropped
 //     connection (Fault, ParseFault, POST /_sim/faults).
