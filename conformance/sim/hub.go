@@ -222,9 +222,12 @@ func (h *Hub) sleep(ctx context.Context, d time.Duration) error {
 	return timer.Sleep(ctx, d)
 }
 
+// clip cuts s to at most n bytes for a message, ending it with "..." when
+// cut; a character the cut splits (or any other invalid UTF-8) is dropped,
+// so the message stays valid UTF-8.
 func clip(s string, n int) string {
 	if len(s) > n {
-		return s[:n] + "..."
+		return strings.ToValidUTF8(s[:n], "") + "..."
 	}
 	return s
 }
