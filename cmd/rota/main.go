@@ -70,11 +70,7 @@ mappings or configuration.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.SetOut(cmd.ErrOrStderr())
-			_ = cmd.Usage()
-			return exitError{code: exitUsage}
-		},
+		RunE:          usageOnly,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	for _, newCmd := range commands {

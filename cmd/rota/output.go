@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/internal/prettyjson"
 )
 
 // writeJSON prints v as JSON: two-space indent, a trailing newline, object
@@ -17,14 +16,11 @@ import (
 // characters left as they are. json.RawMessage values (a call's body) are
 // printed as the JSON they hold, indented with the rest.
 func writeJSON(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := prettyjson.Marshal(v)
+	if err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(b)
 	return err
 }
 

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/rotahq/rota/internal/timer"
 )
 
 // The hub's retry policy (seed 001): on HTTP 500 with the error body, the
@@ -217,19 +219,15 @@ func (h *Hub) sleep(ctx context.Context, d time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return timer.Sleep(ctx, d)
 }
 
+// clip cuts s to at most n bytes for a message, ending it with "..." when
+// cut; a character the cut splits (or any other invalid UTF-8) is dropped,
+// so the message stays valid UTF-8.
 func clip(s string, n int) string {
 	if len(s) > n {
-		return s[:n] + "..."
+		return strings.ToValidUTF8(s[:n], "") + "..."
 	}
 	return s
 }

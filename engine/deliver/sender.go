@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/internal/timer"
 	"golang.org/x/time/rate"
 )
 
@@ -140,7 +141,7 @@ func (s *Sender) sleep(ctx context.Context, d time.Duration) error {
 	if s.Sleep != nil {
 		return s.Sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return timer.Sleep(ctx, d)
 }
 
 func (s *Sender) timeout() time.Duration {

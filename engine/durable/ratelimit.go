@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rotahq/rota/internal/timer"
 )
 
 // dbLimiter is a deliver.Limiter over the rota_rate_limits table, so that
@@ -39,14 +41,7 @@ func (l *dbLimiter) Wait(ctx context.Context, endpoint string, perSecond float64
 	if err != nil || wait <= 0 {
 		return err
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return timer.Sleep(ctx, wait)
 }
 
 // reserve takes the endpoint's next slot and returns how long to wait for

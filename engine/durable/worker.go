@@ -280,7 +280,7 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 	if serr != nil {
 		// The deployment lacks something (a secret, a token URL): retried,
 		// so that fixing the deployment and restarting delivers it.
-		cr = deliver.CallReport{Name: call.Name, Outcome: deliver.CallFailed, Error: errCode(serr), Message: serr.Error()}
+		cr = deliver.CallReport{Name: call.Name, Outcome: deliver.CallFailed, Error: deliver.CallError(errCode(serr)), Message: serr.Error()}
 	} else {
 		cr = rep.Calls[0]
 	}
@@ -298,7 +298,7 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "refused", code: "refused", mkCode: cr.MarketplaceCode,
 			message: cr.Message, attempt: &a, reason: refusedReason(res.Marketplace, cr)})
 	case callPermanent:
-		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "failed", code: cr.Error, message: cr.Message, attempt: &a,
+		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "failed", code: string(cr.Error), message: cr.Message, attempt: &a,
 			reason: fmt.Sprintf("call %s failed (%s): %s", cr.Name, cr.Error, cr.Message)})
 	case callCanceled:
 		a.cr.Outcome = deliver.CallCanceled
@@ -378,7 +378,7 @@ func (s *Service) recordAttempt(ctx context.Context, ev eventRow, a attemptRow) 
 }
 
 func (s *Service) logAttempt(ev eventRow, a attemptRow, next time.Time) {
-	s.metrics.attempts.WithLabelValues(ev.key.Marketplace, a.cr.Outcome).Inc()
+	s.metrics.attempts.WithLabelValues(ev.key.Marketplace, string(a.cr.Outcome)).Inc()
 	attrs := []any{"event_id", ev.id, "order", ev.key.String(), "marketplace", ev.key.Marketplace,
 		"event_type", ev.eventType, "call", a.call, "outcome", a.cr.Outcome, "requests", a.cr.Attempts}
 	if a.cr.Status != 0 {
@@ -466,7 +466,7 @@ func (s *Service) scheduleRetry(ctx context.Context, ev eventRow, a attemptRow, 
 		case code == "":
 			code = deliver.ErrRetriesExhausted
 		}
-		return s.finishDead(ctx, ev, deadInfo{outcome: "exhausted", code: code, mkCode: a.cr.MarketplaceCode, message: a.cr.Message,
+		return s.finishDead(ctx, ev, deadInfo{outcome: "exhausted", code: string(code), mkCode: a.cr.MarketplaceCode, message: a.cr.Message,
 			attempt: &a, doubtCall: doubtCall,
 			reason: fmt.Sprintf("call %s not delivered after %d attempts (retry schedule exhausted); last: %s", a.call, failures, lastFailure(a.cr))})
 	}
