@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/internal/prettyjson"
 )
 
 // writeJSON prints v as JSON: two-space indent, a trailing newline, object
@@ -16,11 +17,14 @@ import (
 // characters left as they are. json.RawMessage values (a call's body) are
 // printed as the JSON they hold, indented with the rest.
 func writeJSON(w io.Writer, v any) error {
-	b, err := prettyjson.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err = w.Write(b)
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/conformance/sim"
-	"github.com/rotahq/rota/internal/timer"
 	"github.com/spf13/cobra"
 )
 
@@ -92,7 +91,14 @@ func runSimHub(cmd *cobra.Command, f *simHubFlags, args []string) error {
 	defer stop()
 	hub.Sleep = func(ctx context.Context, d time.Duration) error {
 		fmt.Fprintf(stderr, "rota sim hub: HTTP 500 or no answer; sending the order again in %s\n", d)
-		return timer.Sleep(ctx, d)
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	p, err := hub.PlaceOrder(ctx, order)
 	if p == nil {

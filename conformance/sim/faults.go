@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/rotahq/rota/internal/timer"
 )
 
 // Fault is a failure injected into the calls it matches, before the
@@ -323,7 +321,7 @@ func (s *Server) Faults() []Fault { return s.faults.list() }
 
 // inject applies fault f to a call bound for next.
 func (s *Server) inject(w http.ResponseWriter, r *http.Request, m market, f Fault, next http.Handler) {
-	if f.Delay > 0 && timer.Sleep(r.Context(), f.Delay) != nil {
+	if f.Delay > 0 && sleep(r.Context(), f.Delay) != nil {
 		return
 	}
 	switch {

@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/rotahq/rota/internal/timer"
 )
 
 // The hub's retry policy (seed 001): on HTTP 500 with the error body, the
@@ -219,7 +217,22 @@ func (h *Hub) sleep(ctx context.Context, d time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep(ctx, d)
 	}
-	return timer.Sleep(ctx, d)
+	return sleep(ctx, d)
+}
+
+// sleep waits d, or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // clip cuts s to at most n bytes for a message, ending it with "..." when

@@ -13,8 +13,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"time"
-
-	"github.com/rotahq/rota/internal/httpstatus"
 )
 
 // The marketplaces simulated, each served under "/" + its id.
@@ -157,10 +155,10 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 func (s *Server) front(m market, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rel := strings.TrimPrefix(r.URL.Path, "/"+m.id())
-		rec := &httpstatus.Writer{ResponseWriter: w}
+		rec := &statusWriter{ResponseWriter: w}
 		entry := RequestRecord{At: s.now(), Marketplace: m.id(), Method: r.Method, Path: rel}
 		defer func() {
-			entry.Status = rec.Status()
+			entry.Status = rec.status
 			s.log.add(entry)
 		}()
 		f, ok := s.faults.take(m.id(), r.Method, rel)
@@ -262,6 +260,26 @@ func CheckLoopback(addr string) error {
 		return nil
 	}
 	return fmt.Errorf("address %q: %w", addr, ErrNotLoopback)
+}
+
+// statusWriter remembers the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // writeJSON answers with status and v as JSON.

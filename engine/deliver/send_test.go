@@ -16,7 +16,7 @@ import (
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/enginetest"
-	"github.com/rotahq/rota/internal/timer"
+	"github.com/rotahq/rota/engine/internal/timer"
 )
 
 func skyhubShipped(t *testing.T, base string) *engine.Result {

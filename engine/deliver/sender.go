@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/internal/timer"
+	"github.com/rotahq/rota/engine/internal/timer"
 	"golang.org/x/time/rate"
 )
 

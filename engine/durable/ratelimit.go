@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rotahq/rota/internal/timer"
+	"github.com/rotahq/rota/engine/internal/timer"
 )
 
 // dbLimiter is a deliver.Limiter over the rota_rate_limits table, so that

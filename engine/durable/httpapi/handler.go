@@ -20,8 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/durable"
-	"github.com/rotahq/rota/internal/httpstatus"
-	"github.com/rotahq/rota/internal/prettyjson"
+	"github.com/rotahq/rota/engine/internal/httpstatus"
+	"github.com/rotahq/rota/engine/internal/prettyjson"
 	"github.com/tidwall/gjson"
 )
 
