@@ -200,8 +200,11 @@ func TestFileTokenStoreRefusesGarbage(t *testing.T) {
 	}
 	st := NewFileTokenStore(dir)
 	for name, fn := range map[string]func() error{
-		"load":   func() error { _, _, err := st.Load(context.Background(), "m/s"); return err },
-		"rotate": func() error { _, err := st.Rotate(context.Background(), "m/s", func(p TokenPair, _ bool) (TokenPair, error) { return p, nil }); return err },
+		"load": func() error { _, _, err := st.Load(context.Background(), "m/s"); return err },
+		"rotate": func() error {
+			_, err := st.Rotate(context.Background(), "m/s", func(p TokenPair, _ bool) (TokenPair, error) { return p, nil })
+			return err
+		},
 	} {
 		if err := fn(); err == nil || !strings.Contains(err.Error(), "rota auth exchange") {
 			t.Errorf("%s: got %v, want an error saying to seed again", name, err)
