@@ -81,3 +81,36 @@ func TestTokenRotationTwoInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceDeliversWithStoredPair: rota serve's senders keep the pair in
+// the database. The service seeds it from the refreshToken secret, renews
+// it after a 401, and the database holds the server's current pair.
+func TestServiceDeliversWithStoredPair(t *testing.T) {
+	eng, err := engine.Load(fstest.MapFS{"oauthshop.yaml": {Data: []byte(oauth2test.Mapping)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eachDriver(t, func(t *testing.T, h *harness) {
+		srv := oauth2test.NewServer(t, oauth2test.Seed)
+		h.eng = eng
+		svc := h.start(func(c *durable.Config) {
+			c.Delivery.Secrets = deliver.MapSecrets(oauth2test.Secrets(oauth2test.Seed))
+			c.Delivery.BaseURLs = map[string]string{"oauthshop": srv.URL}
+		})
+		for i, id := range []string{"e1", "e2"} {
+			if i == 1 {
+				srv.Revoke()
+			}
+			h.accept(svc, oauth2test.Event(id))
+			h.waitState(svc, id, durable.Delivered)
+		}
+		if got, reused := srv.Refreshes(), srv.Reused(); got != 2 || reused != 0 {
+			t.Errorf("got %d refreshes, %d reused; want 2 (seed, then after the 401) and 0", got, reused)
+		}
+		access, refresh := srv.Tokens()
+		pair, found, err := svc.TokenStore().Load(context.Background(), deliver.TokenKey("oauthshop", "oauth2"))
+		if err != nil || !found || pair.AccessToken != access || pair.RefreshToken != refresh {
+			t.Errorf("stored pair: found %v, err %v; want the server's current pair", found, err)
+		}
+	})
+}
