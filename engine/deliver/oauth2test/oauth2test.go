@@ -87,6 +87,10 @@ type Server struct {
 	// Hold delays each refresh answer, widening the window in which a
 	// second refresh with the same token could come in.
 	Hold time.Duration
+	// RevokeEvery, when positive, revokes the access token after every
+	// RevokeEvery-th accepted API call, so that senders in other processes
+	// meet 401s without the test reaching into them.
+	RevokeEvery int
 
 	mu       sync.Mutex
 	n        int
@@ -152,10 +156,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.apiCalls++
 	ok := s.access != "" && r.Header.Get("Authorization") == "Bearer "+s.access
 	if !ok {
 		s.unauth++
+	} else if s.apiCalls++; s.RevokeEvery > 0 && s.apiCalls%s.RevokeEvery == 0 {
+		s.access = ""
 	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
