@@ -152,7 +152,7 @@ func TestOAuth2CodeNoPairNoSeed(t *testing.T) {
 // refresh token twice.
 func TestFileTokenStoreRotationAcrossStores(t *testing.T) {
 	srv := oauth2test.NewServer(t, oauth2test.Seed)
-	srv.Hold = 5 * time.Millisecond // widens the window a second refresh would fall in
+	srv.SetHold(5 * time.Millisecond) // widens the window a second refresh would fall in
 	dir := t.TempDir()
 	e := oauthShopEngine(t)
 	var senders []*Sender
@@ -231,8 +231,8 @@ func TestFileTokenStoreTwoProcesses(t *testing.T) {
 		return
 	}
 	srv := oauth2test.NewServer(t, oauth2test.Seed)
-	srv.Hold = 20 * time.Millisecond
-	srv.RevokeEvery = 5
+	srv.SetHold(20 * time.Millisecond)
+	srv.SetRevokeEvery(5)
 	dir := t.TempDir()
 	var procs []*exec.Cmd
 	var outs []*strings.Builder

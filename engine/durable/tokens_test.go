@@ -29,7 +29,7 @@ func TestTokenRotationTwoInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv := oauth2test.NewServer(t, oauth2test.Seed)
-			srv.Hold = 5e6 // 5 ms: widens the window a second refresh would fall in
+			srv.SetHold(5e6) // 5 ms: widens the window a second refresh would fall in
 			var stores []deliver.TokenStore
 			for range 2 {
 				svc, err := durable.Open(context.Background(), durable.Config{Engine: eng, DB: db})

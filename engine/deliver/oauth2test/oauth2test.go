@@ -81,27 +81,19 @@ func Event(id string) []byte {
 // Server is the token service and the API. Safe for concurrent use.
 type Server struct {
 	*httptest.Server
-	// ExpiresIn is the expires_in of each token answer (seconds); 0 leaves
-	// it out.
-	ExpiresIn int
-	// Hold delays each refresh answer, widening the window in which a
-	// second refresh with the same token could come in.
-	Hold time.Duration
-	// RevokeEvery, when positive, revokes the access token after every
-	// RevokeEvery-th accepted API call, so that senders in other processes
-	// meet 401s without the test reaching into them.
-	RevokeEvery int
-
-	mu       sync.Mutex
-	n        int
-	refresh  string          // the one refresh token that works
-	access   string          // the access token the API accepts
-	used     map[string]bool // refresh tokens presented already
-	reused   int
-	refreshs int
-	codeUsed bool
-	apiCalls int
-	unauth   int
+	mu          sync.Mutex
+	expiresIn   int
+	hold        time.Duration
+	revokeEvery int
+	n           int
+	refresh     string          // the one refresh token that works
+	access      string          // the access token the API accepts
+	used        map[string]bool // refresh tokens presented already
+	reused      int
+	refreshs    int
+	codeUsed    bool
+	apiCalls    int
+	unauth      int
 }
 
 // NewServer starts a Server whose first valid refresh token is seed ("" for
@@ -111,6 +103,31 @@ func NewServer(t testing.TB, seed string) *Server {
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SetExpiresIn sets the expires_in (seconds) of each token answer; 0 (the
+// default) leaves it out.
+func (s *Server) SetExpiresIn(seconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expiresIn = seconds
+}
+
+// SetHold delays each refresh answer by d, widening the window in which a
+// second refresh with the same token could come in.
+func (s *Server) SetHold(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = d
+}
+
+// SetRevokeEvery makes the API revoke the access token after every n-th
+// accepted call (0: never), so that senders in other processes meet 401s
+// without the test reaching into them.
+func (s *Server) SetRevokeEvery(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokeEvery = n
 }
 
 // Reused is how many times a refresh token was presented after it had been
@@ -159,7 +176,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	ok := s.access != "" && r.Header.Get("Authorization") == "Bearer "+s.access
 	if !ok {
 		s.unauth++
-	} else if s.apiCalls++; s.RevokeEvery > 0 && s.apiCalls%s.RevokeEvery == 0 {
+	} else if s.apiCalls++; s.revokeEvery > 0 && s.apiCalls%s.revokeEvery == 0 {
 		s.access = ""
 	}
 	s.mu.Unlock()
@@ -192,12 +209,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		if valid {
 			s.refresh = "" // spent even before the answer
 		}
+		hold := s.hold
 		s.mu.Unlock()
 		if !valid {
 			invalidGrant(w)
 			return
 		}
-		time.Sleep(s.Hold)
+		time.Sleep(hold)
 		s.issue(w)
 		s.mu.Lock()
 		s.refreshs++
@@ -226,8 +244,8 @@ func (s *Server) issue(w http.ResponseWriter) {
 	s.refresh = fmt.Sprintf("TG-refresh-%04d-0123456789", s.n)
 	ans := map[string]any{"access_token": s.access, "token_type": "bearer", "scope": "offline_access read write",
 		"user_id": 1234567, "refresh_token": s.refresh}
-	if s.ExpiresIn > 0 {
-		ans["expires_in"] = s.ExpiresIn
+	if s.expiresIn > 0 {
+		ans["expires_in"] = s.expiresIn
 	}
 	s.mu.Unlock()
 	json.NewEncoder(w).Encode(ans)
