@@ -289,3 +289,28 @@ func sendAsChild(t *testing.T, dir string) {
 	}
 	wg.Wait()
 }
+
+// TestOAuth2CodeRenewsExpiredTokenBeforeSending: an access token past its
+// expires_in (less the margin) is renewed before the call, without a 401.
+func TestOAuth2CodeRenewsExpiredTokenBeforeSending(t *testing.T) {
+	srv := oauth2test.NewServer(t, oauth2test.Seed)
+	srv.SetExpiresIn(3600)
+	store := NewMemoryTokenStore()
+	s := codeSender(t, oauthShopEngine(t), srv, store, oauth2test.Seed)
+	offset := time.Duration(0)
+	s.Now = func() time.Time { return time.Now().Add(offset) }
+	if rep := sendOAuthShop(t, s, srv, "e1"); rep.Outcome != Delivered {
+		t.Fatalf("first send: got %s (%s)", rep.Outcome, rep.Reason)
+	}
+	pair, _, _ := store.Load(context.Background(), TokenKey("oauthshop", "oauth2"))
+	if pair.Expiry.IsZero() {
+		t.Fatalf("stored pair has no expiry, want the answer's expires_in")
+	}
+	offset = time.Hour - 30*time.Second // within the margin of the expiry
+	if rep := sendOAuthShop(t, s, srv, "e2"); rep.Outcome != Delivered || rep.Calls[0].Attempts != 1 {
+		t.Fatalf("second send: got %s in %d attempts (%s), want delivered in 1", rep.Outcome, rep.Calls[0].Attempts, rep.Reason)
+	}
+	if got, unauth := srv.Refreshes(), srv.Unauthorized(); got != 2 || unauth != 0 {
+		t.Errorf("got %d refreshes and %d answers 401, want 2 and 0 (renewed before sending)", got, unauth)
+	}
+}
