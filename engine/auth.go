@@ -20,6 +20,9 @@ const (
 	AuthSellerCenterHMAC  AuthType = "sellercenter-hmac"
 	AuthOAuth2Credentials AuthType = "oauth2-client-credentials"
 	AuthToken             AuthType = "token"
+	// AuthOAuth2Code is an OAuth2 authorization-code grant whose token pair
+	// rotates (each refresh token works once) through a token store.
+	AuthOAuth2Code AuthType = "oauth2-authorization-code"
 )
 
 // Auth is how a marketplace's calls authenticate, as its mapping declares
@@ -46,6 +49,9 @@ type Auth struct {
 	// ClientID and ClientSecret (type oauth2-client-credentials): secret names.
 	ClientID, ClientSecret string
 	Scopes                 []string
+	// RefreshToken (type oauth2-authorization-code): name of the secret that
+	// seeds the token store with a first refresh token; "" when none.
+	RefreshToken string
 	// TokenMethod, TokenField (gjson path of the token in the answer),
 	// TokenHeader and TokenPrefix (type token).
 	TokenMethod, TokenField, TokenHeader, TokenPrefix string
@@ -79,7 +85,7 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
 	s := ap.scheme
 	a := &Auth{Scheme: ap.name, Type: AuthType(s.Type), Secrets: s.Secrets, Headers: s.Headers.Values, UserID: s.UserID, APIKey: s.APIKey,
-		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, plan: ap, mk: mk}
+		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, RefreshToken: s.RefreshToken, plan: ap, mk: mk}
 	if a.Placement == "" {
 		a.Placement = "query"
 	}

@@ -41,6 +41,10 @@ type Sender struct {
 	Secrets Secrets
 	// Store remembers delivered events (default a MemoryStore of this Sender).
 	Store Store
+	// Tokens keeps the token pairs of oauth2-authorization-code schemes,
+	// shared by every Sender of the marketplace (a FileTokenStore for the
+	// CLI, the database for rota serve). Required by those schemes only.
+	Tokens TokenStore
 	// Retry bounds the retries of each call.
 	Retry RetryPolicy
 	// Limiter paces the calls of endpoints whose mapping declares a rate

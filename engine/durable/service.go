@@ -432,6 +432,7 @@ func (s *Service) sender(marketplace string) *deliver.Sender {
 		Client:     s.client,
 		Secrets:    d.Secrets,
 		Store:      noStore{},
+		Tokens:     s.TokenStore(),
 		Retry:      deliver.RetryPolicy{MaxAttempts: 1},
 		Timeout:    d.Timeout,
 		AuthScheme: d.AuthScheme,
