@@ -8,28 +8,66 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rotahq/rota/engine/durable/durabletest"
 )
 
-// buildRota builds the rota command once into a temporary folder and
-// returns the binary's path. The binary embeds the repository's mappings as
-// they are now, so a test that edits a copy on disk can tell the copy it
-// tested.
+// builtRota is the rota command built once for all the package's tests
+// that run it as a process (see rotaOnce).
+var builtRota struct {
+	once sync.Once
+	dir  string
+	bin  string
+	out  []byte
+	err  error
+}
+
+// TestMain runs the tests, more of the parallel ones at once than go
+// test's default (they wait on rota processes, not the CPU: see
+// durabletest.RaiseParallel), then removes the rota binary they built.
+func TestMain(m *testing.M) {
+	durabletest.RaiseParallel(durabletest.ParallelTests)
+	code := m.Run()
+	if builtRota.dir != "" {
+		_ = os.RemoveAll(builtRota.dir)
+	}
+	os.Exit(code)
+}
+
+// rotaOnce builds the rota command the first time a test asks for it, into
+// a folder of its own (the binary is named rota there, for the commands
+// the docs write), and returns the binary's path; later calls return the
+// same binary. A failed build fails every test that asks.
+func rotaOnce(t *testing.T) string {
+	t.Helper()
+	builtRota.once.Do(func() {
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		if builtRota.dir, builtRota.err = os.MkdirTemp("", "rota-test-bin-"); builtRota.err != nil {
+			return
+		}
+		builtRota.bin = filepath.Join(builtRota.dir, "rota")
+		builtRota.out, builtRota.err = exec.Command(goBin, "build", "-o", builtRota.bin, ".").CombinedOutput()
+	})
+	if builtRota.err != nil {
+		t.Fatalf("go build: %v\n%s", builtRota.err, builtRota.out)
+	}
+	return builtRota.bin
+}
+
+// buildRota returns the rota command built from the package as it is now
+// (rotaOnce). The binary embeds the repository's mappings as they are now,
+// so a test that edits a copy on disk can tell the copy it tested.
 func buildRota(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the rota binary")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "rota")
-	build := exec.Command(goBin, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return rotaOnce(t)
 }
 
 // binRun is one run of the prebuilt binary.
@@ -127,6 +165,7 @@ const (
 // the analyst's own case folder), is edited on disk; rota test FILE and
 // rota test --mappings DIR both see the edit.
 func TestTestReadsTheFileOnDisk(t *testing.T) {
+	t.Parallel()
 	bin := buildRota(t)
 
 	t.Run("inside the repository layout", func(t *testing.T) {

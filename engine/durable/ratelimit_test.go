@@ -13,6 +13,7 @@ import (
 // on Postgres; on SQLite, where one process owns the file, one) deliver a
 // burst of invoices of different orders: the simulator must see no 429.
 func TestRateLimitHoldsAcrossInstances(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		instances := 2
 		if strings.HasPrefix(h.db, "sqlite:") {

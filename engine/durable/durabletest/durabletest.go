@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -78,4 +80,27 @@ func exec(t testing.TB, dsn, sql string) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// ParallelTests is how many parallel tests RaiseParallel lets run at once.
+// The tests of the durable layer mostly wait (on retry schedules, on
+// Retry-After, on child processes), not compute: go test's default of
+// GOMAXPROCS leaves a 2-core machine idle through those waits.
+const ParallelTests = 8
+
+// RaiseParallel sets go test's -parallel to n when the command line did not
+// set it and it is lower. Call it from TestMain, before m.Run; it parses
+// the command line.
+func RaiseParallel(n int) {
+	flag.Parse()
+	f := flag.Lookup("test.parallel")
+	if f == nil {
+		return
+	}
+	explicit := false
+	flag.Visit(func(v *flag.Flag) { explicit = explicit || v.Name == f.Name })
+	if cur, err := strconv.Atoi(f.Value.String()); explicit || err != nil || cur >= n {
+		return
+	}
+	_ = f.Value.Set(strconv.Itoa(n))
 }

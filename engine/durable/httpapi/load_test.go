@@ -179,6 +179,7 @@ func (fi *faultInjector) finish() map[string]int {
 // says), each order's moves happen once and in the order of its events,
 // and no call is left refused for SkyHub's rate limit.
 func TestLoadWithFaults(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("load test; not in -short")
 	}

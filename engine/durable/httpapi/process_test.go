@@ -94,6 +94,7 @@ func startServe(t *testing.T, bin string, args ...string) string {
 // refused for SkyHub's rate limit (which the two share through the
 // database).
 func TestTwoProcessesOnOnePostgres(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("load test; not in -short")
 	}
