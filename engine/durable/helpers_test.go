@@ -25,13 +25,24 @@ import (
 // is the minimum that matters.
 var testSchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
 
-// eachDriver runs fn on SQLite, then on Postgres when
-// durabletest.PostgresDSNVar is set.
+// eachDriver runs fn on SQLite and, when durabletest.PostgresDSNVar is
+// set, on Postgres, as parallel subtests.
 func eachDriver(t *testing.T, fn func(t *testing.T, h *harness)) {
 	t.Helper()
 	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
+			fn(t, newHarness(t, durabletest.NewDatabase(t, kind, "rota_test_")))
+		})
+	}
+}
+
+// eachDriverInTurn runs fn on SQLite, then on Postgres when
+// durabletest.PostgresDSNVar is set, one after the other.
+func eachDriverInTurn(t *testing.T, fn func(t *testing.T, h *harness)) {
+	t.Helper()
+	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
+		t.Run(kind, func(t *testing.T) {
 			fn(t, newHarness(t, durabletest.NewDatabase(t, kind, "rota_test_")))
 		})
 	}
