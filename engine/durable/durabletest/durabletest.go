@@ -22,6 +22,14 @@ import (
 // (postgres://...) the tests also run on.
 const PostgresDSNVar = "ROTA_TEST_POSTGRES_DSN"
 
+// FullRunsVar names the environment variable that makes the long tests run
+// in full (CI's second test step sets it): README's go test ./... runs them
+// smaller, to stay quick on a developer's machine.
+const FullRunsVar = "ROTA_TEST_FULL"
+
+// Full reports whether FullRunsVar is set: the long tests run in full.
+func Full() bool { return os.Getenv(FullRunsVar) != "" }
+
 // Kinds of database, as NewDatabase takes them.
 const (
 	SQLite   = "sqlite"
