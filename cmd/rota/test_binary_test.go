@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,39 +27,67 @@ var builtRota struct {
 	err  error
 }
 
+// binaryTests are the tests that run the rota binary (rotaOnce).
+var binaryTests = []string{"TestDocsCommands", "TestServeSurvivesKill9", "TestServeStopsOnSIGTERM", "TestTestReadsTheFileOnDisk"}
+
 // TestMain runs the tests, more of the parallel ones at once than go
 // test's default (they wait on rota processes, not the CPU: see
 // durabletest.RaiseParallel), then removes the rota binary they built.
+// When a test that runs the binary is selected, the build starts at once,
+// beside the in-process tests, which run first.
 func TestMain(m *testing.M) {
 	durabletest.RaiseParallel(durabletest.ParallelTests)
+	if !testing.Short() && selectsAny(binaryTests) {
+		go builtRota.once.Do(buildRotaBinary)
+	}
 	code := m.Run()
+	builtRota.once.Do(func() {}) // waits for a build under way
 	if builtRota.dir != "" {
 		_ = os.RemoveAll(builtRota.dir)
 	}
 	os.Exit(code)
 }
 
-// rotaOnce builds the rota command the first time a test asks for it, into
-// a folder of its own (the binary is named rota there, for the commands
-// the docs write), and returns the binary's path; later calls return the
-// same binary. A failed build fails every test that asks.
+// selectsAny reports whether go test's -run selects one of the top-level
+// tests named (no -run selects them all; a pattern that does not compile
+// counts as selecting, and go test reports it).
+func selectsAny(names []string) bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	top, _, _ := strings.Cut(f.Value.String(), "/")
+	re, err := regexp.Compile(top)
+	if err != nil {
+		return true
+	}
+	return slices.ContainsFunc(names, re.MatchString)
+}
+
+// rotaOnce returns the rota command built from the package as it is now,
+// the first time a test asks (or from TestMain), into a folder of its own
+// where the binary is named rota, for the commands the docs write; later
+// calls return the same binary. A failed build fails every test that asks.
 func rotaOnce(t *testing.T) string {
 	t.Helper()
-	builtRota.once.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		if builtRota.dir, builtRota.err = os.MkdirTemp("", "rota-test-bin-"); builtRota.err != nil {
-			return
-		}
-		builtRota.bin = filepath.Join(builtRota.dir, "rota")
-		builtRota.out, builtRota.err = exec.Command(goBin, "build", "-o", builtRota.bin, ".").CombinedOutput()
-	})
+	builtRota.once.Do(buildRotaBinary)
 	if builtRota.err != nil {
 		t.Fatalf("go build: %v\n%s", builtRota.err, builtRota.out)
 	}
 	return builtRota.bin
+}
+
+// buildRotaBinary builds the rota command into builtRota.
+func buildRotaBinary() {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	if builtRota.dir, builtRota.err = os.MkdirTemp("", "rota-test-bin-"); builtRota.err != nil {
+		return
+	}
+	builtRota.bin = filepath.Join(builtRota.dir, "rota")
+	builtRota.out, builtRota.err = exec.Command(goBin, "build", "-o", builtRota.bin, ".").CombinedOutput()
 }
 
 // buildRota returns the rota command built from the package as it is now
