@@ -1,7 +1,9 @@
 // Package durabletest gives tests of the durable layer, and of services
 // built on it, an empty database of each kind the layer runs on: a SQLite
 // file always, and a Postgres schema of its own when ROTA_TEST_POSTGRES_DSN
-// names a database (the tests skip Postgres only when it is unset).
+// names a database (the tests skip Postgres only when it is unset). It also
+// says whether the long tests run in full (Full, ROTA_TEST_FULL) and lets a
+// package's TestMain run more of its waiting tests at once (RaiseParallel).
 package durabletest
 
 import (
