@@ -65,7 +65,11 @@ func TestMutants(t *testing.T) {
 		c, n, s := mutateFile(t, f, full)
 		caught, total, survivors = caught+c, total+n, append(survivors, s...)
 	}
-	t.Logf("mutation score: %d/%d mutants caught (all mutants: %v, set %s to run them all)", caught, total, full, fullRunsVar)
+	ran := "every mutant"
+	if !full {
+		ran = fmt.Sprintf("one in %d of each kind; set %s=1 for every mutant", mutantSample, fullRunsVar)
+	}
+	t.Logf("mutation score: %d/%d mutants caught (%s)", caught, total, ran)
 	for _, s := range survivors {
 		t.Errorf("survivor: %s", s)
 	}
