@@ -99,12 +99,14 @@ func exec(t testing.TB, dsn, sql string) {
 const ParallelTests = 8
 
 // RaiseParallel sets go test's -parallel to n when the command line did not
-// set it and it is lower. Call it from TestMain, before m.Run; it parses
+// set it and it is lower, and the race detector is off (under -race each
+// test costs several times the CPU, and timeouts such as the metrics'
+// queries would run out). Call it from TestMain, before m.Run; it parses
 // the command line.
 func RaiseParallel(n int) {
 	flag.Parse()
 	f := flag.Lookup("test.parallel")
-	if f == nil {
+	if f == nil || raceDetector {
 		return
 	}
 	explicit := false
