@@ -99,19 +99,22 @@ func exec(t testing.TB, dsn, sql string) {
 const ParallelTests = 8
 
 // RaiseParallel sets go test's -parallel to n when the command line did not
-// set it and it is lower, and the race detector is off (under -race each
-// test costs several times the CPU, and timeouts such as the metrics'
-// queries would run out). Call it from TestMain, before m.Run; it parses
-// the command line.
+// set it and it is lower. Under the race detector it sets it to 1 instead:
+// each test costs several times the CPU there, and timeouts such as the
+// metrics' queries would run out with several at once. Call it from
+// TestMain, before m.Run; it parses the command line.
 func RaiseParallel(n int) {
 	flag.Parse()
 	f := flag.Lookup("test.parallel")
-	if f == nil || raceDetector {
+	if f == nil {
 		return
 	}
 	explicit := false
 	flag.Visit(func(v *flag.Flag) { explicit = explicit || v.Name == f.Name })
-	if cur, err := strconv.Atoi(f.Value.String()); explicit || err != nil || cur >= n {
+	if raceDetector {
+		n = 1
+	}
+	if cur, err := strconv.Atoi(f.Value.String()); explicit || err != nil || (cur >= n && !raceDetector) {
 		return
 	}
 	_ = f.Value.Set(strconv.Itoa(n))
