@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -174,6 +175,18 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
 	return &fixture{t: t, eng: eng, svc: svc, sim: s, simURL: simSrv.URL, url: api.URL}
+}
+
+// mappedMarketplaces is the simulated marketplaces that have a bundled
+// mapping: the ones the tests send events to.
+func mappedMarketplaces() []string {
+	var out []string
+	for _, m := range sim.Marketplaces {
+		if _, err := fs.Stat(mappings.FS, m+".yaml"); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func simBaseURLs(root string) map[string]string {

@@ -131,7 +131,8 @@ func injectFaults(s *sim.Server, seed uint64, every time.Duration, budget int) *
 }
 
 func (fi *faultInjector) addOne() {
-	m := sim.Marketplaces[fi.rng.IntN(len(sim.Marketplaces))]
+	mapped := mappedMarketplaces()
+	m := mapped[fi.rng.IntN(len(mapped))]
 	f := sim.Fault{Marketplace: m, Times: 1}
 	kinds := []string{"500", "503", "429", "drop", "lost-answer"}
 	switch m {

@@ -109,7 +109,7 @@ func TestTwoProcessesOnOnePostgres(t *testing.T) {
 	defer simSrv.Close()
 	args := []string{"--db", db, "--secrets", root + "/examples/sim.secrets",
 		"--retry-schedule", "20ms,50ms,100ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms"}
-	for _, m := range sim.Marketplaces {
+	for _, m := range mappedMarketplaces() {
 		args = append(args, "--base-url", m+"="+simSrv.URL+"/"+m)
 	}
 	a := startServe(t, bin, args...)
