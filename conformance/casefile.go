@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -99,7 +99,7 @@ func (cf *caseFile) validate(doc *yamlDoc) map[int][]Problem {
 		return nil
 	}
 	perCase := map[int][]Problem{}
-	for _, l := range schemaerr.Leaves(schema.Validate(doc.value)) {
+	for _, l := range engine.SchemaViolations(schema.Validate(doc.value)) {
 		p := leafProblem(doc, l)
 		if i, ok := caseIndex(l.Pointer); ok {
 			perCase[i] = append(perCase[i], p)
@@ -121,7 +121,7 @@ func caseIndex(ptr string) (int, bool) {
 	return i, true
 }
 
-func leafProblem(doc *yamlDoc, l schemaerr.Leaf) Problem {
+func leafProblem(doc *yamlDoc, l engine.SchemaViolation) Problem {
 	switch l.Keyword {
 	case "additionalProperties", "false":
 		return Problem{Pos: doc.keyPos(l.Pointer), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}

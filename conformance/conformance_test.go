@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/event"
 )
 
 const (
@@ -388,7 +387,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
-	if got.Passed != rep.Passed || got.Failed != rep.Failed || len(got.Files) != 1 || len(got.Matrix.Cells) != len(event.Types) {
+	if got.Passed != rep.Passed || got.Failed != rep.Failed || len(got.Files) != 1 || len(got.Matrix.Cells) != len(engine.EventTypes()) {
 		t.Errorf("round trip: %+v", got)
 	}
 	var wrong *Failure
@@ -434,7 +433,7 @@ func TestGenerator(t *testing.T) {
 			continue
 		}
 		g := newGenerator(m)
-		for _, typ := range event.Types {
+		for _, typ := range engine.EventTypes() {
 			a, b := rngFor(7, m.id, typ), rngFor(7, m.id, typ)
 			for i := range 50 {
 				raw, _ := marshalJSON(g.event(a, typ, i))
@@ -577,5 +576,31 @@ func TestGuardCoverageAfterSkippedGuard(t *testing.T) {
 		if got[name] != w {
 			t.Errorf("%s found true/false %d/%d times, want %d/%d", name, got[name][0], got[name][1], w[0], w[1])
 		}
+	}
+}
+
+// TestDuplicateMarketplaceFailsLint: two files of one marketplace fail the
+// lint check of the second, as loading both into one engine would.
+func TestDuplicateMarketplaceFailsLint(t *testing.T) {
+	src, err := os.ReadFile("../mappings/skyhub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"skyhub.yaml", "skyhub2.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := run(t, Options{Mappings: dir, Cases: "cases", Only: []string{"skyhub"}, PropertyRuns: -1})
+	var got []string
+	for _, mr := range rep.Mappings {
+		for _, p := range checkResult(t, mr, CheckLint).Problems {
+			got = append(got, p.String())
+		}
+	}
+	want := filepath.ToSlash(dir) + "/skyhub2.yaml:7:14: error: duplicate_marketplace: marketplace \"skyhub\" is already defined in " + filepath.ToSlash(dir) + "/skyhub.yaml; each marketplace has one mapping file"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("lint problems %q, want [%q]", got, want)
 	}
 }

@@ -2,11 +2,11 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/schemaerr"
 )
 
 // Names of the checks run against every mapping.
@@ -103,11 +103,7 @@ func (m *mappingUnit) checkSent(who string, c engine.Call, report func(string, P
 
 func (m *mappingUnit) hasStatus(code string) bool {
 	md := m.model()
-	if md == nil {
-		return true
-	}
-	_, ok := md.Statuses.Values[code]
-	return ok
+	return md == nil || slices.Contains(md.Statuses, code)
 }
 
 // validateBody returns "" when the call's body validates against its
@@ -133,7 +129,7 @@ func schemaMessage(err error) string {
 	if err == nil {
 		return ""
 	}
-	leaves := schemaerr.Leaves(err)
+	leaves := engine.SchemaViolations(err)
 	if len(leaves) == 0 {
 		return err.Error()
 	}

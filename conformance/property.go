@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/event"
 )
 
 // maxProblems caps the problems one check lists; the rest are counted.
@@ -21,7 +20,7 @@ const maxProblems = 10
 func (m *mappingUnit) propertyCheck(seed int64, runs int) CheckResult {
 	g := newGenerator(m)
 	var ps []Problem
-	for _, typ := range event.Types {
+	for _, typ := range engine.EventTypes() {
 		ps = append(ps, m.propertyRun(g, seed, typ, runs)...)
 	}
 	note := fmt.Sprintf("%d generated events per event type, seed %d", runs, seed)

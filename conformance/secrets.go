@@ -35,9 +35,10 @@ var secretKey = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|api[-_]?key
 // secretsCheck: no secret-looking literal anywhere in the mapping file.
 func (m *mappingUnit) secretsCheck() CheckResult {
 	ps := scanLines(m.path, m.src)
-	if m.file != nil && m.file.Root != nil {
+	var root yaml.Node
+	if yaml.Unmarshal(m.src, &root) == nil && len(root.Content) > 0 {
 		w := &secretWalker{file: m.path, names: m.secretNames()}
-		w.walk(m.file.Root, "")
+		w.walk(root.Content[0], "")
 		ps = append(ps, w.found...)
 	}
 	return newCheck(CheckSecrets, "", ps)
@@ -47,11 +48,9 @@ func (m *mappingUnit) secretsCheck() CheckResult {
 // secret rather than hold one.
 func (m *mappingUnit) secretNames() map[string]bool {
 	names := map[string]bool{}
-	if md := m.model(); md != nil && md.Auth != nil {
-		for _, s := range md.Auth.Schemes.Values {
-			for _, n := range s.Secrets {
-				names[n] = true
-			}
+	if md := m.model(); md != nil {
+		for _, n := range md.Secrets {
+			names[n] = true
 		}
 	}
 	return names

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/mapping"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -54,7 +54,7 @@ func parseYAML(file string, src []byte) (*yamlDoc, *Problem) {
 // YAML being the same: at the line the parser means (it counts some errors
 // from 0), with what to do about it.
 func syntaxProblem(file string, src []byte, err error) *Problem {
-	if _, ds := mapping.Parse(file, src, nil); len(ds) > 0 && ds[0].Code == diag.YAMLSyntax {
+	if _, _, ds := engine.LoadMapping(file, src); len(ds) > 0 && ds[0].Code == diag.YAMLSyntax {
 		return &Problem{Pos: ds[0].Pos.String(), Message: "YAML syntax: " + ds[0].Message}
 	}
 	return &Problem{Pos: diag.Pos{File: file, Line: 1, Col: 1}.String(), Message: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}

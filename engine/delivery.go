@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/lang"
 )
 
@@ -47,16 +48,11 @@ func (c *Call) Judge(status int, header http.Header, body []byte) (Verdict, erro
 // JudgeOptions adjust Call.JudgeWith.
 type JudgeOptions struct {
 	// Scrub, when set, is applied to the marketplace's code and message
-	// before they are cut to MaxMessageLength, so that a secret the
+	// before they are cut to diag.MaxMessageLength, so that a secret the
 	// marketplace echoes back is replaced whole, never cut in two with its
 	// start left in the message. deliver.Sender scrubs its secrets with it.
 	Scrub func(string) string
 }
-
-// MaxMessageLength is how many characters of a marketplace's message (or
-// of its answer's body, when the rules extract no message) a Verdict keeps;
-// a longer one is cut at a character boundary and ends with "…".
-const MaxMessageLength = 300
 
 // JudgeWith is Judge with options. Safe for concurrent use when Scrub is.
 func (c *Call) JudgeWith(status int, header http.Header, body []byte, opts JudgeOptions) (Verdict, error) {
@@ -64,7 +60,7 @@ func (c *Call) JudgeWith(status int, header http.Header, body []byte, opts Judge
 	if opts.Scrub != nil && v.Code+v.Message != "" {
 		v.Code, v.Message = opts.Scrub(v.Code), opts.Scrub(v.Message)
 	}
-	v.Code, v.Message = Truncate(v.Code, MaxMessageLength), Truncate(v.Message, MaxMessageLength)
+	v.Code, v.Message = diag.Truncate(v.Code, diag.MaxMessageLength), diag.Truncate(v.Message, diag.MaxMessageLength)
 	return v, err
 }
 
@@ -242,20 +238,6 @@ func evalText(p *lang.Program, env *lang.Response, def string) (string, error) {
 		return fmt.Sprint(x), nil
 	}
 	return def, nil // nothing usable: fall back
-}
-
-// Truncate cuts s to at most n characters (runes), at a character
-// boundary, ending it with "…" when it was cut. Invalid UTF-8 counts one
-// character per byte.
-func Truncate(s string, n int) string {
-	count := 0
-	for i := range s {
-		if count == n {
-			return s[:i] + "…"
-		}
-		count++
-	}
-	return s
 }
 
 // Marketplace is the id of the mapping the call comes from.

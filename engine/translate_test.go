@@ -17,7 +17,7 @@ import (
 
 func acme(t testing.TB) *engine.Engine {
 	t.Helper()
-	e, err := engine.LoadDir("testdata/acme")
+	e, err := engine.Load(os.DirFS("testdata/acme"), engine.WithDisplayDir("testdata/acme"))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
