@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/mapping"
 	"go.yaml.in/yaml/v3"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
 
 // Verdict outcomes: how a mapping reads one answer of the marketplace.

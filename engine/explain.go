@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
 
 // Explanation shows how an event was translated: which mapping rule applied,

@@ -5,9 +5,9 @@ import (
 	"strconv"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/mapping"
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/mapping"
+	"github.com/rotahq/rota/engine/internal/schemaerr"
 )
 
 // SpecVersion is the version of the canonical event contract the engine

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/mappings"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"

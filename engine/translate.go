@@ -11,9 +11,9 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/mapping"
 )
 
 // Outcome says what translation decided.

@@ -8,8 +8,8 @@ import (
 	"sync"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/schemaerr"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
