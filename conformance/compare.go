@@ -249,7 +249,7 @@ func ruleSource(m *mappingUnit, c *caseSpec, o outcome, at []string) string {
 	}
 	if o.ex == nil {
 		if c.inbound != nil {
-			return m.pos("/inbound/" + escapePointer(c.inbound.route))
+			return m.pos(engine.JSONPointer("inbound", c.inbound.route))
 		}
 		return ""
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/rotahq/rota/mappings"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
-	"go.yaml.in/yaml/v3"
 )
 
 // mappingUnit is one mapping file and what the cases and checks need of it.
@@ -133,7 +132,7 @@ func mappingFiles(fsys fs.FS) ([]string, error) {
 func (m *mappingUnit) duplicateOf(prev string) diag.Diagnostic {
 	pos := diag.Pos{File: m.path}
 	if m.decl != nil {
-		pos = m.decl.Pos("/marketplace")
+		pos = m.decl.Document.Pos("/marketplace")
 	}
 	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: diag.DuplicateMarketplace,
 		Message: fmt.Sprintf("marketplace %q is already defined in %s; each marketplace has one mapping file", m.id, prev)}
@@ -174,11 +173,12 @@ func (m *mappingUnit) marketplaceID(name string) string {
 	if md := m.model(); md != nil && md.Marketplace != "" {
 		return md.Marketplace
 	}
-	var top struct {
-		Marketplace string `yaml:"marketplace"`
-	}
-	if yaml.Unmarshal(m.src, &top) == nil && top.Marketplace != "" {
-		return top.Marketplace
+	if doc := m.document(); doc != nil {
+		if top, ok := doc.Value().(map[string]any); ok {
+			if id, ok := top["marketplace"].(string); ok && id != "" {
+				return id
+			}
+		}
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(name, ".yml"), ".yaml")
 }
@@ -243,5 +243,5 @@ func (m *mappingUnit) pos(ptr string) string {
 	if m.decl == nil {
 		return m.path
 	}
-	return m.decl.Pos(ptr).String()
+	return m.decl.Document.Pos(ptr).String()
 }

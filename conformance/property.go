@@ -54,7 +54,7 @@ func (m *mappingUnit) propertyRun(g *generator, seed int64, typ string, runs int
 	ps := make([]Problem, len(order))
 	for k, msg := range order {
 		f := seen[msg]
-		ps[k] = Problem{Pos: m.pos("/events/" + escapePointer(typ)),
+		ps[k] = Problem{Pos: m.pos(engine.JSONPointer("events", typ)),
 			Message: fmt.Sprintf("seed %d, generated %s #%d (%d of %d events alike): %s\n  event: %s", seed, typ, f.first, f.count, runs, msg, f.event)}
 	}
 	return ps

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 	"go.yaml.in/yaml/v3"
@@ -36,7 +37,7 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 		if q.Name == "" {
 			q.Name = name
 		}
-		mk.queries[name] = mk.compileCall(c, &q, "/queries/"+esc(name))
+		mk.queries[name] = mk.compileCall(c, &q, "/queries/"+jsonptr.Escape(name))
 	}
 	mk.compileRules(c)
 	mk.compileAuth(c)
@@ -47,8 +48,6 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 	}
 	return mk, ds
 }
-
-func esc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
 
 func (mk *market) compileBasics(c *compiler) {
 	m := c.src
@@ -91,7 +90,7 @@ func (mk *market) compileEnvs(c *compiler) {
 	mk.envs = map[string]*envPlan{}
 	for _, name := range m.Environments.Keys {
 		e := m.Environments.Values[name]
-		ptr := "/environments/" + esc(name)
+		ptr := "/environments/" + jsonptr.Escape(name)
 		ep := &envPlan{name: name, allowed: e.AllowedHosts, pos: c.file.PosOf(ptr)}
 		ep.base = c.template(&e.BaseURL)
 		ep.fromEvent = readsEvent(ep.base)
@@ -168,7 +167,7 @@ func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []header {
 		n := m.Values[key]
 		name, optional := strings.CutSuffix(key, "?")
 		h := header{name: name, optional: optional}
-		h.pos, _ = c.file.KeyPos(ptr + "/" + esc(key))
+		h.pos, _ = c.file.KeyPos(ptr + "/" + jsonptr.Escape(key))
 		if isNull(&n) {
 			h.drop = true
 		} else {
@@ -193,11 +192,11 @@ func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 	out := c.params(m, ptr)
 	for i, h := range out {
 		if !h.drop && h.value.kind == tLiteral && strings.ContainsFunc(h.value.str, isControl) {
-			c.errorf(c.file.PosOf(ptr+"/"+esc(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
+			c.errorf(c.file.PosOf(ptr+"/"+jsonptr.Escape(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
 		}
 		for _, prev := range out[:i] {
 			if strings.EqualFold(h.name, prev.name) {
-				pos, _ := c.file.KeyPos(ptr + "/" + esc(m.Keys[i]))
+				pos, _ := c.file.KeyPos(ptr + "/" + jsonptr.Escape(m.Keys[i]))
 				c.errorf(pos, diag.DuplicateHeader, "header %q repeats %q: header names are the same whatever their case; keep one", m.Keys[i], prev.name)
 				break
 			}
@@ -281,7 +280,7 @@ func (mk *market) compileStatuses(c *compiler) {
 	mk.statuses = m.Statuses.Values
 	for _, code := range m.Statuses.Keys {
 		if s := m.Statuses.Values[code]; !event.IsStatus(s.Canonical) {
-			c.errorf(c.file.PosOf("/statuses/"+esc(code)+"/canonical"), diag.UnknownCanonicalStatus,
+			c.errorf(c.file.PosOf("/statuses/"+jsonptr.Escape(code)+"/canonical"), diag.UnknownCanonicalStatus,
 				"canonical status %q does not exist; use one of %s", s.Canonical, strings.Join(event.Statuses, ", "))
 		}
 	}
@@ -290,7 +289,7 @@ func (mk *market) compileStatuses(c *compiler) {
 	}
 	mk.transitions = map[string]map[string]bool{}
 	for _, from := range m.Transitions.Keys {
-		ptr := "/transitions/" + esc(from)
+		ptr := "/transitions/" + jsonptr.Escape(from)
 		if _, ok := mk.statuses[from]; !ok {
 			pos, _ := c.file.KeyPos(ptr)
 			c.errorf(pos, diag.UnknownStatus, "transitions from %q, which is not in the status table%s", from, mk.statusHint(from))
@@ -316,7 +315,7 @@ func (mk *market) compileRules(c *compiler) {
 	m := c.src
 	mk.rules = map[string]*rule{}
 	for _, typ := range m.Events.Keys {
-		ptr := "/events/" + esc(typ)
+		ptr := "/events/" + jsonptr.Escape(typ)
 		if !event.IsType(typ) {
 			pos, _ := c.file.KeyPos(ptr)
 			c.errorf(pos, diag.UnknownEventType, "%q is not a canonical event type; use one of %s", typ, strings.Join(event.Types, ", "))

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 )
@@ -35,7 +36,7 @@ func (mk *market) compileAuth(c *compiler) {
 	mk.auth = map[string]*authPlan{}
 	for _, name := range a.Schemes.Keys {
 		s := a.Schemes.Values[name]
-		mk.auth[name] = mk.checkScheme(c, name, &s, "/auth/schemes/"+esc(name))
+		mk.auth[name] = mk.checkScheme(c, name, &s, "/auth/schemes/"+jsonptr.Escape(name))
 	}
 }
 
@@ -51,7 +52,7 @@ func (mk *market) checkScheme(c *compiler, name string, s *mapping.AuthScheme, p
 		}
 	}
 	for _, h := range s.Headers.Keys {
-		use("headers/"+esc(h), s.Headers.Values[h])
+		use("headers/"+jsonptr.Escape(h), s.Headers.Values[h])
 	}
 	use("userId", s.UserID)
 	use("apiKey", s.APIKey)
@@ -79,7 +80,7 @@ func (mk *market) compileRoutes(c *compiler) {
 	mk.routes = map[string]*route{}
 	for _, name := range c.src.Inbound.Keys {
 		r := c.src.Inbound.Values[name]
-		mk.routes[name] = mk.compileRoute(c, name, &r, "/inbound/"+esc(name))
+		mk.routes[name] = mk.compileRoute(c, name, &r, "/inbound/"+jsonptr.Escape(name))
 	}
 }
 

@@ -1,12 +1,21 @@
 // Package engine translates canonical order events into the HTTP calls a
 // marketplace expects, as described by YAML mapping files.
 //
-// The pipeline, one package per stage:
+// The engine is the facade over stages that live under engine/internal,
+// in pipeline order:
 //
-//	mapping  load YAML with positions, check it against mapping.schema.json
-//	lang     compile and type-check expressions against the canonical event
-//	engine   compile each mapping into an immutable plan; translate events
-//	deliver  send translated calls (auth, retries, rate limits)
+//	internal/mapping  load YAML with positions, check it against mapping.schema.json
+//	internal/lang     compile and type-check expressions against the canonical event
+//	engine            compile each mapping into an immutable plan; translate events;
+//	                  judge the marketplace's answers
+//	deliver           send translated calls (auth, retries, rate limits)
+//
+// The supported public packages are engine, engine/deliver, engine/diag
+// and engine/fiscal (and the service's engine/durable). Tools that report
+// on mappings read what a file declares with LoadMapping, the canonical
+// event's types and statuses with EventTypes and EventStatuses, and
+// JSON Schema failures with SchemaViolations, without reaching into the
+// stages.
 //
 // Load once, translate many times:
 //

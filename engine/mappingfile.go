@@ -1,13 +1,17 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/rotahq/rota/engine/internal/mapping"
 	"github.com/rotahq/rota/engine/internal/schemaerr"
+	"github.com/rotahq/rota/engine/internal/yamldoc"
 )
 
 // SpecVersion is the version of the canonical event contract the engine
@@ -26,7 +30,7 @@ func EventStatuses() []string { return slices.Clone(event.Statuses) }
 // tools that report on mappings (the conformance suite, coverage, event
 // generators) without parsing the file again. Lists are in file order;
 // pointers are JSON pointers into the file (/events/order.shipped/calls/0)
-// that Pos turns into positions. A Mapping is read-only and safe for
+// that Document turns into positions. A Mapping is read-only and safe for
 // concurrent use.
 type Mapping struct {
 	// Path is the file's name as findings show it (mappings/skyhub.yaml).
@@ -49,8 +53,8 @@ type Mapping struct {
 	Variables []Variable
 	// Secrets are the names of the secrets the auth schemes declare.
 	Secrets []string
-
-	file *mapping.File
+	// Document is the file as read, with the position of every value.
+	Document *Document
 }
 
 // EventRule is what a mapping does with one canonical event type.
@@ -116,14 +120,10 @@ func LoadMapping(path string, src []byte) (*Engine, *Mapping, diag.List) {
 	return e, m, ds
 }
 
-// Pos returns the position of the value at a JSON pointer of the file, or
-// of the nearest enclosing value that has one.
-func (m *Mapping) Pos(ptr string) diag.Pos { return m.file.PosOf(ptr) }
-
 // declared reads what a decoded mapping file declares.
 func declared(f *mapping.File) *Mapping {
 	md := f.Mapping
-	m := &Mapping{Path: f.Path, Marketplace: md.Marketplace, Statuses: slices.Clone(md.Statuses.Keys), file: f}
+	m := &Mapping{Path: f.Path, Marketplace: md.Marketplace, Statuses: slices.Clone(md.Statuses.Keys), Document: &Document{f.Doc()}}
 	for _, typ := range md.Events.Keys {
 		m.Events = append(m.Events, declaredRule(typ, md.Events.Values[typ]))
 	}
@@ -152,7 +152,7 @@ func declared(f *mapping.File) *Mapping {
 }
 
 func declaredRule(typ string, r mapping.EventRule) EventRule {
-	ptr := "/events/" + esc(typ)
+	ptr := "/events/" + jsonptr.Escape(typ)
 	out := EventRule{Type: typ, Pointer: ptr, Ignore: r.Ignore, Unsupported: r.Unsupported}
 	for _, g := range r.Guards {
 		out.Guards = append(out.Guards, g.Code)
@@ -195,3 +195,59 @@ func SchemaViolations(err error) []SchemaViolation {
 	}
 	return out
 }
+
+// Document is a YAML file read as the value a JSON decoder would give
+// (objects map[string]any, arrays []any, numbers json.Number, strings,
+// booleans, nil), with the position of every value and key by JSON
+// pointer: the reader mapping files are loaded with, for tools that check
+// other YAML files (conformance case files) and point into them. A
+// Document is read-only and safe for concurrent use.
+type Document struct{ doc *yamldoc.Doc }
+
+// ReadYAML reads the first YAML document of src; path is how positions show
+// the file. A document expands to at most 50,000 values, aliases expanded
+// (docs/limits.md). The error is a diag.List of one finding: a syntax
+// error (diag.YAMLSyntax), an empty file (diag.SchemaViolation) or one too
+// large (diag.TooLarge), at its position.
+func ReadYAML(path string, src []byte) (*Document, error) {
+	d, err := yamldoc.Parse(path, src)
+	if err == nil {
+		return &Document{d}, nil
+	}
+	start := diag.Pos{File: path, Line: 1, Col: 1}
+	var syntax *yamldoc.SyntaxError
+	var large *yamldoc.TooLargeError
+	f := diag.Diagnostic{Pos: start, Severity: diag.Error, Code: diag.SchemaViolation, Message: "the file is empty"}
+	switch {
+	case errors.As(err, &syntax):
+		f.Pos, f.Code, f.Message = syntax.Pos, diag.YAMLSyntax, syntax.Message
+	case errors.As(err, &large) && large.At != nil:
+		f.Pos, f.Code = diag.Pos{File: path, Line: large.At.Line, Col: large.At.Column}, diag.TooLarge
+		f.Message = fmt.Sprintf("the file expands to more than %d values through this alias (an alias that refers to itself, or aliases nested too deep); write the values out instead", yamldoc.MaxValues)
+	case errors.As(err, &large):
+		f.Code, f.Message = diag.TooLarge, fmt.Sprintf("the file has more than %d values; split it", yamldoc.MaxValues)
+	}
+	f.Snippet = diag.SplitLines(src).Snippet(f.Pos.Line, f.Pos.Col)
+	return nil, diag.List{f}
+}
+
+// Value returns the document as a JSON decoder would give it. It is
+// shared: the caller must not change it.
+func (d *Document) Value() any { return d.doc.Value }
+
+// Pos returns the position of the value at a JSON pointer, or of the
+// nearest enclosing value that has one.
+func (d *Document) Pos(ptr string) diag.Pos { return d.doc.PosOf(ptr) }
+
+// KeyPos returns the position of the key of the member at a JSON pointer,
+// or of its value when it has no key (an array item, the document).
+func (d *Document) KeyPos(ptr string) diag.Pos {
+	if p, ok := d.doc.KeyPos(ptr); ok {
+		return p
+	}
+	return d.doc.PosOf(ptr)
+}
+
+// JSONPointer joins tokens (object keys, array indexes) into the JSON
+// pointer Document.Pos takes, escaping ~ and /.
+func JSONPointer(tokens ...string) string { return jsonptr.Join(tokens...) }
