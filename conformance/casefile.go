@@ -43,7 +43,7 @@ type caseFile struct {
 // caseSpec is one case, ready to run unless broken is set.
 type caseSpec struct {
 	name    string
-	pos     string
+	pos     diag.Pos
 	event   []byte // the canonical event after patch (outbound cases)
 	inbound *inboundSpec
 	vars    map[string]string
@@ -73,7 +73,7 @@ func loadCaseFile(root, diskPath string) *caseFile {
 	cf := &caseFile{path: shown}
 	src, err := os.ReadFile(diskPath)
 	if err != nil {
-		cf.broken = []Problem{{Pos: shown, Message: err.Error()}}
+		cf.broken = []Problem{{Pos: diag.Pos{File: shown}, Message: err.Error()}}
 		return cf
 	}
 	doc, err := engine.ReadYAML(shown, src)
@@ -97,7 +97,7 @@ func loadCaseFile(root, diskPath string) *caseFile {
 func (cf *caseFile) validate(doc *engine.Document) map[int][]Problem {
 	schema, err := caseSchema()
 	if err != nil {
-		cf.broken = []Problem{{Pos: cf.path, Message: "case schema: " + err.Error()}}
+		cf.broken = []Problem{{Pos: diag.Pos{File: cf.path}, Message: "case schema: " + err.Error()}}
 		return nil
 	}
 	perCase := map[int][]Problem{}
@@ -126,14 +126,14 @@ func caseIndex(ptr string) (int, bool) {
 func leafProblem(doc *engine.Document, l engine.SchemaViolation) Problem {
 	switch l.Keyword {
 	case "additionalProperties", "false":
-		return Problem{Pos: doc.KeyPos(l.Pointer).String(), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}
+		return Problem{Pos: doc.KeyPos(l.Pointer), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}
 	case "required":
 		if l.Property == "expect" {
-			return Problem{Pos: doc.Pos(parentPointer(l.Pointer)).String(), Message: "the case has no expectation (expect:); a case without one fails"}
+			return Problem{Pos: doc.Pos(parentPointer(l.Pointer)), Message: "the case has no expectation (expect:); a case without one fails"}
 		}
-		return Problem{Pos: doc.Pos(parentPointer(l.Pointer)).String(), Message: fmt.Sprintf("missing key %q", l.Property)}
+		return Problem{Pos: doc.Pos(parentPointer(l.Pointer)), Message: fmt.Sprintf("missing key %q", l.Property)}
 	}
-	return Problem{Pos: doc.Pos(l.Pointer).String(), Message: fmt.Sprintf("%s: %s", pointerOrRoot(l.Pointer), l.Message)}
+	return Problem{Pos: doc.Pos(l.Pointer), Message: fmt.Sprintf("%s: %s", pointerOrRoot(l.Pointer), l.Message)}
 }
 
 func parentPointer(ptr string) string {
@@ -155,7 +155,7 @@ func pointerOrRoot(ptr string) string {
 func (cf *caseFile) checkFolder(doc *engine.Document, root, diskPath string) {
 	folder := topFolder(root, diskPath)
 	if folder != "" && folder != cf.marketplace {
-		cf.broken = append(cf.broken, Problem{Pos: doc.Pos("/marketplace").String(),
+		cf.broken = append(cf.broken, Problem{Pos: doc.Pos("/marketplace"),
 			Message: fmt.Sprintf("the file is in the %s folder but names marketplace %s; move it to %s/ or fix marketplace", folder, cf.marketplace, cf.marketplace)})
 	}
 }
@@ -176,13 +176,13 @@ func topFolder(root, diskPath string) string {
 
 func (cf *caseFile) buildCases(doc *engine.Document, top map[string]any, dir string, perCase map[int][]Problem) {
 	defaults := caseSpec{vars: mergeVars(nil, top["vars"]), env: str(top["env"])}
-	seen := map[string]string{}
+	seen := map[string]diag.Pos{}
 	for i, raw := range top["cases"].([]any) {
 		ptr := "/cases/" + strconv.Itoa(i)
 		c := buildCase(doc, ptr, raw.(map[string]any), dir, defaults)
 		c.broken = append(perCase[i], c.broken...)
 		if prev, dup := seen[c.name]; dup && c.name != "" {
-			c.broken = append(c.broken, Problem{Pos: doc.Pos(ptr + "/name").String(), Message: fmt.Sprintf("another case of this file (%s) has the name %q; names are unique within a file", prev, c.name)})
+			c.broken = append(c.broken, Problem{Pos: doc.Pos(ptr + "/name"), Message: fmt.Sprintf("another case of this file (%s) has the name %q; names are unique within a file", prev, c.name)})
 		}
 		seen[c.name] = c.pos
 		cf.cases = append(cf.cases, c)
@@ -190,7 +190,7 @@ func (cf *caseFile) buildCases(doc *engine.Document, top map[string]any, dir str
 }
 
 func buildCase(doc *engine.Document, ptr string, m map[string]any, dir string, defaults caseSpec) *caseSpec {
-	c := &caseSpec{name: str(m["name"]), pos: doc.Pos(ptr).String(), env: defaults.env, baseURL: str(m["baseUrl"]), subset: m["match"] == "subset"}
+	c := &caseSpec{name: str(m["name"]), pos: doc.Pos(ptr), env: defaults.env, baseURL: str(m["baseUrl"]), subset: m["match"] == "subset"}
 	if c.name == "" {
 		c.name = "case " + strings.TrimPrefix(ptr, "/cases/")
 	}
@@ -224,9 +224,9 @@ func (c *caseSpec) classify(doc *engine.Document, ptr string) {
 	case 1:
 		c.kind = kinds[0]
 	case 0:
-		c.fail(doc.Pos(ptr+"/expect").String(), "the case has no expectation (calls, ignore, error, events or response); a case without one fails")
+		c.fail(doc.Pos(ptr+"/expect"), "the case has no expectation (calls, ignore, error, events or response); a case without one fails")
 	default:
-		c.fail(doc.Pos(ptr+"/expect").String(), fmt.Sprintf("the case has %d expectations (%s); give exactly one", len(kinds), strings.Join(expectNames(c.expect), ", ")))
+		c.fail(doc.Pos(ptr+"/expect"), fmt.Sprintf("the case has %d expectations (%s); give exactly one", len(kinds), strings.Join(expectNames(c.expect), ", ")))
 	}
 }
 
@@ -239,7 +239,7 @@ func expectNames(m map[string]any) []string {
 	return out
 }
 
-func (c *caseSpec) fail(pos, msg string) {
+func (c *caseSpec) fail(pos diag.Pos, msg string) {
 	c.broken = append(c.broken, Problem{Pos: pos, Message: msg})
 }
 
@@ -250,7 +250,7 @@ func (c *caseSpec) input(doc *engine.Document, ptr string, m map[string]any, dir
 	in, hasInbound := m["inbound"].(map[string]any)
 	switch {
 	case hasEvent && hasInbound:
-		c.fail(doc.Pos(ptr+"/inbound").String(), "give event or inbound, not both")
+		c.fail(doc.Pos(ptr+"/inbound"), "give event or inbound, not both")
 	case hasInbound:
 		c.inboundInput(doc, ptr+"/inbound", in, dir)
 	case hasEvent:
@@ -264,16 +264,16 @@ func (c *caseSpec) eventInput(doc *engine.Document, ptr string, ev, patch any, d
 	_, events := c.expect["events"]
 	_, response := c.expect["response"]
 	if events || response {
-		c.fail(doc.Pos(ptr+"/expect").String(), "events and response are expected of inbound cases; an event case expects calls, ignore or error")
+		c.fail(doc.Pos(ptr+"/expect"), "events and response are expected of inbound cases; an event case expects calls, ignore or error")
 	}
 	raw, err := jsonInput(ev, dir)
 	if err != nil {
-		c.fail(doc.Pos(ptr+"/event").String(), err.Error())
+		c.fail(doc.Pos(ptr+"/event"), err.Error())
 		return
 	}
 	if patch != nil {
 		if raw, err = mergePatch(raw, patch); err != nil {
-			c.fail(doc.Pos(ptr+"/patch").String(), err.Error())
+			c.fail(doc.Pos(ptr+"/patch"), err.Error())
 			return
 		}
 	}
@@ -282,11 +282,11 @@ func (c *caseSpec) eventInput(doc *engine.Document, ptr string, ev, patch any, d
 
 func (c *caseSpec) inboundInput(doc *engine.Document, ptr string, in map[string]any, dir string) {
 	if c.kind == "calls" || c.kind == "ignore" {
-		c.fail(doc.Pos(ptr).String(), "an inbound case expects events and/or response, or error")
+		c.fail(doc.Pos(ptr), "an inbound case expects events and/or response, or error")
 	}
 	payload, err := jsonInput(in["payload"], dir)
 	if err != nil {
-		c.fail(doc.Pos(ptr+"/payload").String(), err.Error())
+		c.fail(doc.Pos(ptr+"/payload"), err.Error())
 		return
 	}
 	c.inbound = &inboundSpec{route: str(in["route"]), method: str(in["method"]), path: str(in["path"]), orderID: str(in["orderId"]), payload: payload}
@@ -348,10 +348,10 @@ func mergeVars(base map[string]string, over any) map[string]string {
 func yamlProblem(err error, file string) Problem {
 	var ds diag.List
 	if !errors.As(err, &ds) || len(ds) == 0 {
-		return Problem{Pos: file, Message: err.Error()}
+		return Problem{Pos: diag.Pos{File: file}, Message: err.Error()}
 	}
 	if ds[0].Code == diag.YAMLSyntax {
-		return Problem{Pos: ds[0].Pos.String(), Message: "YAML syntax: " + ds[0].Message}
+		return Problem{Pos: ds[0].Pos, Message: "YAML syntax: " + ds[0].Message}
 	}
-	return Problem{Pos: ds[0].Pos.String(), Message: ds[0].Message}
+	return Problem{Pos: ds[0].Pos, Message: ds[0].Message}
 }

@@ -40,7 +40,7 @@ func (m *mappingUnit) lintCheck() CheckResult {
 	var ps []Problem
 	seen := map[string]bool{}
 	for _, d := range append(m.lint, m.loadErr...) {
-		p := Problem{Pos: d.Pos.String(), Message: fmt.Sprintf("%s: %s: %s", d.Severity, d.Code, d.Message)}
+		p := Problem{Pos: d.Pos, Message: fmt.Sprintf("%s: %s: %s", d.Severity, d.Code, d.Message)}
 		if !seen[p.String()] {
 			seen[p.String()] = true
 			ps = append(ps, p)

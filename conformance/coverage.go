@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // guardCoverage lists every guard and call condition of the mapping, in
@@ -29,7 +30,7 @@ func (m *mappingUnit) guardCoverage() []GuardCoverage {
 	return out
 }
 
-func coverageOf(typ, kind, name, source string, c *[2]int) GuardCoverage {
+func coverageOf(typ, kind, name string, source diag.Pos, c *[2]int) GuardCoverage {
 	g := GuardCoverage{EventType: typ, Kind: kind, Name: name, Source: source}
 	if c != nil {
 		g.False, g.True = c[0], c[1]

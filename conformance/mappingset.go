@@ -239,9 +239,9 @@ func (m *mappingUnit) calls() []callRef {
 }
 
 // pos returns the position of the value at a JSON pointer of the file.
-func (m *mappingUnit) pos(ptr string) string {
+func (m *mappingUnit) pos(ptr string) diag.Pos {
 	if m.decl == nil {
-		return m.path
+		return diag.Pos{File: m.path}
 	}
-	return m.decl.Document.Pos(ptr).String()
+	return m.decl.Document.Pos(ptr)
 }

@@ -84,7 +84,7 @@ func scanLines(file string, src []byte) []Problem {
 
 func secretAt(file string, line int, text string, off int, what string) Problem {
 	pos := diag.Pos{File: file, Line: line, Col: utf8.RuneCountInString(text[:off]) + 1}
-	return Problem{Pos: pos.String(), Message: fmt.Sprintf("%s (%s); %s", what, masked(text[off:]), secretAdvice)}
+	return Problem{Pos: pos, Message: fmt.Sprintf("%s (%s); %s", what, masked(text[off:]), secretAdvice)}
 }
 
 // masked shows the start of a suspected secret, never all of it.
@@ -170,7 +170,7 @@ func (w *secretWalker) pair(parent, key string, v any, ptr string) {
 	pos := w.doc.Pos(ptr)
 	if secretKey.MatchString(name) && (key != "example" || looksRandom(text)) && !w.seen[pos] {
 		w.seen[pos] = true
-		w.found = append(w.found, foundSecret{pos, Problem{Pos: pos.String(), Message: fmt.Sprintf("%s holds a literal value (%s); %s", name, masked(text), secretAdvice)}})
+		w.found = append(w.found, foundSecret{pos, Problem{Pos: pos, Message: fmt.Sprintf("%s holds a literal value (%s); %s", name, masked(text), secretAdvice)}})
 	}
 }
 

@@ -97,7 +97,7 @@ func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, err
 		a.TokenURLExample = mk.exampleTokenURL(ap, vars)
 	}
 	if _, err := parseBaseURL(a.TokenURL); err != nil && a.TokenURL != "" {
-		return nil, &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Source: ap.tokenURL.pos.String(),
+		return nil, &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Source: ap.tokenURL.pos,
 			Message: fmt.Sprintf("the %s token URL is not usable (%v); set the variables it reads", mk.id, err)}
 	}
 	return a, nil

@@ -34,15 +34,15 @@ func (mk *market) checkHeader(rt *route, h, got string, secret func(string) (str
 	name := rt.authSecrets[h]
 	want, ok := secret(name)
 	if !ok || want == "" {
-		return &Error{Kind: KindConfiguration, Code: CodeMissingSecret, Source: rt.pos.String(),
+		return &Error{Kind: KindConfiguration, Code: CodeMissingSecret, Source: rt.pos,
 			Message: fmt.Sprintf("secret %s is not set; set %s to check the %s route's %s header", name, SecretEnvName(mk.id, name), rt.name, h)}
 	}
 	if got == "" {
-		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos.String(),
+		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos,
 			Message: fmt.Sprintf("the request has no %s header, which the %s %s route requires", h, mk.id, rt.name)}
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos.String(),
+		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos,
 			Message: fmt.Sprintf("the request's %s header does not hold the %s secret", h, name)}
 	}
 	return nil

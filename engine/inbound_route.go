@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/lang"
 )
 
@@ -226,7 +227,7 @@ func (mk *market) describeRoutes(names []string) string {
 // inboundMissing is the error for a name an inbound template reads and the
 // run does not have. It blames what must change: the route's configuration
 // (no orderId, no sequence, no request path) or the payload.
-func (r *renderer) inboundMissing(p lang.Path, src string, cause error) *Error {
+func (r *renderer) inboundMissing(p lang.Path, src diag.Pos, cause error) *Error {
 	rt, mk := r.route, r.mk
 	if rt == nil {
 		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: r.inboundPointer(p), Source: src, Err: cause,
@@ -238,7 +239,7 @@ func (r *renderer) inboundMissing(p lang.Path, src string, cause error) *Error {
 			return &Error{Kind: KindMapping, Code: CodeMissingOrderID, Source: src, Err: cause,
 				Message: fmt.Sprintf("the %s %s route reads orderId in a guard, but the seller's order id is made for each input after the guards: read it in event or response", mk.id, rt.name)}
 		}
-		return &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: rt.pos.String(), Err: cause,
+		return &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: rt.pos, Err: cause,
 			Message: fmt.Sprintf("the %s %s route needs the seller's order id (read at %s), but says nowhere how to make it: add orderId: to the route, e.g. orderId: ORD-${ sequence } or a value from the payload or the path (or give one: rota ingest --order-id ID)", mk.id, rt.name, src)}
 	case "sequence":
 		return &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: src, Err: cause,

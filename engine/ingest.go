@@ -218,7 +218,7 @@ func (r *renderer) sellerOrderID(rt *route, env map[string]any, o IngestOptions)
 		return err
 	}
 	if strings.TrimSpace(id) == "" {
-		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Source: rt.orderID.pos.String(),
+		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Source: rt.orderID.pos,
 			Message: fmt.Sprintf("the %s %s route's orderId gave an empty seller order id for input %d", r.mk.id, rt.name, r.index)}
 	}
 	env["orderId"] = id
@@ -263,7 +263,7 @@ func (r *renderer) inputs(rt *route, doc any) ([]any, error) {
 	}
 	list, ok := v.([]any)
 	if !ok || len(list) == 0 {
-		return nil, &Error{Kind: KindInvalidEvent, Code: CodeNoEvents, Source: rt.each.Source().Pos.String(),
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeNoEvents, Source: rt.each.Source().Pos,
 			Message: fmt.Sprintf("the payload holds nothing to ingest: each: %s gave %v", rt.each.Source().Text, describe(v))}
 	}
 	return list, nil
@@ -295,7 +295,7 @@ func (r *renderer) inboundEvent(rt *route, i int) (json.RawMessage, error) {
 	}
 	if err := validateBuilt(ev); err != nil {
 		err.Message = fmt.Sprintf("the event built from input %d is not a valid canonical event: %s", i, err.Message)
-		err.Source = rt.event.pos.String()
+		err.Source = rt.event.pos
 		return nil, err
 	}
 	return ev, nil

@@ -338,7 +338,7 @@ func (r *renderer) runBool(p *lang.Program) (bool, error) {
 }
 
 func (r *renderer) convert(p *lang.Program, err error) error {
-	src := p.Source().Pos.String()
+	src := p.Source().Pos
 	var miss *lang.MissingError
 	var table *lang.TableMissError
 	var conv *lang.ConvertError
@@ -392,7 +392,7 @@ func (r *renderer) inboundPointer(p lang.Path) string {
 }
 
 func (r *renderer) fail(p *lang.Program, code, msg string, cause error) error {
-	return &Error{Kind: KindMapping, Code: code, Message: msg, Source: p.Source().Pos.String(), Err: cause}
+	return &Error{Kind: KindMapping, Code: code, Message: msg, Source: p.Source().Pos, Err: cause}
 }
 
 func (r *renderer) firstPointer(p *lang.Program) string {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/event"
 	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
@@ -333,12 +334,12 @@ func cloneTwo(a, b string) (string, string) {
 func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
 	ru, ok := mk.rules[typ]
 	if !ok {
-		return nil, &Error{Kind: KindUnsupported, Code: CodeNotMapped, Path: "/type", Source: mk.eventsPos.String(),
+		return nil, &Error{Kind: KindUnsupported, Code: CodeNotMapped, Path: "/type", Source: mk.eventsPos,
 			Message: fmt.Sprintf("the %s mapping does not answer %s; add it under events: with calls, ignore or unsupported", mk.id, typ)}
 	}
 	tr.rule(ru)
 	if ru.unsupported != "" {
-		return nil, &Error{Kind: KindUnsupported, Code: CodeUnsupported, Path: "/type", Source: ru.pos.String(), Message: ru.unsupported}
+		return nil, &Error{Kind: KindUnsupported, Code: CodeUnsupported, Path: "/type", Source: ru.pos, Message: ru.unsupported}
 	}
 	return ru, nil
 }
@@ -391,7 +392,7 @@ func (mk *market) undeclaredVar(given map[string]string) *Error {
 // missingVar is the error for a variable an expression reads and the run
 // does not set. Variables are required where they are read, so a run that
 // overrides the base URL needs no base URL variable.
-func (mk *market) missingVar(name, source string, cause error) *Error {
+func (mk *market) missingVar(name string, source diag.Pos, cause error) *Error {
 	v := mk.vars[name]
 	return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: source, Err: cause,
 		Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(v), VarEnvName(mk.id, name), v.Description)}
@@ -447,7 +448,7 @@ func (mk *market) refuse(r *renderer, g *guard) error {
 			msg = strings.Clone(m)
 		}
 	}
-	return &Error{Kind: KindRejected, Code: g.code, Message: msg, MarketplaceCode: g.marketplaceCode, Path: g.path, Source: g.pos.String()}
+	return &Error{Kind: KindRejected, Code: g.code, Message: msg, MarketplaceCode: g.marketplaceCode, Path: g.path, Source: g.pos}
 }
 
 func (mk *market) environment(name string) (*envPlan, error) {
@@ -504,7 +505,7 @@ func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
 func (mk *market) checkNewBase(ep *envPlan, s string) (string, error) {
 	u, err := parseBaseURL(s)
 	if err != nil {
-		e := &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Message: err.Error(), Source: ep.base.pos.String()}
+		e := &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Message: err.Error(), Source: ep.base.pos}
 		if ep.fromEvent {
 			e.Kind, e.Path = KindInvalidEvent, pointerOfBase(ep)
 		}
@@ -514,11 +515,11 @@ func (mk *market) checkNewBase(ep *envPlan, s string) (string, error) {
 		return strings.TrimSuffix(u.String(), "/"), nil
 	}
 	if why := eventURLProblem(u, ep.hosts); why != "" {
-		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
+		return "", &Error{Kind: KindRejected, Code: CodeHostNotAllowed, Path: pointerOfBase(ep), Source: ep.base.pos,
 			Message: fmt.Sprintf("the base URL %q comes from the event and %s; the %s mapping allows %s; no call was built", u.Redacted(), why, mk.id, strings.Join(ep.allowed, ", "))}
 	}
 	if hasDotSegment(u.EscapedPath()) {
-		return "", &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: pointerOfBase(ep), Source: ep.base.pos.String(),
+		return "", &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: pointerOfBase(ep), Source: ep.base.pos,
 			Message: fmt.Sprintf("the base URL %q comes from the event and its path has a . or .. segment, which would change the endpoint; no call was built", s)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
@@ -605,7 +606,7 @@ func (mk *market) checkTransition(r *renderer, cp *callPlan, from string) error 
 	} else if !ok {
 		why = fmt.Sprintf("%s is not a status %s has", from, mk.name)
 	}
-	return &Error{Kind: KindRejected, Code: code, Path: statusPointer(r.oenv), Source: cp.leadsPos.String(),
+	return &Error{Kind: KindRejected, Code: code, Path: statusPointer(r.oenv), Source: cp.leadsPos,
 		Message: fmt.Sprintf("%s cannot move an order from %s to %s: %s", mk.name, from, cp.leadsTo, why)}
 }
 
@@ -801,7 +802,7 @@ func (r *renderer) checkSegment(b []byte, seg segment, end int) error {
 	if seg.prog == nil || !isDotSegment(b[seg.start:end]) {
 		return nil
 	}
-	return &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: r.firstPointer(seg.prog), Source: seg.prog.Source().Pos.String(),
+	return &Error{Kind: KindInvalidEvent, Code: CodeDotSegment, Path: r.firstPointer(seg.prog), Source: seg.prog.Source().Pos,
 		Message: fmt.Sprintf("the URL path segment %q built from %s would be resolved as a relative path (. or ..) and change the endpoint; no call was built", b[seg.start:end], seg.prog.Source().Text)}
 }
 
@@ -834,7 +835,7 @@ func isDotSegment(seg []byte) bool {
 func (r *renderer) checkHeaderValue(h header, v string) error {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c == 0x7f {
-			return &Error{Kind: KindInvalidEvent, Code: CodeControlCharacter, Path: r.pointerOf(h.value), Source: h.value.pos.String(),
+			return &Error{Kind: KindInvalidEvent, Code: CodeControlCharacter, Path: r.pointerOf(h.value), Source: h.value.pos,
 				Message: fmt.Sprintf("the value of header %s holds the control character 0x%02X at byte %d; remove it from the event", h.name, c, i)}
 		}
 	}
