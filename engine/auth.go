@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rotahq/rota/engine/internal/judge"
 	"github.com/rotahq/rota/engine/internal/lang"
 )
 
@@ -110,7 +111,7 @@ func (a *Auth) TokenRejected(status int, header http.Header, body []byte) (bool,
 	if a.plan != nil {
 		rule = a.plan.rejected
 	}
-	return evalBool(rule, responseEnv(status, header, body), status == http.StatusUnauthorized || status == http.StatusForbidden)
+	return judge.Holds(rule, judge.Answer{Status: status, Header: header, Body: body}, status == http.StatusUnauthorized || status == http.StatusForbidden)
 }
 
 // HasTokenRule reports whether the mapping declares token.rejectedWhen.

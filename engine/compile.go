@@ -11,6 +11,7 @@ import (
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/event"
 	"github.com/rotahq/rota/engine/internal/jsonptr"
+	"github.com/rotahq/rota/engine/internal/judge"
 	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 	"go.yaml.in/yaml/v3"
@@ -269,7 +270,7 @@ func (c *compiler) checkDrop(what string, h header, shared []header, same func(a
 		names[i] = x.name
 	}
 	hint := "; null removes a " + what + " the mapping sends to every call"
-	if best := lang.Closest(h.name, names); best != "" {
+	if best := diag.Closest(h.name, names); best != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	c.errorf(h.pos, diag.UnknownKey, "%s %q: null drops nothing, the mapping sends no such %s%s", what, h.name, what, hint)
@@ -305,7 +306,7 @@ func (mk *market) compileStatuses(c *compiler) {
 }
 
 func (mk *market) statusHint(s string) string {
-	if best := lang.Closest(s, mk.statusOrder); best != "" {
+	if best := diag.Closest(s, mk.statusOrder); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return "; add it under statuses:"
@@ -485,24 +486,24 @@ func (mk *market) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *
 	return out
 }
 
-func (c *compiler) response(r *mapping.Response, ptr string) *respPlan {
+func (c *compiler) response(r *mapping.Response, ptr string) *judge.Rules {
 	if r == nil {
 		return nil
 	}
 	rc := *c
 	rc.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.ResponseRules}
-	out := &respPlan{}
+	out := &judge.Rules{}
 	compile := func(e *mapping.Expr, isBool bool) *lang.Program {
 		if e == nil {
 			return nil
 		}
 		return rc.expr(e.Node, lang.Options{Bool: isBool})
 	}
-	out.success = compile(r.Success, true)
-	out.retry = compile(r.Retry, true)
-	out.errorCode = compile(r.ErrorCode, false)
-	out.errorMessage = compile(r.ErrorMessage, false)
-	out.alreadyApplied = compile(r.AlreadyApplied, true)
+	out.Success = compile(r.Success, true)
+	out.Retry = compile(r.Retry, true)
+	out.ErrorCode = compile(r.ErrorCode, false)
+	out.ErrorMessage = compile(r.ErrorMessage, false)
+	out.AlreadyApplied = compile(r.AlreadyApplied, true)
 	c.ds = rc.ds
 	return out
 }

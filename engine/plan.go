@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/internal/judge"
 	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 )
@@ -34,7 +35,7 @@ type market struct {
 	rules       map[string]*rule
 	queries     map[string]*callPlan
 	routes      map[string]*route
-	response    *respPlan
+	response    *judge.Rules
 	readBack    *readBackPlan
 	eventsPos   diag.Pos
 }
@@ -103,7 +104,7 @@ type callPlan struct {
 	body      *tmpl
 	leadsTo   string
 	leadsPos  diag.Pos
-	response  *respPlan
+	response  *judge.Rules
 	rateLimit *mapping.RateLimit
 	confirm   *confirmPlan
 	readBack  *readBackPlan
@@ -113,10 +114,6 @@ type callPlan struct {
 type pathPart struct {
 	text string
 	prog *lang.Program
-}
-
-type respPlan struct {
-	success, retry, errorCode, errorMessage, alreadyApplied *lang.Program
 }
 
 type readBackPlan struct {

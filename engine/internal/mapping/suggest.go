@@ -9,7 +9,6 @@ import (
 
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/jsonptr"
-	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/schemaerr"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -33,7 +32,7 @@ func didYouMean(schema *jsonschema.Schema, keywordLoc, key string) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	best := lang.Closest(key, keys)
+	best := diag.Closest(key, keys)
 	if best == "" {
 		return ""
 	}
@@ -133,7 +132,7 @@ func (f *File) enumDiag(l schemaerr.Leaf) diag.Diagnostic {
 		got = n.Value
 	}
 	hint := ""
-	if best := lang.Closest(got, allowed); best != "" && got != "" {
+	if best := diag.Closest(got, allowed); best != "" && got != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	list := strings.Join(allowed, ", ")
