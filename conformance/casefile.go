@@ -101,7 +101,7 @@ func (cf *caseFile) validate(doc *engine.Document) map[int][]Problem {
 		return nil
 	}
 	perCase := map[int][]Problem{}
-	for _, l := range engine.SchemaViolations(schema.Validate(doc.Value())) {
+	for _, l := range diag.SchemaFailures(schema.Validate(doc.Value())) {
 		p := leafProblem(doc, l)
 		if i, ok := caseIndex(l.Pointer); ok {
 			perCase[i] = append(perCase[i], p)
@@ -123,7 +123,7 @@ func caseIndex(ptr string) (int, bool) {
 	return i, true
 }
 
-func leafProblem(doc *engine.Document, l engine.SchemaViolation) Problem {
+func leafProblem(doc *engine.Document, l diag.SchemaFailure) Problem {
 	switch l.Keyword {
 	case "additionalProperties", "false":
 		return Problem{Pos: doc.KeyPos(l.Pointer), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}

@@ -132,7 +132,7 @@ func schemaMessage(err error) string {
 	if err == nil {
 		return ""
 	}
-	leaves := engine.SchemaViolations(err)
+	leaves := diag.SchemaFailures(err)
 	if len(leaves) == 0 {
 		return err.Error()
 	}

@@ -15,9 +15,9 @@
 // The supported public packages are engine, engine/deliver, engine/diag
 // and engine/fiscal (and the service's engine/durable). Tools that report
 // on mappings read what a file declares with LoadMapping, the canonical
-// event's types and statuses with EventTypes and EventStatuses, and
-// JSON Schema failures with SchemaViolations, without reaching into the
-// stages.
+// event's types and statuses with EventTypes and EventStatuses, other YAML files with
+// positions with ReadYAML, and JSON Schema failures with
+// diag.SchemaFailures, without reaching into the stages.
 //
 // Load once, translate many times:
 //

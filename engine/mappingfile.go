@@ -10,7 +10,6 @@ import (
 	"github.com/rotahq/rota/engine/internal/event"
 	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/rotahq/rota/engine/internal/mapping"
-	"github.com/rotahq/rota/engine/internal/schemaerr"
 	"github.com/rotahq/rota/engine/internal/yamldoc"
 )
 
@@ -160,38 +159,6 @@ func declaredRule(typ string, r mapping.EventRule) EventRule {
 	for i, c := range r.Calls {
 		out.Calls = append(out.Calls, RuleCall{Name: c.Name, Pointer: ptr + "/calls/" + strconv.Itoa(i), LeadsTo: c.LeadsTo,
 			HasBody: c.Body.Kind != 0, HasWhen: c.When != nil})
-	}
-	return out
-}
-
-// SchemaViolation is one reason a document failed a JSON Schema, at the
-// exact offending value.
-type SchemaViolation struct {
-	// Pointer is the JSON pointer of the offending value (for a missing or
-	// unexpected property, of that property).
-	Pointer string
-	// Keyword is the schema keyword that failed: required,
-	// additionalProperties, type, format...
-	Keyword string
-	// Message is the validator's message.
-	Message string
-	// Property is the property a required or additionalProperties failure
-	// names.
-	Property string
-}
-
-// SchemaViolations flattens the error of a jsonschema validation into one
-// violation per offending value, sorted by pointer then keyword, as the
-// engine reports mapping and event violations. It returns nil when err is
-// not a *jsonschema.ValidationError.
-func SchemaViolations(err error) []SchemaViolation {
-	leaves := schemaerr.Leaves(err)
-	if leaves == nil {
-		return nil
-	}
-	out := make([]SchemaViolation, len(leaves))
-	for i, l := range leaves {
-		out[i] = SchemaViolation{Pointer: l.Pointer, Keyword: l.Keyword, Message: l.Message, Property: l.Property}
 	}
 	return out
 }

@@ -3,7 +3,9 @@
 //
 // A Diagnostic is one finding about a mapping file (lint) with a stable Code,
 // a Severity and a Pos (file:line:col). Diagnostics sort by position so output
-// is deterministic. The package has no dependencies on the rest of the engine.
+// is deterministic. Besides the flattening of JSON Schema failures
+// (SchemaFailures), the package has no dependencies on the rest of the
+// engine.
 package diag
 
 import (
