@@ -48,14 +48,14 @@ type Auth struct {
 	TokenMethod, TokenField, TokenHeader, TokenPrefix string
 
 	plan *authPlan
-	mk   *market
+	mk   *compiledMapping
 }
 
 // Auth returns a marketplace's authentication scheme: the named one, or the
 // mapping's default when scheme is "". A mapping without auth gives type
 // none. Errors are *Error of kind configuration or unknown_marketplace.
 func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth, error) {
-	mk, err := e.market(marketplace)
+	mk, err := e.compiled(marketplace)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 	return mk.resolveAuth(ap, vars)
 }
 
-func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
+func (mk *compiledMapping) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
 	s := ap.scheme
 	a := &Auth{Scheme: ap.name, Type: s.Type, Secrets: s.Secrets, Headers: s.Headers.Values, UserID: s.UserID, APIKey: s.APIKey,
 		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, plan: ap, mk: mk}
@@ -120,7 +120,7 @@ func (a *Auth) HasTokenRule() bool { return a.plan != nil && a.plan.rejected != 
 // AuthSchemes returns the names of a marketplace's auth schemes, default
 // first, or nil for an unknown marketplace or a mapping without auth.
 func (e *Engine) AuthSchemes(marketplace string) []string {
-	mk, ok := e.markets[marketplace]
+	mk, ok := e.mappings[marketplace]
 	if !ok || mk.auth == nil {
 		return nil
 	}
@@ -160,7 +160,7 @@ func SecretEnvName(marketplace, name string) string {
 func VarEnvName(marketplace, name string) string { return envName("ROTA_VAR_", marketplace, name) }
 
 // exampleTokenURL renders the token URL with each unset variable's example.
-func (mk *market) exampleTokenURL(ap *authPlan, vars map[string]string) string {
+func (mk *compiledMapping) exampleTokenURL(ap *authPlan, vars map[string]string) string {
 	filled := maps.Clone(vars)
 	if filled == nil {
 		filled = map[string]string{}

@@ -7,7 +7,7 @@ import (
 	"github.com/rotahq/rota/engine/internal/lang"
 )
 
-func (mk *market) environment(name string) (*envPlan, error) {
+func (mk *compiledMapping) environment(name string) (*envPlan, error) {
 	if name == "" {
 		if ep, ok := mk.envs["production"]; ok || len(mk.envOrder) != 1 {
 			if !ok {
@@ -25,7 +25,7 @@ func (mk *market) environment(name string) (*envPlan, error) {
 	return ep, nil
 }
 
-func (mk *market) baseURL(r *renderer, o TranslateOptions) (string, error) {
+func (mk *compiledMapping) baseURL(r *renderer, o TranslateOptions) (string, error) {
 	if o.BaseURL != "" {
 		u, err := parseBaseURL(o.BaseURL)
 		if err != nil {
@@ -47,7 +47,7 @@ func (mk *market) baseURL(r *renderer, o TranslateOptions) (string, error) {
 	return mk.checkBase(ep, s)
 }
 
-func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
+func (mk *compiledMapping) checkBase(ep *envPlan, s string) (string, error) {
 	if c := ep.checked.Load(); c != nil && c.in == s {
 		return c.out, nil
 	}
@@ -58,7 +58,7 @@ func (mk *market) checkBase(ep *envPlan, s string) (string, error) {
 	return out, err
 }
 
-func (mk *market) checkNewBase(ep *envPlan, s string) (string, error) {
+func (mk *compiledMapping) checkNewBase(ep *envPlan, s string) (string, error) {
 	u, err := parseBaseURL(s)
 	if err != nil {
 		e := &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Message: err.Error(), Source: ep.base.pos}

@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-func (mk *market) buildCalls(r *renderer, ru *rule, base string, calls []Call) ([]Call, error) {
+func (mk *compiledMapping) buildCalls(r *renderer, ru *rule, base string, calls []Call) ([]Call, error) {
 	current := r.oenv.Current
 	for _, cp := range ru.calls {
 		if cp.when != nil {
@@ -45,8 +45,8 @@ func (mk *market) buildCalls(r *renderer, ru *rule, base string, calls []Call) (
 // recorded in r.texts, until publish copies them out with the rest of the
 // result; otherwise the call gets its own copy of them at once and the
 // buffer is left as it was.
-func (mk *market) buildCall(r *renderer, cp *callPlan, base string, deferred bool) (Call, error) {
-	call := Call{Name: cp.name, Method: cp.method, MarketplaceStatus: cp.leadsTo, plan: cp, market: mk}
+func (mk *compiledMapping) buildCall(r *renderer, cp *callPlan, base string, deferred bool) (Call, error) {
+	call := Call{Name: cp.name, Method: cp.method, MarketplaceStatus: cp.leadsTo, plan: cp, mapping: mk}
 	r.trace.startCall(cp)
 	start := len(r.buf)
 	var err error
@@ -105,7 +105,7 @@ func (t readBackText) callText() callText {
 // renderReadBack renders the read-back query rp of call after the call's
 // text. When deferred, the text stays in the buffer until publish copies
 // it out with the call's; otherwise the call gets its own copy at once.
-func (mk *market) renderReadBack(r *renderer, call *Call, rp *readBackPlan, base string, deferred bool) error {
+func (mk *compiledMapping) renderReadBack(r *renderer, call *Call, rp *readBackPlan, base string, deferred bool) error {
 	q := mk.queries[rp.query]
 	saved := r.trace
 	r.trace = nil

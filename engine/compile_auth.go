@@ -7,7 +7,7 @@ import (
 	"github.com/rotahq/rota/engine/internal/mapping"
 )
 
-func (mk *market) compileAuth(c *compiler) {
+func (mk *compiledMapping) compileAuth(c *compiler) {
 	a := c.src.Auth
 	if a == nil {
 		return
@@ -23,7 +23,7 @@ func (mk *market) compileAuth(c *compiler) {
 	}
 }
 
-func (mk *market) checkScheme(c *compiler, name string, s *mapping.AuthScheme, ptr string) *authPlan {
+func (mk *compiledMapping) checkScheme(c *compiler, name string, s *mapping.AuthScheme, ptr string) *authPlan {
 	ap := &authPlan{name: name, scheme: s}
 	declared := map[string]bool{}
 	for _, n := range s.Secrets {

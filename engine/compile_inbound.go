@@ -24,7 +24,7 @@ var matchNames = []string{"payload", "vars", "params", "query"}
 // it; rota ingest takes --sequence).
 var orderIDNames = []string{"payload", "index", "vars", "now", "params", "query", "sequence"}
 
-func (mk *market) compileRoutes(c *compiler) {
+func (mk *compiledMapping) compileRoutes(c *compiler) {
 	mk.routes = map[string]*route{}
 	for _, name := range c.src.Inbound.Keys {
 		r := c.src.Inbound.Values[name]
@@ -32,7 +32,7 @@ func (mk *market) compileRoutes(c *compiler) {
 	}
 }
 
-func (mk *market) compileRoute(c *compiler, name string, r *mapping.Route, ptr string) *route {
+func (mk *compiledMapping) compileRoute(c *compiler, name string, r *mapping.Route, ptr string) *route {
 	out := &route{name: name, method: r.Method, path: r.Path, as: r.As, pos: c.file.PosOf(ptr), authSecrets: r.Auth.Values}
 	if out.as == "" {
 		out.as = "input"
@@ -104,7 +104,7 @@ func (c *compiler) routePath(r *mapping.Route, ptr, name string) []string {
 }
 
 // checkParams reports params.X read by a route whose path has no {X}.
-func (mk *market) checkParams(c *compiler, rt *route) {
+func (mk *compiledMapping) checkParams(c *compiler, rt *route) {
 	declared := map[string]bool{}
 	for _, s := range rt.segs {
 		if p, ok := pathParam(s); ok {

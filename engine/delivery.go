@@ -100,9 +100,9 @@ func (c *Call) ReadBack() *ReadBack {
 	if c.rbPlan == nil {
 		return nil
 	}
-	q := c.market.queries[c.rbPlan.query]
+	q := c.mapping.queries[c.rbPlan.query]
 	return &ReadBack{applied: c.rbPlan.applied, Query: Call{Name: q.name, Method: q.method, URL: c.rbURL,
-		Headers: c.rbHeaders, Body: c.rbBody, plan: q, market: c.market}}
+		Headers: c.rbHeaders, Body: c.rbBody, plan: q, mapping: c.mapping}}
 }
 
 // Applied reports whether an answer of the read-back query shows the
@@ -113,10 +113,10 @@ func (rb *ReadBack) Applied(call *Call, status int, header http.Header, body []b
 }
 
 // rules merges the call's response rules over the mapping's.
-func (c *Call) rules() judge.Rules { return judge.Merge(c.market.response, c.plan.response) }
+func (c *Call) rules() judge.Rules { return judge.Merge(c.mapping.response, c.plan.response) }
 
 // Marketplace is the id of the mapping the call comes from.
-func (c *Call) Marketplace() string { return c.market.id }
+func (c *Call) Marketplace() string { return c.mapping.id }
 
 // Endpoint identifies the call's endpoint for rate limiting: the
 // marketplace, the method and the path as the mapping writes it.
@@ -129,7 +129,7 @@ func (c *Call) Endpoint() string {
 			b.WriteString(p.text)
 		}
 	}
-	return c.market.id + " " + c.Method + " " + b.String()
+	return c.mapping.id + " " + c.Method + " " + b.String()
 }
 
 // RateLimit is the marketplace's declared limit for the call's endpoint.
@@ -163,7 +163,7 @@ func (cf *Confirmation) Confirmed(status int, header http.Header, body []byte) (
 	return judge.Holds(cf.until, judge.Answer{Status: status, Header: header, Body: body}, false)
 }
 
-func (mk *market) buildConfirmation(r *renderer, cp *confirmPlan, base string) (*Confirmation, error) {
+func (mk *compiledMapping) buildConfirmation(r *renderer, cp *confirmPlan, base string) (*Confirmation, error) {
 	q := mk.queries[cp.query]
 	saved := r.trace
 	r.trace = nil

@@ -20,7 +20,7 @@ import (
 // Engine holds compiled mappings, one per marketplace. It is immutable after
 // loading and safe for concurrent use by many goroutines.
 type Engine struct {
-	markets  map[string]*market
+	mappings map[string]*compiledMapping
 	ids      []string
 	findings diag.List
 }
@@ -101,7 +101,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 	if err != nil {
 		return nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("mapping schema: %v", err)}}
 	}
-	e := &Engine{markets: map[string]*market{}}
+	e := &Engine{mappings: map[string]*compiledMapping{}}
 	var ds diag.List
 	for _, sf := range files {
 		f, fds := compileFile(sf, schema)
@@ -118,7 +118,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 // compiled.
 type compiledFile struct {
 	*mapping.File
-	compiled *market // nil when the file has errors
+	compiled *compiledMapping // nil when the file has errors
 }
 
 // compileFile parses, checks and compiles one file, returning its findings,
@@ -153,12 +153,12 @@ func capped(ds diag.List, file string) diag.List {
 		Message: fmt.Sprintf("%d more findings in %s not shown (at most %d are shown per file); fix these first", len(hidden), file, maxFindings)})
 }
 
-func (e *Engine) add(mk *market, f *mapping.File) diag.List {
-	if prev, ok := e.markets[mk.id]; ok {
+func (e *Engine) add(mk *compiledMapping, f *mapping.File) diag.List {
+	if prev, ok := e.mappings[mk.id]; ok {
 		pos := f.PosOf("/marketplace")
 		return diag.List{f.Diag(pos, diag.DuplicateMarketplace, "marketplace %q is already defined in %s; each marketplace has one mapping file", mk.id, prev.path)}
 	}
-	e.markets[mk.id] = mk
+	e.mappings[mk.id] = mk
 	e.ids = append(e.ids, mk.id)
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 
 // checkGuards runs guards in order, skipping those whose when does not
 // hold, and refuses with the first that fails.
-func (mk *market) checkGuards(r *renderer, guards []*guard) error {
+func (mk *compiledMapping) checkGuards(r *renderer, guards []*guard) error {
 	for _, g := range guards {
 		if g.when != nil {
 			applies, err := r.runBool(g.when)
@@ -31,7 +31,7 @@ func (mk *market) checkGuards(r *renderer, guards []*guard) error {
 	return nil
 }
 
-func (mk *market) refuse(r *renderer, g *guard) error {
+func (mk *compiledMapping) refuse(r *renderer, g *guard) error {
 	msg := g.code
 	if g.message != nil {
 		if m, err := r.renderString(g.message); err == nil {

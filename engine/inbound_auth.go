@@ -14,7 +14,7 @@ import (
 // kind configuration when a secret is not set. Secret values are compared
 // in constant time and never appear in errors. Safe for concurrent use.
 func (e *Engine) CheckInboundAuth(marketplace, route string, header http.Header, secret func(name string) (string, bool)) error {
-	mk, err := e.market(marketplace)
+	mk, err := e.compiled(marketplace)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (e *Engine) CheckInboundAuth(marketplace, route string, header http.Header,
 	return nil
 }
 
-func (mk *market) checkHeader(rt *route, h, got string, secret func(string) (string, bool)) error {
+func (mk *compiledMapping) checkHeader(rt *route, h, got string, secret func(string) (string, bool)) error {
 	name := rt.authSecrets[h]
 	want, ok := secret(name)
 	if !ok || want == "" {

@@ -24,7 +24,7 @@ type request struct {
 // parseRequest reads o.Method and o.Path. The path is relative to the
 // integration's prefix; the query string fills query (first value of each
 // name).
-func (mk *market) parseRequest(o IngestOptions) (*request, error) {
+func (mk *compiledMapping) parseRequest(o IngestOptions) (*request, error) {
 	req := &request{method: strings.ToUpper(strings.TrimSpace(o.Method)), query: map[string]any{}, params: map[string]any{}}
 	if o.Path == "" {
 		return req, nil
@@ -108,7 +108,7 @@ func (rt *route) params(req *request) map[string]any {
 
 // matches reports whether the payload meets the route's match condition.
 // A condition that fails (it reads what the payload lacks) does not match.
-func (mk *market) matches(rt *route, doc any, vars map[string]string, req *request) bool {
+func (mk *compiledMapping) matches(rt *route, doc any, vars map[string]string, req *request) bool {
 	env := map[string]any{"payload": doc, "vars": vars, "params": rt.params(req), "query": req.query}
 	v, err := rt.match.Run(env)
 	b, _ := v.(bool)
@@ -120,7 +120,7 @@ func (mk *market) matches(rt *route, doc any, vars map[string]string, req *reque
 // method and path call, narrowed by their match conditions; without a path,
 // the routes whose match the payload meets. A route with neither a path
 // that fits nor a match is a candidate only when nothing better is.
-func (mk *market) selectRoute(name string, req *request, doc any, vars map[string]string, readErr error) (*route, error) {
+func (mk *compiledMapping) selectRoute(name string, req *request, doc any, vars map[string]string, readErr error) (*route, error) {
 	if name != "" || len(mk.routeNames) == 1 && req.segs == nil {
 		rt, err := mk.route(name)
 		if err != nil {
@@ -171,13 +171,13 @@ func (mk *market) selectRoute(name string, req *request, doc any, vars map[strin
 	return nil, mk.noRoute(req, refused)
 }
 
-func (mk *market) ambiguous(names []string, req *request) error {
+func (mk *compiledMapping) ambiguous(names []string, req *request) error {
 	return &Error{Kind: KindConfiguration, Code: CodeAmbiguousRoute,
 		Message: fmt.Sprintf("%d inbound routes of %s fit %s: %s; give the request's method and path (rota ingest --method M --path P), or the route (--route NAME), or tell them apart with match: in the mapping",
 			len(names), mk.id, req.describe(), mk.describeRoutes(names))}
 }
 
-func (mk *market) noRoute(req *request, refused []string) error {
+func (mk *compiledMapping) noRoute(req *request, refused []string) error {
 	if len(mk.routeNames) == 0 {
 		return &Error{Kind: KindConfiguration, Code: CodeUnknownRoute,
 			Message: fmt.Sprintf("the %s mapping has no inbound routes: %s does not call the seller", mk.id, mk.name)}
@@ -213,7 +213,7 @@ func (rt *route) calledHow() string {
 	return strings.Join(parts, ", ")
 }
 
-func (mk *market) describeRoutes(names []string) string {
+func (mk *compiledMapping) describeRoutes(names []string) string {
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = fmt.Sprintf("%s (%s)", n, mk.routes[n].calledHow())

@@ -114,7 +114,7 @@ func LoadMapping(path string, src []byte) (*Engine, *Mapping, diag.List) {
 	if ds.HasErrors() || f.compiled == nil {
 		return nil, m, ds
 	}
-	e := &Engine{markets: map[string]*market{}, findings: ds}
+	e := &Engine{mappings: map[string]*compiledMapping{}, findings: ds}
 	e.add(f.compiled, f.File)
 	return e, m, ds
 }

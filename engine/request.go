@@ -89,7 +89,7 @@ func isDotSegment(seg []byte) bool {
 // checkHeaderValue refuses a header value built from data that holds a
 // control character: CR or LF would split the request, others corrupt it,
 // and Go's client would only fail at send.
-func (r *renderer) checkHeaderValue(h header, v string) error {
+func (r *renderer) checkHeaderValue(h namedValue, v string) error {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c == 0x7f {
 			return &Error{Kind: KindInvalidEvent, Code: CodeControlCharacter, Path: r.pointerOf(h.value), Source: h.value.pos,
@@ -110,7 +110,7 @@ func (r *renderer) pointerOf(t *tmpl) string {
 }
 
 // appendQuery appends ?name=value&... for the parameters that have a value.
-func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
+func (r *renderer) appendQuery(b []byte, params []namedValue) ([]byte, error) {
 	sep := byte('?')
 	for _, h := range params {
 		v, ok, err := r.renderParam("query", h)
@@ -127,7 +127,7 @@ func (r *renderer) appendQuery(b []byte, params []header) ([]byte, error) {
 
 // buildHeaders renders a call's headers, leaving out the optional ones whose
 // value the event lacks.
-func (r *renderer) buildHeaders(hs []header) (Headers, error) {
+func (r *renderer) buildHeaders(hs []namedValue) (Headers, error) {
 	list := make([]headerValue, 0, len(hs))
 	for _, h := range hs {
 		v, ok, err := r.renderParam("headers", h)
@@ -152,7 +152,7 @@ func (r *renderer) buildHeaders(hs []header) (Headers, error) {
 
 // renderParam renders a query parameter or header (where names which); ok
 // is false for an optional one whose value the event lacks.
-func (r *renderer) renderParam(where string, h header) (v string, ok bool, err error) {
+func (r *renderer) renderParam(where string, h namedValue) (v string, ok bool, err error) {
 	r.at(where, h.name)
 	v, err = r.renderString(h.value)
 	if err != nil {

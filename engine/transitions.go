@@ -9,7 +9,7 @@ import (
 // currentStatus is the order's native status before the event: the event's
 // marketplaceStatus, or the only native status whose canonical status is
 // the event's order.status; "" when unknown.
-func (mk *market) currentStatus(env *lang.Env) string {
+func (mk *compiledMapping) currentStatus(env *lang.Env) string {
 	if s := env.Order.MarketplaceStatus; s != "" {
 		return s
 	}
@@ -28,7 +28,7 @@ func (mk *market) currentStatus(env *lang.Env) string {
 	return found
 }
 
-func (mk *market) checkTransition(r *renderer, cp *callPlan, from string) error {
+func (mk *compiledMapping) checkTransition(r *renderer, cp *callPlan, from string) error {
 	if cp.leadsTo == "" || from == "" || mk.transitions == nil {
 		return nil
 	}

@@ -68,7 +68,7 @@ type Call struct {
 	MarketplaceStatus string `json:"marketplaceStatus,omitempty"`
 
 	plan    *callPlan
-	market  *market
+	mapping *compiledMapping
 	confirm *Confirmation
 	// The read-back query, rendered with the call (see Call.ReadBack).
 	rbPlan    *readBackPlan
@@ -104,7 +104,7 @@ func (e *Engine) TranslateInto(res *Result, raw []byte, o TranslateOptions) erro
 
 // translate translates raw into into, when it is not nil, or into a new
 // Result.
-func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer, into *Result) (*Result, *market, error) {
+func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer, into *Result) (*Result, *compiledMapping, error) {
 	t := translations.Get().(*translation)
 	defer t.release()
 	t.env.OwnText(tr != nil) // a trace keeps evaluated values
@@ -116,7 +116,7 @@ func (e *Engine) translate(raw []byte, o TranslateOptions, tr *tracer, into *Res
 	if o.Marketplace != "" {
 		id = o.Marketplace
 	}
-	mk, err := e.market(id)
+	mk, err := e.compiled(id)
 	if err != nil {
 		if o.Marketplace == "" {
 			err.(*Error).Path = "/marketplace"
@@ -150,8 +150,8 @@ func (e *Engine) decode(ev *event.Event, s string, skip bool) error {
 	return nil
 }
 
-func (e *Engine) market(id string) (*market, error) {
-	mk, ok := e.markets[id]
+func (e *Engine) compiled(id string) (*compiledMapping, error) {
+	mk, ok := e.mappings[id]
 	if !ok {
 		return nil, &Error{Kind: KindUnknownMarketplace, Code: CodeUnknownMarketplace,
 			Message: fmt.Sprintf("no mapping for marketplace %q; loaded: %s", id, strings.Join(e.ids, ", "))}
@@ -159,7 +159,7 @@ func (e *Engine) market(id string) (*market, error) {
 	return mk, nil
 }
 
-func (mk *market) translate(t *translation, o TranslateOptions, tr *tracer, into *Result) (*Result, error) {
+func (mk *compiledMapping) translate(t *translation, o TranslateOptions, tr *tracer, into *Result) (*Result, error) {
 	ev := &t.env.Event
 	ru, err := mk.rule(ev.Type, tr)
 	res := into
@@ -259,7 +259,7 @@ func cloneTwo(a, b string) (string, string) {
 	return s[:len(a)], s[len(a):]
 }
 
-func (mk *market) rule(typ string, tr *tracer) (*rule, error) {
+func (mk *compiledMapping) rule(typ string, tr *tracer) (*rule, error) {
 	ru, ok := mk.rules[typ]
 	if !ok {
 		return nil, &Error{Kind: KindUnsupported, Code: CodeNotMapped, Path: "/type", Source: mk.eventsPos,

@@ -13,7 +13,7 @@ import (
 // every given one is declared. A variable without default that is not given
 // is reported when an expression reads it. The map it returns is only read:
 // when given sets every variable that has a default, it is given itself.
-func (mk *market) resolveVars(given map[string]string) (map[string]string, error) {
+func (mk *compiledMapping) resolveVars(given map[string]string) (map[string]string, error) {
 	if len(given) == 0 {
 		return mk.defaults, nil
 	}
@@ -42,7 +42,7 @@ func hasAllKeys(m, of map[string]string) bool {
 
 // undeclaredVar is the error for given variables the mapping does not
 // declare; it names the first in alphabetical order.
-func (mk *market) undeclaredVar(given map[string]string) *Error {
+func (mk *compiledMapping) undeclaredVar(given map[string]string) *Error {
 	var names []string
 	for name := range given {
 		if _, ok := mk.vars[name]; !ok {
@@ -57,20 +57,20 @@ func (mk *market) undeclaredVar(given map[string]string) *Error {
 // missingVar is the error for a variable an expression reads and the run
 // does not set. Variables are required where they are read, so a run that
 // overrides the base URL needs no base URL variable.
-func (mk *market) missingVar(name string, source diag.Pos, cause error) *Error {
+func (mk *compiledMapping) missingVar(name string, source diag.Pos, cause error) *Error {
 	v := mk.vars[name]
 	return &Error{Kind: KindConfiguration, Code: CodeMissingVariable, Source: source, Err: cause,
 		Message: fmt.Sprintf("variable %s is not set; pass --var %s=%s or set %s (%s)", name, name, varExample(v), VarEnvName(mk.id, name), v.Description)}
 }
 
-func declaredVars(mk *market) string {
+func declaredVars(mk *compiledMapping) string {
 	if len(mk.vars) == 0 {
 		return "it declares no variables"
 	}
 	return "it declares: " + strings.Join(sortedVarNames(mk), ", ")
 }
 
-func sortedVarNames(mk *market) []string {
+func sortedVarNames(mk *compiledMapping) []string {
 	out := make([]string, 0, len(mk.vars))
 	for k := range mk.vars {
 		out = append(out, k)
