@@ -12,9 +12,9 @@ import (
 
 // Verdict outcomes: how a mapping reads one answer of the marketplace.
 const (
-	VerdictSuccess = judge.Success // the call did what it should
-	VerdictRetry   = judge.Retry   // a passing failure: try again later
-	VerdictFail    = judge.Fail    // refused for good: do not retry
+	VerdictSuccess = "success" // the call did what it should
+	VerdictRetry   = "retry"   // a passing failure: try again later
+	VerdictFail    = "fail"    // refused for good: do not retry
 )
 
 // Verdict is a marketplace answer as the mapping's response rules read it.

@@ -15,7 +15,7 @@ import (
 
 // SpecVersion is the version of the canonical event contract the engine
 // reads (docs/canonical-event.md).
-const SpecVersion = event.SpecVersion
+const SpecVersion = "1.0"
 
 // EventTypes returns the canonical event types, in lifecycle order. The
 // slice is the caller's.
