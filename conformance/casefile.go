@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -14,7 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -41,7 +43,7 @@ type caseFile struct {
 // caseSpec is one case, ready to run unless broken is set.
 type caseSpec struct {
 	name    string
-	pos     string
+	pos     diag.Pos
 	event   []byte // the canonical event after patch (outbound cases)
 	inbound *inboundSpec
 	vars    map[string]string
@@ -71,19 +73,19 @@ func loadCaseFile(root, diskPath string) *caseFile {
 	cf := &caseFile{path: shown}
 	src, err := os.ReadFile(diskPath)
 	if err != nil {
-		cf.broken = []Problem{{Pos: shown, Message: err.Error()}}
+		cf.broken = []Problem{{Pos: diag.Pos{File: shown}, Message: err.Error()}}
 		return cf
 	}
-	doc, p := parseYAML(shown, src)
-	if p != nil {
-		cf.broken = []Problem{*p}
+	doc, err := engine.ReadYAML(shown, src)
+	if err != nil {
+		cf.broken = []Problem{yamlProblem(err, shown)}
 		return cf
 	}
 	perCase := cf.validate(doc)
 	if len(cf.broken) > 0 {
 		return cf
 	}
-	top := doc.value.(map[string]any)
+	top := doc.Value().(map[string]any)
 	cf.marketplace = top["marketplace"].(string)
 	cf.checkFolder(doc, root, diskPath)
 	cf.buildCases(doc, top, filepath.Dir(diskPath), perCase)
@@ -92,14 +94,14 @@ func loadCaseFile(root, diskPath string) *caseFile {
 
 // validate checks the document against the case schema. Problems inside
 // /cases/N belong to case N; others break the whole file.
-func (cf *caseFile) validate(doc *yamlDoc) map[int][]Problem {
+func (cf *caseFile) validate(doc *engine.Document) map[int][]Problem {
 	schema, err := caseSchema()
 	if err != nil {
-		cf.broken = []Problem{{Pos: cf.path, Message: "case schema: " + err.Error()}}
+		cf.broken = []Problem{{Pos: diag.Pos{File: cf.path}, Message: "case schema: " + err.Error()}}
 		return nil
 	}
 	perCase := map[int][]Problem{}
-	for _, l := range schemaerr.Leaves(schema.Validate(doc.value)) {
+	for _, l := range diag.SchemaFailures(schema.Validate(doc.Value())) {
 		p := leafProblem(doc, l)
 		if i, ok := caseIndex(l.Pointer); ok {
 			perCase[i] = append(perCase[i], p)
@@ -121,17 +123,17 @@ func caseIndex(ptr string) (int, bool) {
 	return i, true
 }
 
-func leafProblem(doc *yamlDoc, l schemaerr.Leaf) Problem {
+func leafProblem(doc *engine.Document, l diag.SchemaFailure) Problem {
 	switch l.Keyword {
 	case "additionalProperties", "false":
-		return Problem{Pos: doc.keyPos(l.Pointer), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}
+		return Problem{Pos: doc.KeyPos(l.Pointer), Message: fmt.Sprintf("unknown key %q; see conformance/README.md for the case format", l.Property)}
 	case "required":
 		if l.Property == "expect" {
-			return Problem{Pos: doc.pos(parentPointer(l.Pointer)), Message: "the case has no expectation (expect:); a case without one fails"}
+			return Problem{Pos: doc.Pos(parentPointer(l.Pointer)), Message: "the case has no expectation (expect:); a case without one fails"}
 		}
-		return Problem{Pos: doc.pos(parentPointer(l.Pointer)), Message: fmt.Sprintf("missing key %q", l.Property)}
+		return Problem{Pos: doc.Pos(parentPointer(l.Pointer)), Message: fmt.Sprintf("missing key %q", l.Property)}
 	}
-	return Problem{Pos: doc.pos(l.Pointer), Message: fmt.Sprintf("%s: %s", pointerOrRoot(l.Pointer), l.Message)}
+	return Problem{Pos: doc.Pos(l.Pointer), Message: fmt.Sprintf("%s: %s", pointerOrRoot(l.Pointer), l.Message)}
 }
 
 func parentPointer(ptr string) string {
@@ -150,10 +152,10 @@ func pointerOrRoot(ptr string) string {
 
 // checkFolder requires a file in a folder of the case root to name the
 // marketplace the folder is named after: <root>/<marketplace>/*.yaml.
-func (cf *caseFile) checkFolder(doc *yamlDoc, root, diskPath string) {
+func (cf *caseFile) checkFolder(doc *engine.Document, root, diskPath string) {
 	folder := topFolder(root, diskPath)
 	if folder != "" && folder != cf.marketplace {
-		cf.broken = append(cf.broken, Problem{Pos: doc.pos("/marketplace"),
+		cf.broken = append(cf.broken, Problem{Pos: doc.Pos("/marketplace"),
 			Message: fmt.Sprintf("the file is in the %s folder but names marketplace %s; move it to %s/ or fix marketplace", folder, cf.marketplace, cf.marketplace)})
 	}
 }
@@ -172,23 +174,23 @@ func topFolder(root, diskPath string) string {
 	return first
 }
 
-func (cf *caseFile) buildCases(doc *yamlDoc, top map[string]any, dir string, perCase map[int][]Problem) {
+func (cf *caseFile) buildCases(doc *engine.Document, top map[string]any, dir string, perCase map[int][]Problem) {
 	defaults := caseSpec{vars: mergeVars(nil, top["vars"]), env: str(top["env"])}
-	seen := map[string]string{}
+	seen := map[string]diag.Pos{}
 	for i, raw := range top["cases"].([]any) {
 		ptr := "/cases/" + strconv.Itoa(i)
 		c := buildCase(doc, ptr, raw.(map[string]any), dir, defaults)
 		c.broken = append(perCase[i], c.broken...)
 		if prev, dup := seen[c.name]; dup && c.name != "" {
-			c.broken = append(c.broken, Problem{Pos: doc.pos(ptr + "/name"), Message: fmt.Sprintf("another case of this file (%s) has the name %q; names are unique within a file", prev, c.name)})
+			c.broken = append(c.broken, Problem{Pos: doc.Pos(ptr + "/name"), Message: fmt.Sprintf("another case of this file (%s) has the name %q; names are unique within a file", prev, c.name)})
 		}
 		seen[c.name] = c.pos
 		cf.cases = append(cf.cases, c)
 	}
 }
 
-func buildCase(doc *yamlDoc, ptr string, m map[string]any, dir string, defaults caseSpec) *caseSpec {
-	c := &caseSpec{name: str(m["name"]), pos: doc.pos(ptr), env: defaults.env, baseURL: str(m["baseUrl"]), subset: m["match"] == "subset"}
+func buildCase(doc *engine.Document, ptr string, m map[string]any, dir string, defaults caseSpec) *caseSpec {
+	c := &caseSpec{name: str(m["name"]), pos: doc.Pos(ptr), env: defaults.env, baseURL: str(m["baseUrl"]), subset: m["match"] == "subset"}
 	if c.name == "" {
 		c.name = "case " + strings.TrimPrefix(ptr, "/cases/")
 	}
@@ -203,7 +205,7 @@ func buildCase(doc *yamlDoc, ptr string, m map[string]any, dir string, defaults 
 }
 
 // classify finds the one expectation of the case.
-func (c *caseSpec) classify(doc *yamlDoc, ptr string) {
+func (c *caseSpec) classify(doc *engine.Document, ptr string) {
 	if c.expect == nil {
 		return // the schema reported it
 	}
@@ -222,9 +224,9 @@ func (c *caseSpec) classify(doc *yamlDoc, ptr string) {
 	case 1:
 		c.kind = kinds[0]
 	case 0:
-		c.fail(doc.pos(ptr+"/expect"), "the case has no expectation (calls, ignore, error, events or response); a case without one fails")
+		c.fail(doc.Pos(ptr+"/expect"), "the case has no expectation (calls, ignore, error, events or response); a case without one fails")
 	default:
-		c.fail(doc.pos(ptr+"/expect"), fmt.Sprintf("the case has %d expectations (%s); give exactly one", len(kinds), strings.Join(expectNames(c.expect), ", ")))
+		c.fail(doc.Pos(ptr+"/expect"), fmt.Sprintf("the case has %d expectations (%s); give exactly one", len(kinds), strings.Join(expectNames(c.expect), ", ")))
 	}
 }
 
@@ -237,18 +239,18 @@ func expectNames(m map[string]any) []string {
 	return out
 }
 
-func (c *caseSpec) fail(pos, msg string) {
+func (c *caseSpec) fail(pos diag.Pos, msg string) {
 	c.broken = append(c.broken, Problem{Pos: pos, Message: msg})
 }
 
 // input reads the event or the inbound payload and checks that it fits the
 // expectation.
-func (c *caseSpec) input(doc *yamlDoc, ptr string, m map[string]any, dir string) {
+func (c *caseSpec) input(doc *engine.Document, ptr string, m map[string]any, dir string) {
 	ev, hasEvent := m["event"]
 	in, hasInbound := m["inbound"].(map[string]any)
 	switch {
 	case hasEvent && hasInbound:
-		c.fail(doc.pos(ptr+"/inbound"), "give event or inbound, not both")
+		c.fail(doc.Pos(ptr+"/inbound"), "give event or inbound, not both")
 	case hasInbound:
 		c.inboundInput(doc, ptr+"/inbound", in, dir)
 	case hasEvent:
@@ -258,33 +260,33 @@ func (c *caseSpec) input(doc *yamlDoc, ptr string, m map[string]any, dir string)
 	}
 }
 
-func (c *caseSpec) eventInput(doc *yamlDoc, ptr string, ev, patch any, dir string) {
+func (c *caseSpec) eventInput(doc *engine.Document, ptr string, ev, patch any, dir string) {
 	_, events := c.expect["events"]
 	_, response := c.expect["response"]
 	if events || response {
-		c.fail(doc.pos(ptr+"/expect"), "events and response are expected of inbound cases; an event case expects calls, ignore or error")
+		c.fail(doc.Pos(ptr+"/expect"), "events and response are expected of inbound cases; an event case expects calls, ignore or error")
 	}
 	raw, err := jsonInput(ev, dir)
 	if err != nil {
-		c.fail(doc.pos(ptr+"/event"), err.Error())
+		c.fail(doc.Pos(ptr+"/event"), err.Error())
 		return
 	}
 	if patch != nil {
 		if raw, err = mergePatch(raw, patch); err != nil {
-			c.fail(doc.pos(ptr+"/patch"), err.Error())
+			c.fail(doc.Pos(ptr+"/patch"), err.Error())
 			return
 		}
 	}
 	c.event = raw
 }
 
-func (c *caseSpec) inboundInput(doc *yamlDoc, ptr string, in map[string]any, dir string) {
+func (c *caseSpec) inboundInput(doc *engine.Document, ptr string, in map[string]any, dir string) {
 	if c.kind == "calls" || c.kind == "ignore" {
-		c.fail(doc.pos(ptr), "an inbound case expects events and/or response, or error")
+		c.fail(doc.Pos(ptr), "an inbound case expects events and/or response, or error")
 	}
 	payload, err := jsonInput(in["payload"], dir)
 	if err != nil {
-		c.fail(doc.pos(ptr+"/payload"), err.Error())
+		c.fail(doc.Pos(ptr+"/payload"), err.Error())
 		return
 	}
 	c.inbound = &inboundSpec{route: str(in["route"]), method: str(in["method"]), path: str(in["path"]), orderID: str(in["orderId"]), payload: payload}
@@ -339,4 +341,17 @@ func mergeVars(base map[string]string, over any) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// yamlProblem is the problem of a case file that does not read as YAML:
+// a syntax error, an empty file, or one that expands past the bound.
+func yamlProblem(err error, file string) Problem {
+	var ds diag.List
+	if !errors.As(err, &ds) || len(ds) == 0 {
+		return Problem{Pos: diag.Pos{File: file}, Message: err.Error()}
+	}
+	if ds[0].Code == diag.YAMLSyntax {
+		return Problem{Pos: ds[0].Pos, Message: "YAML syntax: " + ds[0].Message}
+	}
+	return Problem{Pos: ds[0].Pos, Message: ds[0].Message}
 }

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine"
 )
 
 // checkMapping runs every check against one mapping. A mapping that does
@@ -39,7 +40,7 @@ func (m *mappingUnit) lintCheck() CheckResult {
 	var ps []Problem
 	seen := map[string]bool{}
 	for _, d := range append(m.lint, m.loadErr...) {
-		p := Problem{Pos: d.Pos.String(), Message: fmt.Sprintf("%s: %s: %s", d.Severity, d.Code, d.Message)}
+		p := Problem{Pos: d.Pos, Message: fmt.Sprintf("%s: %s: %s", d.Severity, d.Code, d.Message)}
 		if !seen[p.String()] {
 			seen[p.String()] = true
 			ps = append(ps, p)
@@ -51,8 +52,8 @@ func (m *mappingUnit) lintCheck() CheckResult {
 // answeredCheck: every canonical event type has a rule.
 func (m *mappingUnit) answeredCheck() CheckResult {
 	var ps []Problem
-	for _, typ := range event.Types {
-		if _, ok := m.model().Events.Values[typ]; !ok {
+	for _, typ := range engine.EventTypes() {
+		if _, ok := m.rule(typ); !ok {
 			ps = append(ps, Problem{Pos: m.pos("/events"), Message: fmt.Sprintf("%s is not answered: add it under events: with calls, ignore: <why> or unsupported: <why>", typ)})
 		}
 	}
@@ -106,10 +107,10 @@ func uncovered(g GuardCoverage) []string {
 // coverageCheck: some case reaches every event rule and makes every call.
 func (m *mappingUnit) coverageCheck() CheckResult {
 	var ps []Problem
-	md := m.model()
-	for _, typ := range md.Events.Keys {
-		if event.IsType(typ) && m.obs.rules[typ] == 0 {
-			ps = append(ps, Problem{Pos: m.pos("/events/" + escapePointer(typ)), Message: fmt.Sprintf("no case sends %s: add a case with an event of that type (event: a file or inline) and what it must give (expect: calls, ignore or error)", typ)})
+	canonical := engine.EventTypes()
+	for _, r := range m.model().Events {
+		if typ := r.Type; slices.Contains(canonical, typ) && m.obs.rules[typ] == 0 {
+			ps = append(ps, Problem{Pos: m.pos(r.Pointer), Message: fmt.Sprintf("no case sends %s: add a case with an event of that type (event: a file or inline) and what it must give (expect: calls, ignore or error)", typ)})
 		}
 	}
 	for _, c := range m.calls() {
@@ -126,8 +127,8 @@ func (m *mappingUnit) coverageCheck() CheckResult {
 func (m *mappingUnit) statusesCheck() CheckResult {
 	md := m.model()
 	targets := map[string]bool{}
-	for _, from := range md.Transitions.Keys {
-		for _, to := range md.Transitions.Values[from] {
+	for _, tos := range md.Transitions {
+		for _, to := range tos {
 			targets[to] = true
 		}
 	}
@@ -138,7 +139,7 @@ func (m *mappingUnit) statusesCheck() CheckResult {
 		case to == "":
 		case !m.hasStatus(to):
 			ps = append(ps, Problem{Pos: m.pos(c.ptr + "/leadsTo"), Message: fmt.Sprintf("call %s of %s leads to %q, which is not in the status table", c.call.Name, c.eventType, to)})
-		case md.Transitions.Len() > 0 && !targets[to]:
+		case md.Transitions != nil && !targets[to]:
 			ps = append(ps, Problem{Pos: m.pos(c.ptr + "/leadsTo"), Message: fmt.Sprintf("call %s of %s leads to %s, but no transition leads there: the call is refused for every order whose status is known", c.call.Name, c.eventType, to)})
 		}
 	}

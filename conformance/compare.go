@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // compare checks an outcome against the case's expectation and returns nil
@@ -242,16 +243,16 @@ func pathString(at []string) string {
 
 // ruleSource finds the mapping rule behind a difference: the error's source,
 // else the body field, call or rule the explanation traced.
-func ruleSource(m *mappingUnit, c *caseSpec, o outcome, at []string) string {
+func ruleSource(m *mappingUnit, c *caseSpec, o outcome, at []string) diag.Pos {
 	var e *engine.Error
-	if errors.As(o.err, &e) && e.Source != "" {
+	if errors.As(o.err, &e) && !e.Source.IsZero() {
 		return e.Source
 	}
 	if o.ex == nil {
 		if c.inbound != nil {
-			return m.pos("/inbound/" + escapePointer(c.inbound.route))
+			return m.pos(engine.JSONPointer("inbound", c.inbound.route))
 		}
-		return ""
+		return diag.Pos{}
 	}
 	if len(at) >= 2 && at[0] == "calls" {
 		i, _ := strconv.Atoi(at[1])
@@ -278,7 +279,7 @@ func madeCall(ex *engine.Explanation, i int) *engine.CallTrace {
 
 // fieldSource is the position of the traced field nearest to location
 // (body.invoice.key), else the call's.
-func fieldSource(ct *engine.CallTrace, location string) string {
+func fieldSource(ct *engine.CallTrace, location string) diag.Pos {
 	best, bestLen := ct.Source, 0
 	for _, f := range ct.Fields {
 		l := f.Location

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 const (
@@ -120,7 +120,7 @@ func TestFailureVerdicts(t *testing.T) {
 			if !strings.Contains(f.Message, tt.message) {
 				t.Errorf("message %q, want it to contain %q", f.Message, tt.message)
 			}
-			if !strings.HasSuffix(f.Source, tt.source) || (tt.source == "") != (f.Source == "") {
+			if !strings.HasSuffix(f.Source.String(), tt.source) || (tt.source == "") != f.Source.IsZero() {
 				t.Errorf("source %q, want %q", f.Source, tt.source)
 			}
 			if !strings.Contains(f.Diff, tt.diff) {
@@ -170,7 +170,7 @@ func TestBrokenCaseFiles(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if c := caseResult(t, rep, "(case file)"); c.Passed || !strings.HasSuffix(c.Pos, ":3:3") && !strings.HasSuffix(c.Pos, ":1:14") {
+	if c := caseResult(t, rep, "(case file)"); c.Passed || !strings.HasSuffix(c.Pos.String(), ":3:3") && !strings.HasSuffix(c.Pos.String(), ":1:14") {
 		t.Errorf("broken file result %+v, want a failure at the problem", c)
 	}
 	if c := caseResult(t, rep, "still runs"); !c.Passed {
@@ -388,7 +388,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
-	if got.Passed != rep.Passed || got.Failed != rep.Failed || len(got.Files) != 1 || len(got.Matrix.Cells) != len(event.Types) {
+	if got.Passed != rep.Passed || got.Failed != rep.Failed || len(got.Files) != 1 || len(got.Matrix.Cells) != len(engine.EventTypes()) {
 		t.Errorf("round trip: %+v", got)
 	}
 	var wrong *Failure
@@ -434,7 +434,7 @@ func TestGenerator(t *testing.T) {
 			continue
 		}
 		g := newGenerator(m)
-		for _, typ := range event.Types {
+		for _, typ := range engine.EventTypes() {
 			a, b := rngFor(7, m.id, typ), rngFor(7, m.id, typ)
 			for i := range 50 {
 				raw, _ := marshalJSON(g.event(a, typ, i))
@@ -541,16 +541,28 @@ func TestSecretScan(t *testing.T) {
 }
 
 // TestAliasLoop: a case file whose alias refers to itself, or whose
-// aliases expand past the bound, is a positioned problem, not a hang.
+// aliases expand past the bound, is a problem at the alias, not a hang.
 func TestAliasLoop(t *testing.T) {
-	for name, src := range map[string]string{
-		"self":  "cases:\n  - &a\n    name: x\n    event: *a\n",
-		"laugh": "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
-	} {
-		doc, p := parseYAML("loop.yaml", []byte(src))
-		if doc != nil || p == nil || p.Pos != "loop.yaml:1:1" || !strings.Contains(p.Message, "an alias that refers to itself") {
-			t.Errorf("%s: doc %v, problem %+v; want the alias problem at loop.yaml:1:1", name, doc != nil, p)
-		}
+	tests := []struct {
+		name, src string
+		line, col int
+	}{
+		{"self", "cases:\n  - &a\n    name: x\n    event: *a\n", 4, 12},
+		{"laugh", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", 5, 13},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "loop.yaml")
+			if err := os.WriteFile(path, []byte(tt.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cf := loadCaseFile(dir, path)
+			want := Problem{Pos: diag.Pos{File: filepath.ToSlash(path), Line: tt.line, Col: tt.col}, Message: "the file expands to more than 50000 values through this alias (an alias that refers to itself, or aliases nested too deep); write the values out instead"}
+			if len(cf.broken) != 1 || cf.broken[0] != want {
+				t.Errorf("problems %+v, want [%+v]", cf.broken, want)
+			}
+		})
 	}
 }
 
@@ -577,5 +589,31 @@ func TestGuardCoverageAfterSkippedGuard(t *testing.T) {
 		if got[name] != w {
 			t.Errorf("%s found true/false %d/%d times, want %d/%d", name, got[name][0], got[name][1], w[0], w[1])
 		}
+	}
+}
+
+// TestDuplicateMarketplaceFailsLint: two files of one marketplace fail the
+// lint check of the second, as loading both into one engine would.
+func TestDuplicateMarketplaceFailsLint(t *testing.T) {
+	src, err := os.ReadFile("../mappings/skyhub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"skyhub.yaml", "skyhub2.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := run(t, Options{Mappings: dir, Cases: "cases", Only: []string{"skyhub"}, PropertyRuns: -1})
+	var got []string
+	for _, mr := range rep.Mappings {
+		for _, p := range checkResult(t, mr, CheckLint).Problems {
+			got = append(got, p.String())
+		}
+	}
+	want := filepath.ToSlash(dir) + "/skyhub2.yaml:7:14: error: duplicate_marketplace: marketplace \"skyhub\" is already defined in " + filepath.ToSlash(dir) + "/skyhub.yaml; each marketplace has one mapping file"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("lint problems %q, want [%q]", got, want)
 	}
 }

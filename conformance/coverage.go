@@ -3,7 +3,8 @@ package conformance
 import (
 	"fmt"
 
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // guardCoverage lists every guard and call condition of the mapping, in
@@ -11,18 +12,17 @@ import (
 func (m *mappingUnit) guardCoverage() []GuardCoverage {
 	md := m.model()
 	out := []GuardCoverage{}
-	for _, typ := range md.Events.Keys {
-		rule := md.Events.Values[typ]
-		base := "/events/" + escapePointer(typ)
-		for i, g := range rule.Guards {
+	for _, rule := range md.Events {
+		typ := rule.Type
+		for i, code := range rule.Guards {
 			c := m.obs.conds[guardKey(typ, i)]
-			out = append(out, coverageOf(typ, "guard", g.Code, m.pos(fmt.Sprintf("%s/guards/%d/require", base, i)), c))
+			out = append(out, coverageOf(typ, "guard", code, m.pos(fmt.Sprintf("%s/guards/%d/require", rule.Pointer, i)), c))
 		}
-		for i, call := range rule.Calls {
-			if call.When == nil {
+		for _, call := range rule.Calls {
+			if !call.HasWhen {
 				continue
 			}
-			ptr := fmt.Sprintf("%s/calls/%d", base, i)
+			ptr := call.Pointer
 			c := m.obs.conds[whenKey(typ, m.pos(ptr))]
 			out = append(out, coverageOf(typ, "when", call.Name, m.pos(ptr+"/when"), c))
 		}
@@ -30,7 +30,7 @@ func (m *mappingUnit) guardCoverage() []GuardCoverage {
 	return out
 }
 
-func coverageOf(typ, kind, name, source string, c *[2]int) GuardCoverage {
+func coverageOf(typ, kind, name string, source diag.Pos, c *[2]int) GuardCoverage {
 	g := GuardCoverage{EventType: typ, Kind: kind, Name: name, Source: source}
 	if c != nil {
 		g.False, g.True = c[0], c[1]
@@ -40,11 +40,12 @@ func coverageOf(typ, kind, name, source string, c *[2]int) GuardCoverage {
 
 // buildMatrix says how each mapping answers each canonical event type.
 func buildMatrix(ms []*mappingUnit) Matrix {
-	mx := Matrix{EventTypes: append([]string(nil), event.Types...), Marketplaces: []string{}, Cells: [][]string{}}
+	types := engine.EventTypes()
+	mx := Matrix{EventTypes: types, Marketplaces: []string{}, Cells: [][]string{}}
 	for _, m := range ms {
 		mx.Marketplaces = append(mx.Marketplaces, m.id)
 	}
-	for _, typ := range event.Types {
+	for _, typ := range types {
 		row := make([]string, len(ms))
 		for j, m := range ms {
 			row[j] = m.answer(typ)
@@ -55,11 +56,10 @@ func buildMatrix(ms []*mappingUnit) Matrix {
 }
 
 func (m *mappingUnit) answer(typ string) string {
-	md := m.model()
-	if m.eng == nil || md == nil {
+	if m.eng == nil || m.model() == nil {
 		return AnswerBroken
 	}
-	rule, ok := md.Events.Values[typ]
+	rule, ok := m.rule(typ)
 	switch {
 	case !ok:
 		return AnswerMissing

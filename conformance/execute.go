@@ -48,7 +48,7 @@ func (r *runner) verdict(cf *caseFile, c *caseSpec) *Failure {
 		return &Failure{Message: fmt.Sprintf("no mapping for marketplace %s in %s", cf.marketplace, r.source.display)}
 	case m.eng == nil:
 		first := m.loadErr[0]
-		return &Failure{Message: fmt.Sprintf("the %s mapping does not load: %s (see its lint check)", m.id, first.Message), Source: first.Pos.String()}
+		return &Failure{Message: fmt.Sprintf("the %s mapping does not load: %s (see its lint check)", m.id, first.Message), Source: first.Pos}
 	}
 	o, f := r.execute(m, c)
 	if f != nil {
@@ -121,7 +121,7 @@ func errorDoc(err error) map[string]any {
 		return map[string]any{"message": err.Error()}
 	}
 	d := map[string]any{"kind": string(e.Kind), "code": e.Code, "message": e.Message}
-	for k, v := range map[string]string{"marketplaceCode": e.MarketplaceCode, "path": e.Path, "source": e.Source} {
+	for k, v := range map[string]string{"marketplaceCode": e.MarketplaceCode, "path": e.Path, "source": e.Source.String()} {
 		if v != "" {
 			d[k] = v
 		}

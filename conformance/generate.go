@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/fiscal"
 )
 
@@ -32,13 +32,7 @@ var attributeRead = regexp.MustCompile(`order\.attributes\.([A-Za-z_][A-Za-z0-9_
 
 func newGenerator(m *mappingUnit) *generator {
 	md := m.model()
-	g := &generator{id: m.id, statuses: md.Statuses.Keys, vars: map[string]string{}}
-	for _, name := range md.Environments.Keys {
-		g.hosts = append(g.hosts, md.Environments.Values[name].AllowedHosts...)
-	}
-	for _, name := range md.Tables.Keys {
-		g.tableKeys = append(g.tableKeys, md.Tables.Values[name].Keys...)
-	}
+	g := &generator{id: m.id, statuses: md.Statuses, hosts: md.AllowedHosts, tableKeys: md.TableKeys, vars: map[string]string{}}
 	seen := map[string]bool{}
 	for _, match := range attributeRead.FindAllStringSubmatch(string(m.src), -1) {
 		if !seen[match[1]] {
@@ -47,8 +41,8 @@ func newGenerator(m *mappingUnit) *generator {
 		}
 	}
 	sort.Strings(g.attributes)
-	for _, name := range md.Variables.Keys {
-		g.vars[name] = exampleValue(md.Variables.Values[name].Example, md.Variables.Values[name].Default)
+	for _, v := range md.Variables {
+		g.vars[v.Name] = exampleValue(v.Example, v.Default)
 	}
 	return g
 }
@@ -74,7 +68,7 @@ func rngFor(seed int64, id, typ string) *rand.Rand {
 // event makes the i-th event of a type.
 func (g *generator) event(r *rand.Rand, typ string, i int) map[string]any {
 	ev := map[string]any{
-		"specVersion": event.SpecVersion,
+		"specVersion": engine.SpecVersion,
 		"id":          fmt.Sprintf("prop-%s-%d", typ, i),
 		"type":        typ,
 		"occurredAt":  randTime(r),
@@ -117,7 +111,7 @@ func (g *generator) order(r *rand.Rand, typ string) map[string]any {
 		o["id"] = "ERP-" + digits(r, 6)
 	}
 	if chance(r, 0.7) {
-		o["status"] = pick(r, event.Statuses)
+		o["status"] = pick(r, engine.EventStatuses())
 	}
 	if len(g.statuses) > 0 && chance(r, 0.6) {
 		o["marketplaceStatus"] = pick(r, g.statuses)

@@ -69,9 +69,9 @@ func fileSuite(f FileResult) junitSuite {
 
 func failureText(c CaseResult) string {
 	var b strings.Builder
-	b.WriteString(c.Pos + ": " + c.Failure.Message + "\n")
-	if c.Failure.Source != "" {
-		b.WriteString("mapping: " + c.Failure.Source + "\n")
+	b.WriteString(c.Pos.String() + ": " + c.Failure.Message + "\n")
+	if !c.Failure.Source.IsZero() {
+		b.WriteString("mapping: " + c.Failure.Source.String() + "\n")
 	}
 	b.WriteString(c.Failure.Diff)
 	return b.String()

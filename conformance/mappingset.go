@@ -13,11 +13,9 @@ import (
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/mapping"
 	"github.com/rotahq/rota/mappings"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
-	"go.yaml.in/yaml/v3"
 )
 
 // mappingUnit is one mapping file and what the cases and checks need of it.
@@ -27,9 +25,9 @@ type mappingUnit struct {
 	id   string
 	path string // as shown: mappings/skyhub.yaml
 	src  []byte
-	// file is the parsed file (positions); file.Mapping is nil when it
-	// does not decode.
-	file *mapping.File
+	// decl is what the file declares, as the engine parsed it; nil when
+	// it does not decode as a mapping.
+	decl *engine.Mapping
 	// eng is nil when the file does not load; loadErr says why.
 	eng     *engine.Engine
 	loadErr diag.List
@@ -40,12 +38,19 @@ type mappingUnit struct {
 	obs            *observations
 }
 
-// model returns the decoded mapping, or nil.
-func (m *mappingUnit) model() *mapping.Mapping {
-	if m.file == nil {
-		return nil
+// model returns what the mapping declares, or nil.
+func (m *mappingUnit) model() *engine.Mapping { return m.decl }
+
+// rule returns the mapping's rule for an event type.
+func (m *mappingUnit) rule(typ string) (engine.EventRule, bool) {
+	if m.decl != nil {
+		for _, r := range m.decl.Events {
+			if r.Type == typ {
+				return r, true
+			}
+		}
 	}
-	return m.file.Mapping
+	return engine.EventRule{}, false
 }
 
 // mappingSource is where mapping files are read from.
@@ -87,14 +92,17 @@ func loadMappings(src mappingSource, only, files []string) ([]*mappingUnit, erro
 			return nil, fmt.Errorf("no mapping file %s in %s", f, src.display)
 		}
 	}
-	lint := groupByFile(engine.LintFS(src.fsys, src.display))
 	var out []*mappingUnit
+	definedIn := map[string]string{} // marketplace id → file
 	for _, name := range names {
 		if len(files) > 0 && !slices.Contains(files, name) {
 			continue
 		}
 		m := loadUnit(src, name)
-		m.lint = lint[m.path]
+		if prev, ok := definedIn[m.id]; ok {
+			m.lint = append(m.lint, m.duplicateOf(prev))
+		}
+		definedIn[m.id] = m.path
 		if len(only) == 0 || slices.Contains(only, m.id) {
 			out = append(out, m)
 		}
@@ -119,12 +127,15 @@ func mappingFiles(fsys fs.FS) ([]string, error) {
 	return names, nil
 }
 
-func groupByFile(ds diag.List) map[string]diag.List {
-	out := map[string]diag.List{}
-	for _, d := range ds {
-		out[d.Pos.File] = append(out[d.Pos.File], d)
+// duplicateOf is the finding of a mapping whose marketplace another file,
+// prev, already defines, as the engine reports it when it loads both.
+func (m *mappingUnit) duplicateOf(prev string) diag.Diagnostic {
+	pos := diag.Pos{File: m.path}
+	if m.decl != nil {
+		pos = m.decl.Document.Pos("/marketplace")
 	}
-	return out
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Code: diag.DuplicateMarketplace,
+		Message: fmt.Sprintf("marketplace %q is already defined in %s; each marketplace has one mapping file", m.id, prev)}
 }
 
 func loadUnit(src mappingSource, name string) *mappingUnit {
@@ -135,11 +146,9 @@ func loadUnit(src mappingSource, name string) *mappingUnit {
 		m.id = strings.TrimSuffix(strings.TrimSuffix(name, ".yml"), ".yaml")
 		return m
 	}
-	m.file, _ = mapping.Parse(m.path, m.src, nil)
-	m.eng, err = engine.Load(oneFileFS{src.fsys, name}, engine.WithDisplayDir(src.display))
-	if err != nil {
-		m.eng = nil
-		m.loadErr = asDiags(err, m.path)
+	m.eng, m.decl, m.lint = engine.LoadMapping(m.path, m.src)
+	if m.eng == nil {
+		m.loadErr = m.lint.Errors()
 	}
 	m.id = m.marketplaceID(name)
 	m.compileSchemas(src.schemaDirs)
@@ -153,14 +162,6 @@ func shownPath(display, name string) string {
 	return path.Join(display, name)
 }
 
-func asDiags(err error, file string) diag.List {
-	var ds diag.List
-	if errors.As(err, &ds) {
-		return ds
-	}
-	return diag.List{{Pos: diag.Pos{File: file}, Severity: diag.Error, Code: diag.Unreadable, Message: err.Error()}}
-}
-
 // marketplaceID is the mapping's id: from the engine, the model, the YAML,
 // or else the file name.
 func (m *mappingUnit) marketplaceID(name string) string {
@@ -172,11 +173,12 @@ func (m *mappingUnit) marketplaceID(name string) string {
 	if md := m.model(); md != nil && md.Marketplace != "" {
 		return md.Marketplace
 	}
-	var top struct {
-		Marketplace string `yaml:"marketplace"`
-	}
-	if yaml.Unmarshal(m.src, &top) == nil && top.Marketplace != "" {
-		return top.Marketplace
+	if doc := m.document(); doc != nil {
+		if top, ok := doc.Value().(map[string]any); ok {
+			if id, ok := top["marketplace"].(string); ok && id != "" {
+				return id
+			}
+		}
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(name, ".yml"), ".yaml")
 }
@@ -205,7 +207,7 @@ func (m *mappingUnit) bodyCallNames() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range m.calls() {
-		if c.call.Body.Kind != 0 && !seen[c.call.Name] {
+		if c.call.HasBody && !seen[c.call.Name] {
 			seen[c.call.Name] = true
 			out = append(out, c.call.Name)
 		}
@@ -218,7 +220,7 @@ func (m *mappingUnit) bodyCallNames() []string {
 type callRef struct {
 	eventType string
 	ptr       string
-	call      *mapping.Call
+	call      engine.RuleCall
 }
 
 // calls lists every call of every event rule, in file order.
@@ -228,38 +230,18 @@ func (m *mappingUnit) calls() []callRef {
 		return nil
 	}
 	var out []callRef
-	for _, typ := range md.Events.Keys {
-		r := md.Events.Values[typ]
-		for i := range r.Calls {
-			out = append(out, callRef{typ, fmt.Sprintf("/events/%s/calls/%d", escapePointer(typ), i), &r.Calls[i]})
+	for _, r := range md.Events {
+		for _, c := range r.Calls {
+			out = append(out, callRef{r.Type, c.Pointer, c})
 		}
 	}
 	return out
 }
 
 // pos returns the position of the value at a JSON pointer of the file.
-func (m *mappingUnit) pos(ptr string) string {
-	if m.file == nil {
-		return m.path
+func (m *mappingUnit) pos(ptr string) diag.Pos {
+	if m.decl == nil {
+		return diag.Pos{File: m.path}
 	}
-	return m.file.PosOf(ptr).String()
-}
-
-// oneFileFS shows a single file of a folder, so each mapping is compiled
-// on its own.
-type oneFileFS struct {
-	fs.FS
-	name string
-}
-
-// ReadDir lists only the one file.
-func (o oneFileFS) ReadDir(dir string) ([]fs.DirEntry, error) {
-	entries, err := fs.ReadDir(o.FS, dir)
-	var out []fs.DirEntry
-	for _, e := range entries {
-		if e.Name() == o.name {
-			out = append(out, e)
-		}
-	}
-	return out, err
+	return m.decl.Document.Pos(ptr)
 }

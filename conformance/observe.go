@@ -2,11 +2,12 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // Names of the checks run against every mapping.
@@ -26,7 +27,7 @@ type observations struct {
 	// conds counts condition values by condKey: [0] false, [1] true.
 	conds map[string]*[2]int
 	// calls counts the calls made, by the call's position in the mapping.
-	calls map[string]int
+	calls map[diag.Pos]int
 	// rules counts the cases that reached each event type's rule.
 	rules map[string]int
 	// problems found while running cases, by check name.
@@ -34,13 +35,15 @@ type observations struct {
 }
 
 func newObservations() *observations {
-	return &observations{conds: map[string]*[2]int{}, calls: map[string]int{}, rules: map[string]int{}, problems: map[string][]Problem{}}
+	return &observations{conds: map[string]*[2]int{}, calls: map[diag.Pos]int{}, rules: map[string]int{}, problems: map[string][]Problem{}}
 }
 
 // guardKey names the i-th guard of an event rule; whenKey a call's when
 // condition, by the call's position.
-func guardKey(typ string, i int) string     { return typ + "|guard|" + strconv.Itoa(i) }
-func whenKey(typ, callSource string) string { return typ + "|when|" + callSource }
+func guardKey(typ string, i int) string { return typ + "|guard|" + strconv.Itoa(i) }
+func whenKey(typ string, callSource diag.Pos) string {
+	return typ + "|when|" + callSource.String()
+}
 
 func (o *observations) cond(key string, v *bool) {
 	if v == nil {
@@ -103,11 +106,7 @@ func (m *mappingUnit) checkSent(who string, c engine.Call, report func(string, P
 
 func (m *mappingUnit) hasStatus(code string) bool {
 	md := m.model()
-	if md == nil {
-		return true
-	}
-	_, ok := md.Statuses.Values[code]
-	return ok
+	return md == nil || slices.Contains(md.Statuses, code)
 }
 
 // validateBody returns "" when the call's body validates against its
@@ -133,7 +132,7 @@ func schemaMessage(err error) string {
 	if err == nil {
 		return ""
 	}
-	leaves := schemaerr.Leaves(err)
+	leaves := diag.SchemaFailures(err)
 	if len(leaves) == 0 {
 		return err.Error()
 	}
@@ -145,11 +144,11 @@ func schemaMessage(err error) string {
 }
 
 // schemaPos points at the first call with that name, else at the file.
-func (m *mappingUnit) schemaPos(name string) string {
+func (m *mappingUnit) schemaPos(name string) diag.Pos {
 	for _, c := range m.calls() {
 		if c.call.Name == name {
 			return m.pos(c.ptr)
 		}
 	}
-	return m.path
+	return diag.Pos{File: m.path}
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/event"
 )
 
 // maxProblems caps the problems one check lists; the rest are counted.
@@ -21,7 +20,7 @@ const maxProblems = 10
 func (m *mappingUnit) propertyCheck(seed int64, runs int) CheckResult {
 	g := newGenerator(m)
 	var ps []Problem
-	for _, typ := range event.Types {
+	for _, typ := range engine.EventTypes() {
 		ps = append(ps, m.propertyRun(g, seed, typ, runs)...)
 	}
 	note := fmt.Sprintf("%d generated events per event type, seed %d", runs, seed)
@@ -55,7 +54,7 @@ func (m *mappingUnit) propertyRun(g *generator, seed int64, typ string, runs int
 	ps := make([]Problem, len(order))
 	for k, msg := range order {
 		f := seen[msg]
-		ps[k] = Problem{Pos: m.pos("/events/" + escapePointer(typ)),
+		ps[k] = Problem{Pos: m.pos(engine.JSONPointer("events", typ)),
 			Message: fmt.Sprintf("seed %d, generated %s #%d (%d of %d events alike): %s\n  event: %s", seed, typ, f.first, f.count, runs, msg, f.event)}
 	}
 	return ps

@@ -3,6 +3,8 @@ package conformance
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // Report is the outcome of a conformance run: the case results grouped by
@@ -54,8 +56,9 @@ type FileResult struct {
 // CaseResult is the verdict on one case.
 type CaseResult struct {
 	Name string `json:"name"`
-	// Pos is where the case is written, as file:line:col.
-	Pos     string   `json:"pos"`
+	// Pos is where the case is written; it shows, in JSON too, as
+	// file:line:col.
+	Pos     diag.Pos `json:"pos"`
 	Passed  bool     `json:"passed"`
 	Failure *Failure `json:"failure,omitempty"`
 }
@@ -66,7 +69,7 @@ type Failure struct {
 	Message string `json:"message"`
 	// Source is the mapping rule involved, as file:line:col: the rule, guard,
 	// call or body field that produced the difference.
-	Source string `json:"source,omitempty"`
+	Source diag.Pos `json:"source,omitzero"`
 	// Diff is a line diff of Expected and Actual (pretty-printed JSON, keys
 	// sorted): lines starting with - are expected only, + actual only.
 	Diff     string          `json:"diff,omitempty"`
@@ -98,17 +101,18 @@ type CheckResult struct {
 
 // Problem is one finding of a check, or one reason a case file is broken.
 type Problem struct {
-	// Pos is file:line:col in the mapping or case file, when known.
-	Pos     string `json:"pos,omitempty"`
-	Message string `json:"message"`
+	// Pos is the position in the mapping or case file, when known; it
+	// shows, in JSON too, as file:line:col.
+	Pos     diag.Pos `json:"pos,omitzero"`
+	Message string   `json:"message"`
 }
 
 // String renders p as pos: message.
 func (p Problem) String() string {
-	if p.Pos == "" {
+	if p.Pos.IsZero() {
 		return p.Message
 	}
-	return p.Pos + ": " + p.Message
+	return p.Pos.String() + ": " + p.Message
 }
 
 // problemLines renders problems one per line, as pos: message.
@@ -129,9 +133,9 @@ type GuardCoverage struct {
 	// Name is the guard's code, or the call's name for a when condition.
 	Name string `json:"name"`
 	// Source is the condition's position in the mapping file.
-	Source string `json:"source"`
-	True   int    `json:"true"`
-	False  int    `json:"false"`
+	Source diag.Pos `json:"source"`
+	True   int      `json:"true"`
+	False  int      `json:"false"`
 }
 
 // Covered reports whether some case found the condition true and some false.
@@ -224,9 +228,9 @@ func (r *Report) Failures() []string {
 }
 
 func failureLine(c CaseResult) string {
-	s := c.Pos + ": case " + quote(c.Name) + ": " + c.Failure.Message
-	if c.Failure.Source != "" {
-		s += " [mapping " + c.Failure.Source + "]"
+	s := c.Pos.String() + ": case " + quote(c.Name) + ": " + c.Failure.Message
+	if !c.Failure.Source.IsZero() {
+		s += " [mapping " + c.Failure.Source.String() + "]"
 	}
 	if c.Failure.Diff != "" {
 		s += "\n" + indent(c.Failure.Diff, "    ")

@@ -1,15 +1,19 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/diag"
-	"go.yaml.in/yaml/v3"
 )
 
 // secretAdvice is what to do instead of writing a credential in a mapping.
@@ -35,10 +39,13 @@ var secretKey = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|api[-_]?key
 // secretsCheck: no secret-looking literal anywhere in the mapping file.
 func (m *mappingUnit) secretsCheck() CheckResult {
 	ps := scanLines(m.path, m.src)
-	if m.file != nil && m.file.Root != nil {
-		w := &secretWalker{file: m.path, names: m.secretNames()}
-		w.walk(m.file.Root, "")
-		ps = append(ps, w.found...)
+	if doc := m.document(); doc != nil {
+		w := &secretWalker{doc: doc, names: m.secretNames(), seen: map[diag.Pos]bool{}}
+		w.walk(doc.Value(), "", "")
+		slices.SortStableFunc(w.found, func(a, b foundSecret) int { return cmpPos(a.pos, b.pos) })
+		for _, f := range w.found {
+			ps = append(ps, f.problem)
+		}
 	}
 	return newCheck(CheckSecrets, "", ps)
 }
@@ -47,11 +54,9 @@ func (m *mappingUnit) secretsCheck() CheckResult {
 // secret rather than hold one.
 func (m *mappingUnit) secretNames() map[string]bool {
 	names := map[string]bool{}
-	if md := m.model(); md != nil && md.Auth != nil {
-		for _, s := range md.Auth.Schemes.Values {
-			for _, n := range s.Secrets {
-				names[n] = true
-			}
+	if md := m.model(); md != nil {
+		for _, n := range md.Secrets {
+			names[n] = true
 		}
 	}
 	return names
@@ -79,7 +84,7 @@ func scanLines(file string, src []byte) []Problem {
 
 func secretAt(file string, line int, text string, off int, what string) Problem {
 	pos := diag.Pos{File: file, Line: line, Col: utf8.RuneCountInString(text[:off]) + 1}
-	return Problem{Pos: pos.String(), Message: fmt.Sprintf("%s (%s); %s", what, masked(text[off:]), secretAdvice)}
+	return Problem{Pos: pos, Message: fmt.Sprintf("%s (%s); %s", what, masked(text[off:]), secretAdvice)}
 }
 
 // masked shows the start of a suspected secret, never all of it.
@@ -112,42 +117,85 @@ func entropy(s string) float64 {
 	return h
 }
 
-// secretWalker finds literal values under secret-looking keys.
-type secretWalker struct {
-	file  string
-	names map[string]bool
-	found []Problem
+// document is the mapping file as the engine read it or, when it does not
+// decode as a mapping, as plain YAML; nil when it is not YAML.
+func (m *mappingUnit) document() *engine.Document {
+	if m.decl != nil {
+		return m.decl.Document
+	}
+	doc, _ := engine.ReadYAML(m.path, m.src)
+	return doc
 }
 
-func (w *secretWalker) walk(n *yaml.Node, key string) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			w.pair(key, k, v)
-			w.walk(v, k.Value)
+// secretWalker finds literal values under secret-looking keys. A value
+// repeated by an alias is found once, at its anchor.
+type secretWalker struct {
+	doc   *engine.Document
+	names map[string]bool
+	seen  map[diag.Pos]bool
+	found []foundSecret
+}
+
+type foundSecret struct {
+	pos     diag.Pos
+	problem Problem
+}
+
+func (w *secretWalker) walk(v any, ptr, key string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Collect(maps.Keys(x)) {
+			p := ptr + engine.JSONPointer(k)
+			w.pair(key, k, x[k], p)
+			w.walk(x[k], p, k)
 		}
-	case yaml.SequenceNode:
-		for _, c := range n.Content {
-			w.walk(c, key)
+	case []any:
+		for i, item := range x {
+			w.walk(item, ptr+"/"+strconv.Itoa(i), key)
 		}
 	}
 }
 
 // pair flags KEY: literal when KEY names a credential, and a default of a
 // variable whose name does.
-func (w *secretWalker) pair(parent string, k, v *yaml.Node) {
-	if v.Kind != yaml.ScalarNode || !isLiteralSecret(v.Value, w.names) {
+func (w *secretWalker) pair(parent, key string, v any, ptr string) {
+	text, ok := scalarText(v)
+	if !ok || !isLiteralSecret(text, w.names) {
 		return
 	}
-	name := k.Value
+	name := key
 	if name == "default" || name == "example" {
 		name = parent
 	}
-	if secretKey.MatchString(name) && (k.Value != "example" || looksRandom(v.Value)) {
-		pos := diag.Pos{File: w.file, Line: v.Line, Col: v.Column}
-		w.found = append(w.found, Problem{Pos: pos.String(), Message: fmt.Sprintf("%s holds a literal value (%s); %s", name, masked(v.Value), secretAdvice)})
+	pos := w.doc.Pos(ptr)
+	if secretKey.MatchString(name) && (key != "example" || looksRandom(text)) && !w.seen[pos] {
+		w.seen[pos] = true
+		w.found = append(w.found, foundSecret{pos, Problem{Pos: pos, Message: fmt.Sprintf("%s holds a literal value (%s); %s", name, masked(text), secretAdvice)}})
 	}
+}
+
+// scalarText is a scalar value as written; false for an object, an array
+// or null.
+func scalarText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+func cmpPos(a, b diag.Pos) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
 }
 
 // isLiteralSecret: a value that is not a template, a declared secret name,

@@ -48,7 +48,7 @@ func writeFile(w io.Writer, f FileResult) {
 func writeFailure(w io.Writer, f *Failure) {
 	const pad = "        "
 	fmt.Fprintln(w, indent(f.Message, pad))
-	if f.Source != "" {
+	if !f.Source.IsZero() {
 		fmt.Fprintf(w, "%smapping: %s\n", pad, f.Source)
 	}
 	if f.Diff != "" {

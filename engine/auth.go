@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/judge"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
 
 // AuthType is the type of an auth scheme (Auth.Type), as a mapping spells
@@ -57,14 +58,14 @@ type Auth struct {
 	TokenMethod, TokenField, TokenHeader, TokenPrefix string
 
 	plan *authPlan
-	mk   *market
+	mk   *compiledMapping
 }
 
 // Auth returns a marketplace's authentication scheme: the named one, or the
 // mapping's default when scheme is "". A mapping without auth gives type
 // none. Errors are *Error of kind configuration or unknown_marketplace.
 func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth, error) {
-	mk, err := e.market(marketplace)
+	mk, err := e.compiled(marketplace)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 	return mk.resolveAuth(ap, vars)
 }
 
-func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
+func (mk *compiledMapping) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
 	s := ap.scheme
 	a := &Auth{Scheme: ap.name, Type: AuthType(s.Type), Secrets: s.Secrets, Headers: s.Headers.Values, UserID: s.UserID, APIKey: s.APIKey,
 		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, RefreshToken: s.RefreshToken, plan: ap, mk: mk}
@@ -107,7 +108,7 @@ func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, err
 		a.TokenURLExample = mk.exampleTokenURL(ap, vars)
 	}
 	if _, err := parseBaseURL(a.TokenURL); err != nil && a.TokenURL != "" {
-		return nil, &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Source: ap.tokenURL.pos.String(),
+		return nil, &Error{Kind: KindConfiguration, Code: CodeBadBaseURL, Source: ap.tokenURL.pos,
 			Message: fmt.Sprintf("the %s token URL is not usable (%v); set the variables it reads", mk.id, err)}
 	}
 	return a, nil
@@ -120,7 +121,7 @@ func (a *Auth) TokenRejected(status int, header http.Header, body []byte) (bool,
 	if a.plan != nil {
 		rule = a.plan.rejected
 	}
-	return evalBool(rule, responseEnv(status, header, body), status == http.StatusUnauthorized || status == http.StatusForbidden)
+	return judge.Holds(rule, judge.Answer{Status: status, Header: header, Body: body}, status == http.StatusUnauthorized || status == http.StatusForbidden)
 }
 
 // HasTokenRule reports whether the mapping declares token.rejectedWhen.
@@ -129,7 +130,7 @@ func (a *Auth) HasTokenRule() bool { return a.plan != nil && a.plan.rejected != 
 // AuthSchemes returns the names of a marketplace's auth schemes, default
 // first, or nil for an unknown marketplace or a mapping without auth.
 func (e *Engine) AuthSchemes(marketplace string) []string {
-	mk, ok := e.markets[marketplace]
+	mk, ok := e.mappings[marketplace]
 	if !ok || mk.auth == nil {
 		return nil
 	}
@@ -169,7 +170,7 @@ func SecretEnvName(marketplace, name string) string {
 func VarEnvName(marketplace, name string) string { return envName("ROTA_VAR_", marketplace, name) }
 
 // exampleTokenURL renders the token URL with each unset variable's example.
-func (mk *market) exampleTokenURL(ap *authPlan, vars map[string]string) string {
+func (mk *compiledMapping) exampleTokenURL(ap *authPlan, vars map[string]string) string {
 	filled := maps.Clone(vars)
 	if filled == nil {
 		filled = map[string]string{}

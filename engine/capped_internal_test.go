@@ -17,15 +17,15 @@ func TestCappedSummarySeverity(t *testing.T) {
 		}
 		return l
 	}
-	got := capped(warnings(MaxFindings+5), "m.yaml")
-	if len(got) != MaxFindings+1 || got.HasErrors() {
-		t.Fatalf("%d findings (errors: %v), want %d and no error", len(got), got.HasErrors(), MaxFindings+1)
+	got := capped(warnings(maxFindings+5), "m.yaml")
+	if len(got) != maxFindings+1 || got.HasErrors() {
+		t.Fatalf("%d findings (errors: %v), want %d and no error", len(got), got.HasErrors(), maxFindings+1)
 	}
 	if msg := got[len(got)-1].Message; msg != "5 more findings in m.yaml not shown (at most 100 are shown per file); fix these first" {
 		t.Errorf("summary %q, want the count hidden and the cap", msg)
 	}
-	withError := warnings(MaxFindings + 5)
-	withError[MaxFindings+2].Severity = diag.Error
+	withError := warnings(maxFindings + 5)
+	withError[maxFindings+2].Severity = diag.Error
 	got = capped(withError, "m.yaml")
 	if last := got[len(got)-1]; last.Severity != diag.Error {
 		t.Fatalf("summary severity %s, want error when an error is hidden", last.Severity)

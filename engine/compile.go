@@ -9,17 +9,19 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
+	"github.com/rotahq/rota/engine/internal/judge"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/mapping"
 	"go.yaml.in/yaml/v3"
 )
 
 // compileMarket checks a loaded mapping and compiles it into a market. It
 // reports every problem it finds; the market is nil when any is an error.
-func compileMarket(f *mapping.File) (*market, diag.List) {
+func compileMarket(f *mapping.File) (*compiledMapping, diag.List) {
 	m := f.Mapping
-	mk := &market{id: m.Marketplace, name: m.Name, path: f.Path, eventsPos: f.PosOf("/events"),
+	mk := &compiledMapping{id: m.Marketplace, name: m.Name, path: f.Path, eventsPos: f.PosOf("/events"),
 		routeNames: m.Inbound.Keys, statusOrder: m.Statuses.Keys}
 	c := &compiler{file: f, src: m}
 	mk.compileBasics(c)
@@ -36,7 +38,7 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 		if q.Name == "" {
 			q.Name = name
 		}
-		mk.queries[name] = mk.compileCall(c, &q, "/queries/"+esc(name))
+		mk.queries[name] = mk.compileCall(c, &q, "/queries/"+jsonptr.Escape(name))
 	}
 	mk.compileRules(c)
 	mk.compileAuth(c)
@@ -48,9 +50,7 @@ func compileMarket(f *mapping.File) (*market, diag.List) {
 	return mk, ds
 }
 
-func esc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
-
-func (mk *market) compileBasics(c *compiler) {
+func (mk *compiledMapping) compileBasics(c *compiler) {
 	m := c.src
 	loc, err := lang.LoadLocation(m.Timezone)
 	if m.Timezone == "Local" {
@@ -86,12 +86,12 @@ func (mk *market) compileBasics(c *compiler) {
 	}
 }
 
-func (mk *market) compileEnvs(c *compiler) {
+func (mk *compiledMapping) compileEnvs(c *compiler) {
 	m := c.src
 	mk.envs = map[string]*envPlan{}
 	for _, name := range m.Environments.Keys {
 		e := m.Environments.Values[name]
-		ptr := "/environments/" + esc(name)
+		ptr := "/environments/" + jsonptr.Escape(name)
 		ep := &envPlan{name: name, allowed: e.AllowedHosts, pos: c.file.PosOf(ptr)}
 		ep.base = c.template(&e.BaseURL)
 		ep.fromEvent = readsEvent(ep.base)
@@ -101,14 +101,14 @@ func (mk *market) compileEnvs(c *compiler) {
 	}
 }
 
-func (mk *market) checkEnv(c *compiler, ep *envPlan, ptr string, allowIP bool) {
+func (mk *compiledMapping) checkEnv(c *compiler, ep *envPlan, ptr string, allowIP bool) {
 	if ep.base.kind == tLiteral {
-		u, err := parseBaseURL(ep.base.str)
+		u, err := parseBaseURL(ep.base.text)
 		switch {
 		case err != nil:
 			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "%v", err)
 		case u.Scheme != "https":
-			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "base URL %q must use https: credentials are never sent in clear text (point a run at a local simulator with --base-url)", ep.base.str)
+			c.errorf(c.file.PosOf(ptr+"/baseUrl"), diag.BadURL, "base URL %q must use https: credentials are never sent in clear text (point a run at a local simulator with --base-url)", ep.base.text)
 		default:
 			ep.literal = strings.TrimSuffix(u.String(), "/")
 		}
@@ -162,13 +162,13 @@ func progsOf(t *tmpl) []*lang.Program {
 
 // params compiles query parameters or headers (ptr is where they sit). A
 // null value is a drop: the call removes the mapping's entry of that name.
-func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []header {
-	var out []header
+func (c *compiler) params(m mapping.Map[yaml.Node], ptr string) []namedValue {
+	var out []namedValue
 	for _, key := range m.Keys {
 		n := m.Values[key]
 		name, optional := strings.CutSuffix(key, "?")
-		h := header{name: name, optional: optional}
-		h.pos, _ = c.file.KeyPos(ptr + "/" + esc(key))
+		h := namedValue{name: name, optional: optional}
+		h.pos, _ = c.file.KeyPos(ptr + "/" + jsonptr.Escape(key))
 		if isNull(&n) {
 			h.drop = true
 		} else {
@@ -189,15 +189,15 @@ func isNull(n *yaml.Node) bool {
 
 // headers compiles headers, whose names, as in HTTP, differ only if they
 // differ without regard to case.
-func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
+func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []namedValue {
 	out := c.params(m, ptr)
 	for i, h := range out {
-		if !h.drop && h.value.kind == tLiteral && strings.ContainsFunc(h.value.str, isControl) {
-			c.errorf(c.file.PosOf(ptr+"/"+esc(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
+		if !h.drop && h.value.kind == tLiteral && strings.ContainsFunc(h.value.text, isControl) {
+			c.errorf(c.file.PosOf(ptr+"/"+jsonptr.Escape(m.Keys[i])), diag.BadTemplate, "the value of header %q holds a control character (CR, LF, ...), which would split or corrupt the request", h.name)
 		}
 		for _, prev := range out[:i] {
 			if strings.EqualFold(h.name, prev.name) {
-				pos, _ := c.file.KeyPos(ptr + "/" + esc(m.Keys[i]))
+				pos, _ := c.file.KeyPos(ptr + "/" + jsonptr.Escape(m.Keys[i]))
 				c.errorf(pos, diag.DuplicateHeader, "header %q repeats %q: header names are the same whatever their case; keep one", m.Keys[i], prev.name)
 				break
 			}
@@ -210,8 +210,8 @@ func (c *compiler) headers(m mapping.Map[yaml.Node], ptr string) []header {
 // the mapping's of the same name (any case), and a null one drops it. The
 // result is sorted by name. A drop of a header the mapping does not send is
 // an error: it would leave a misspelt header in place.
-func (c *compiler) callHeaders(shared, call []header) []header {
-	var out []header
+func (c *compiler) callHeaders(shared, call []namedValue) []namedValue {
+	var out []namedValue
 	for _, h := range call {
 		if h.drop {
 			c.checkDrop("header", h, shared, strings.EqualFold)
@@ -223,21 +223,21 @@ func (c *compiler) callHeaders(shared, call []header) []header {
 		if h.drop {
 			continue // null at the mapping level: the schema reports it
 		}
-		if !slices.ContainsFunc(call, func(x header) bool { return strings.EqualFold(x.name, h.name) }) {
+		if !slices.ContainsFunc(call, func(x namedValue) bool { return strings.EqualFold(x.name, h.name) }) {
 			out = append(out, h)
 		}
 	}
-	slices.SortFunc(out, func(a, b header) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(out, func(a, b namedValue) int { return strings.Compare(a.name, b.name) })
 	return out
 }
 
 // callQuery merges the mapping's query parameters with a call's: the
 // mapping's first, in file order, each replaced by the call's of the same
 // name or dropped by a null one; then the call's others, in file order.
-func (c *compiler) callQuery(shared, call []header) []header {
-	var out []header
+func (c *compiler) callQuery(shared, call []namedValue) []namedValue {
+	var out []namedValue
 	for _, h := range shared {
-		i := slices.IndexFunc(call, func(x header) bool { return x.name == h.name })
+		i := slices.IndexFunc(call, func(x namedValue) bool { return x.name == h.name })
 		switch {
 		case h.drop:
 			// null at the mapping level: the schema reports it
@@ -248,7 +248,7 @@ func (c *compiler) callQuery(shared, call []header) []header {
 		}
 	}
 	for _, h := range call {
-		if slices.ContainsFunc(shared, func(x header) bool { return x.name == h.name }) {
+		if slices.ContainsFunc(shared, func(x namedValue) bool { return x.name == h.name }) {
 			continue
 		}
 		if h.drop {
@@ -261,8 +261,8 @@ func (c *compiler) callQuery(shared, call []header) []header {
 }
 
 // checkDrop reports a null entry that drops nothing the mapping gives.
-func (c *compiler) checkDrop(what string, h header, shared []header, same func(a, b string) bool) {
-	if slices.ContainsFunc(shared, func(x header) bool { return same(x.name, h.name) }) {
+func (c *compiler) checkDrop(what string, h namedValue, shared []namedValue, same func(a, b string) bool) {
+	if slices.ContainsFunc(shared, func(x namedValue) bool { return same(x.name, h.name) }) {
 		return
 	}
 	names := make([]string, len(shared))
@@ -270,18 +270,18 @@ func (c *compiler) checkDrop(what string, h header, shared []header, same func(a
 		names[i] = x.name
 	}
 	hint := "; null removes a " + what + " the mapping sends to every call"
-	if best := lang.Closest(h.name, names); best != "" {
+	if best := diag.Closest(h.name, names); best != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	c.errorf(h.pos, diag.UnknownKey, "%s %q: null drops nothing, the mapping sends no such %s%s", what, h.name, what, hint)
 }
 
-func (mk *market) compileStatuses(c *compiler) {
+func (mk *compiledMapping) compileStatuses(c *compiler) {
 	m := c.src
 	mk.statuses = m.Statuses.Values
 	for _, code := range m.Statuses.Keys {
 		if s := m.Statuses.Values[code]; !event.IsStatus(s.Canonical) {
-			c.errorf(c.file.PosOf("/statuses/"+esc(code)+"/canonical"), diag.UnknownCanonicalStatus,
+			c.errorf(c.file.PosOf("/statuses/"+jsonptr.Escape(code)+"/canonical"), diag.UnknownCanonicalStatus,
 				"canonical status %q does not exist; use one of %s", s.Canonical, strings.Join(event.Statuses, ", "))
 		}
 	}
@@ -290,7 +290,7 @@ func (mk *market) compileStatuses(c *compiler) {
 	}
 	mk.transitions = map[string]map[string]bool{}
 	for _, from := range m.Transitions.Keys {
-		ptr := "/transitions/" + esc(from)
+		ptr := "/transitions/" + jsonptr.Escape(from)
 		if _, ok := mk.statuses[from]; !ok {
 			pos, _ := c.file.KeyPos(ptr)
 			c.errorf(pos, diag.UnknownStatus, "transitions from %q, which is not in the status table%s", from, mk.statusHint(from))
@@ -305,18 +305,18 @@ func (mk *market) compileStatuses(c *compiler) {
 	}
 }
 
-func (mk *market) statusHint(s string) string {
-	if best := lang.Closest(s, mk.statusOrder); best != "" {
+func (mk *compiledMapping) statusHint(s string) string {
+	if best := diag.Closest(s, mk.statusOrder); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return "; add it under statuses:"
 }
 
-func (mk *market) compileRules(c *compiler) {
+func (mk *compiledMapping) compileRules(c *compiler) {
 	m := c.src
 	mk.rules = map[string]*rule{}
 	for _, typ := range m.Events.Keys {
-		ptr := "/events/" + esc(typ)
+		ptr := "/events/" + jsonptr.Escape(typ)
 		if !event.IsType(typ) {
 			pos, _ := c.file.KeyPos(ptr)
 			c.errorf(pos, diag.UnknownEventType, "%q is not a canonical event type; use one of %s", typ, strings.Join(event.Types, ", "))
@@ -333,7 +333,7 @@ func (mk *market) compileRules(c *compiler) {
 	}
 }
 
-func (mk *market) compileRule(c *compiler, typ string, r *mapping.EventRule, ptr string) *rule {
+func (mk *compiledMapping) compileRule(c *compiler, typ string, r *mapping.EventRule, ptr string) *rule {
 	out := &rule{eventType: typ, ignore: r.Ignore, unsupported: r.Unsupported, pos: c.file.PosOf(ptr)}
 	if kp, ok := c.file.KeyPos(ptr); ok {
 		out.pos = kp
@@ -400,7 +400,7 @@ func alwaysCalls(calls []*callPlan) string {
 	return ""
 }
 
-func (mk *market) compileGuard(c *compiler, g *mapping.Guard, ptr string) *guard {
+func (mk *compiledMapping) compileGuard(c *compiler, g *mapping.Guard, ptr string) *guard {
 	out := &guard{code: g.Code, marketplaceCode: g.MarketplaceCode, path: g.Path, pos: c.file.PosOf(ptr + "/require")}
 	if g.Require.Node != nil {
 		out.prog = c.expr(g.Require.Node, lang.Options{Bool: true})
@@ -422,7 +422,7 @@ func (mk *market) compileGuard(c *compiler, g *mapping.Guard, ptr string) *guard
 	return out
 }
 
-func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *callPlan {
+func (mk *compiledMapping) compileCall(c *compiler, call *mapping.Call, ptr string) *callPlan {
 	out := &callPlan{name: call.Name, method: call.Method, leadsTo: call.LeadsTo, rateLimit: call.RateLimit, pos: c.file.PosOf(ptr)}
 	if call.When != nil {
 		out.when = c.expr(call.When.Node, lang.Options{Bool: true})
@@ -448,18 +448,18 @@ func (mk *market) compileCall(c *compiler, call *mapping.Call, ptr string) *call
 
 // literalHeaders returns the headers a call sends, and true, when all are
 // literal and none is optional.
-func literalHeaders(hs []header) (Headers, bool) {
+func literalHeaders(hs []namedValue) (Headers, bool) {
 	list := make([]headerValue, len(hs))
 	for i, h := range hs {
 		if h.value.kind != tLiteral || h.optional {
 			return Headers{}, false
 		}
-		list[i] = headerValue{h.name, h.value.str}
+		list[i] = headerValue{h.name, h.value.text}
 	}
 	return Headers{list: list}, true
 }
 
-func (mk *market) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *confirmPlan {
+func (mk *compiledMapping) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *confirmPlan {
 	if cf == nil {
 		return nil
 	}
@@ -486,24 +486,24 @@ func (mk *market) compileConfirm(c *compiler, cf *mapping.Confirm, ptr string) *
 	return out
 }
 
-func (c *compiler) response(r *mapping.Response, ptr string) *respPlan {
+func (c *compiler) response(r *mapping.Response, ptr string) *judge.Rules {
 	if r == nil {
 		return nil
 	}
 	rc := *c
 	rc.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.ResponseRules}
-	out := &respPlan{}
+	out := &judge.Rules{}
 	compile := func(e *mapping.Expr, isBool bool) *lang.Program {
 		if e == nil {
 			return nil
 		}
 		return rc.expr(e.Node, lang.Options{Bool: isBool})
 	}
-	out.success = compile(r.Success, true)
-	out.retry = compile(r.Retry, true)
-	out.errorCode = compile(r.ErrorCode, false)
-	out.errorMessage = compile(r.ErrorMessage, false)
-	out.alreadyApplied = compile(r.AlreadyApplied, true)
+	out.Success = compile(r.Success, true)
+	out.Retry = compile(r.Retry, true)
+	out.ErrorCode = compile(r.ErrorCode, false)
+	out.ErrorMessage = compile(r.ErrorMessage, false)
+	out.AlreadyApplied = compile(r.AlreadyApplied, true)
 	c.ds = rc.ds
 	return out
 }

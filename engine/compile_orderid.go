@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/mapping"
 )
 
 // Bounds of a route's orderIdTimeout.

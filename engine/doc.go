@@ -1,12 +1,23 @@
 // Package engine translates canonical order events into the HTTP calls a
 // marketplace expects, as described by YAML mapping files.
 //
-// The pipeline, one package per stage:
+// The engine is the facade over stages that live under engine/internal,
+// in pipeline order; no stage imports a later one:
 //
-//	mapping  load YAML with positions, check it against mapping.schema.json
-//	lang     compile and type-check expressions against the canonical event
-//	engine   compile each mapping into an immutable plan; translate events
-//	deliver  send translated calls (auth, retries, rate limits)
+//	internal/yamldoc   read YAML as JSON values with positions (jsonptr: pointers)
+//	internal/mapping   check a mapping file against mapping.schema.json and decode it
+//	internal/event     the canonical event, decoded for evaluation
+//	internal/lang      compile and type-check expressions against the canonical event
+//	engine             compile each mapping into an immutable plan; render calls
+//	internal/judge     read the marketplace's answers with the response rules
+//	deliver            send translated calls (auth, retries, rate limits)
+//
+// The supported public packages are engine, engine/deliver, engine/diag
+// and engine/fiscal (and the service's engine/durable). Tools that report
+// on mappings read what a file declares with LoadMapping, the canonical
+// event's types and statuses with EventTypes and EventStatuses, other YAML files with
+// positions with ReadYAML, and JSON Schema failures with
+// diag.SchemaFailures, without reaching into the stages.
 //
 // Load once, translate many times:
 //

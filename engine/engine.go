@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/mapping"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -20,7 +20,7 @@ import (
 // Engine holds compiled mappings, one per marketplace. It is immutable after
 // loading and safe for concurrent use by many goroutines.
 type Engine struct {
-	markets  map[string]*market
+	mappings map[string]*compiledMapping
 	ids      []string
 	findings diag.List
 }
@@ -63,11 +63,6 @@ func Load(fsys fs.FS, opts ...Option) (*Engine, error) {
 	return build(files)
 }
 
-// LoadDir loads the mapping files in a folder of the file system.
-func LoadDir(dir string) (*Engine, error) {
-	return Load(os.DirFS(dir), WithDisplayDir(filepath.ToSlash(dir)))
-}
-
 // LoadPaths loads mapping files and folders given on a command line.
 func LoadPaths(paths ...string) (*Engine, error) {
 	files, ds := readPaths(paths)
@@ -83,13 +78,6 @@ func Lint(paths ...string) diag.List {
 	files, ds := readPaths(paths)
 	_, more := compileAll(files)
 	return append(ds, more...).Sort()
-}
-
-// LintSource checks one mapping file held in memory (an editor buffer);
-// name is how findings show the file.
-func LintSource(name string, src []byte) diag.List {
-	_, ds := compileAll([]sourceFile{{path: name, src: src}})
-	return ds.Sort()
 }
 
 // LintFS is Lint for the mapping files of an fs.FS.
@@ -113,51 +101,64 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 	if err != nil {
 		return nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("mapping schema: %v", err)}}
 	}
-	e := &Engine{markets: map[string]*market{}}
+	e := &Engine{mappings: map[string]*compiledMapping{}}
 	var ds diag.List
 	for _, sf := range files {
-		f, fds := mapping.Parse(sf.path, sf.src, schema)
-		if f.Mapping == nil {
-			ds = append(ds, capped(append(fds, salvageFindings(sf, schema, fds)...), sf.path)...)
-			continue
-		}
-		mk, mds := compileMarket(f)
-		ds = append(ds, capped(append(fds, mds...), sf.path)...)
-		if mk != nil {
-			ds = append(ds, e.add(mk, f)...)
+		f, fds := compileFile(sf, schema)
+		ds = append(ds, fds...)
+		if f.compiled != nil {
+			ds = append(ds, e.add(f.compiled, f.File)...)
 		}
 	}
 	sort.Strings(e.ids)
 	return e, ds
 }
 
-// MaxFindings is how many findings one file reports; past it a last finding
+// compiledFile is one mapping file, parsed and, when it has no errors,
+// compiled.
+type compiledFile struct {
+	*mapping.File
+	compiled *compiledMapping // nil when the file has errors
+}
+
+// compileFile parses, checks and compiles one file, returning its findings,
+// at most maxFindings (and a summary).
+func compileFile(sf sourceFile, schema *jsonschema.Schema) (compiledFile, diag.List) {
+	f, ds := mapping.Parse(sf.path, sf.src, schema)
+	if f.Mapping == nil {
+		return compiledFile{File: f}, capped(append(ds, salvageFindings(sf, schema, ds)...), sf.path)
+	}
+	mk, mds := compileMarket(f)
+	return compiledFile{File: f, compiled: mk}, capped(append(ds, mds...), sf.path)
+}
+
+// maxFindings is how many findings one file reports; past it a last finding
 // says how many more there are.
-const MaxFindings = 100
+const maxFindings = 100
 
 func capped(ds diag.List, file string) diag.List {
 	ds = ds.Sort()
-	if len(ds) <= MaxFindings {
+	if len(ds) <= maxFindings {
 		return ds
 	}
 	// The summary is an error only when it hides one, so that warnings
 	// alone never stop the mappings from loading.
-	hidden := ds[MaxFindings:]
+	hidden := ds[maxFindings:]
 	severity := diag.Warning
 	if hidden.HasErrors() {
 		severity = diag.Error
 	}
-	last := ds[MaxFindings-1]
-	return append(ds[:MaxFindings:MaxFindings], diag.Diagnostic{Pos: last.Pos, Severity: severity, Code: last.Code,
-		Message: fmt.Sprintf("%d more findings in %s not shown (at most %d are shown per file); fix these first", len(hidden), file, MaxFindings)})
+	last := ds[maxFindings-1]
+	return append(ds[:maxFindings:maxFindings], diag.Diagnostic{Pos: last.Pos, Severity: severity, Code: last.Code,
+		Message: fmt.Sprintf("%d more findings in %s not shown (at most %d are shown per file); fix these first", len(hidden), file, maxFindings)})
 }
 
-func (e *Engine) add(mk *market, f *mapping.File) diag.List {
-	if prev, ok := e.markets[mk.id]; ok {
+func (e *Engine) add(mk *compiledMapping, f *mapping.File) diag.List {
+	if prev, ok := e.mappings[mk.id]; ok {
 		pos := f.PosOf("/marketplace")
 		return diag.List{f.Diag(pos, diag.DuplicateMarketplace, "marketplace %q is already defined in %s; each marketplace has one mapping file", mk.id, prev.path)}
 	}
-	e.markets[mk.id] = mk
+	e.mappings[mk.id] = mk
 	e.ids = append(e.ids, mk.id)
 	return nil
 }

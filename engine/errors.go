@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // Kind classifies why an event produced no call. Kinds are part of the CLI
@@ -98,8 +100,9 @@ type Error struct {
 	MarketplaceCode string `json:"marketplaceCode,omitempty"`
 	// Path is the JSON pointer of the offending value in the event.
 	Path string `json:"path,omitempty"`
-	// Source is the mapping rule that decided, as file:line:col.
-	Source string `json:"source,omitempty"`
+	// Source is the mapping rule that decided; it shows, in JSON too, as
+	// file:line:col.
+	Source diag.Pos `json:"source,omitzero"`
 	// Details lists further problems of the same input (invalid_event).
 	Details []Detail `json:"details,omitempty"`
 	// Response is the error answer the marketplace understands (inbound
@@ -121,8 +124,8 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		s += " (at " + e.Path + ")"
 	}
-	if e.Source != "" {
-		s += " [" + e.Source + "]"
+	if !e.Source.IsZero() {
+		s += " [" + e.Source.String() + "]"
 	}
 	return s
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
 
 // Explanation shows how an event was translated: which mapping rule applied,
@@ -16,7 +16,7 @@ type Explanation struct {
 	Marketplace string       `json:"marketplace,omitempty"`
 	Mapping     string       `json:"mapping,omitempty"`
 	EventType   string       `json:"eventType,omitempty"`
-	Rule        string       `json:"rule,omitempty"`
+	Rule        diag.Pos     `json:"rule,omitzero"`
 	Guards      []GuardTrace `json:"guards"`
 	Calls       []CallTrace  `json:"calls"`
 	Result      *Result      `json:"result,omitempty"`
@@ -27,11 +27,11 @@ type Explanation struct {
 // guard whose own when condition is false is skipped: Skipped is true,
 // Value is nil and When holds the condition.
 type GuardTrace struct {
-	Code   string `json:"code"`
-	Expr   string `json:"expr"`
-	Value  *bool  `json:"value,omitempty"`
-	Source string `json:"source"`
-	Error  string `json:"error,omitempty"`
+	Code   string   `json:"code"`
+	Expr   string   `json:"expr"`
+	Value  *bool    `json:"value,omitempty"`
+	Source diag.Pos `json:"source"`
+	Error  string   `json:"error,omitempty"`
 	// When is the guard's when condition, when it has one.
 	When *GuardTrace `json:"when,omitempty"`
 	// Skipped is true when the guard's when condition is false (or could
@@ -42,7 +42,7 @@ type GuardTrace struct {
 // CallTrace is one call of the rule: whether it was made and from what.
 type CallTrace struct {
 	Name       string           `json:"name"`
-	Source     string           `json:"source"`
+	Source     diag.Pos         `json:"source"`
 	When       *GuardTrace      `json:"when,omitempty"`
 	Transition *TransitionTrace `json:"transition,omitempty"`
 	Made       bool             `json:"made"`
@@ -66,7 +66,7 @@ type FieldTrace struct {
 	Reads   []string        `json:"reads,omitempty"`
 	Value   json.RawMessage `json:"value,omitempty"`
 	Omitted bool            `json:"omitted,omitempty"`
-	Source  string          `json:"source"`
+	Source  diag.Pos        `json:"source"`
 }
 
 // Explain translates an event as Translate does and reports how. The error
@@ -100,7 +100,7 @@ func (t *tracer) rule(ru *rule) {
 	if t == nil {
 		return
 	}
-	t.ex.EventType, t.ex.Rule = ru.eventType, ru.pos.String()
+	t.ex.EventType, t.ex.Rule = ru.eventType, ru.pos
 }
 
 func (t *tracer) guard(g *guard, ok bool, err error) {
@@ -121,14 +121,14 @@ func (t *tracer) guardWhen(g *guard, ok bool, err error) {
 	if t == nil {
 		return
 	}
-	gt := GuardTrace{Code: g.code, Expr: strings.TrimSpace(g.prog.Source().Text), Source: g.prog.Source().Pos.String(), Skipped: true}
+	gt := GuardTrace{Code: g.code, Expr: strings.TrimSpace(g.prog.Source().Text), Source: g.prog.Source().Pos, Skipped: true}
 	w := condTrace("when", g.when, ok, err)
 	gt.When = &w
 	t.ex.Guards = append(t.ex.Guards, gt)
 }
 
 func condTrace(code string, p *lang.Program, ok bool, err error) GuardTrace {
-	gt := GuardTrace{Code: code, Expr: strings.TrimSpace(p.Source().Text), Source: p.Source().Pos.String()}
+	gt := GuardTrace{Code: code, Expr: strings.TrimSpace(p.Source().Text), Source: p.Source().Pos}
 	if err != nil {
 		gt.Error = err.Error()
 	} else {
@@ -141,7 +141,7 @@ func (t *tracer) when(cp *callPlan, ok bool, err error) {
 	if t == nil {
 		return
 	}
-	ct := CallTrace{Name: cp.name, Source: cp.pos.String(), Fields: []FieldTrace{}}
+	ct := CallTrace{Name: cp.name, Source: cp.pos, Fields: []FieldTrace{}}
 	w := condTrace("when", cp.when, ok, err)
 	ct.When = &w
 	t.ex.Calls = append(t.ex.Calls, ct)
@@ -159,7 +159,7 @@ func (t *tracer) transition(cp *callPlan, from string, allowed bool) {
 // call had no condition.
 func (t *tracer) current(cp *callPlan) *CallTrace {
 	if t.call == nil || t.call.Name != cp.name || t.call.Made || t.call.Request != nil {
-		t.ex.Calls = append(t.ex.Calls, CallTrace{Name: cp.name, Source: cp.pos.String(), Fields: []FieldTrace{}})
+		t.ex.Calls = append(t.ex.Calls, CallTrace{Name: cp.name, Source: cp.pos, Fields: []FieldTrace{}})
 		t.call = &t.ex.Calls[len(t.ex.Calls)-1]
 	}
 	return t.call
@@ -186,17 +186,17 @@ func (t *tracer) pathValue(p *lang.Program, s string) {
 		return
 	}
 	v, _ := marshalString(s)
-	t.call.Fields = append(t.call.Fields, FieldTrace{Location: "path", Expr: p.Source().Text, Reads: readNames(p), Value: v, Source: p.Source().Pos.String()})
+	t.call.Fields = append(t.call.Fields, FieldTrace{Location: "path", Expr: p.Source().Text, Reads: readNames(p), Value: v, Source: p.Source().Pos})
 }
 
 func (t *tracer) field(where []string, tm *tmpl, v any) {
 	if t.call == nil {
 		return
 	}
-	ft := FieldTrace{Location: strings.Join(where, "."), Source: tm.pos.String()}
+	ft := FieldTrace{Location: strings.Join(where, "."), Source: tm.pos}
 	switch tm.kind {
 	case tExpr:
-		ft.Expr, ft.Reads, ft.Source = tm.prog.Source().Text, readNames(tm.prog), tm.prog.Source().Pos.String()
+		ft.Expr, ft.Reads, ft.Source = tm.prog.Source().Text, readNames(tm.prog), tm.prog.Source().Pos
 	case tInterp:
 		ft.Expr = interpText(tm)
 		for _, p := range tm.parts {
@@ -218,7 +218,7 @@ func (t *tracer) omitted(where []string, pos diag.Pos) {
 	if t.call == nil {
 		return
 	}
-	t.call.Fields = append(t.call.Fields, FieldTrace{Location: strings.Join(where, "."), Omitted: true, Source: pos.String()})
+	t.call.Fields = append(t.call.Fields, FieldTrace{Location: strings.Join(where, "."), Omitted: true, Source: pos})
 }
 
 func readNames(p *lang.Program) []string {

@@ -89,7 +89,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("marketplace: x\n"))
 	f.Add([]byte("events: {order.shipped: {calls: [{name: a, method: POST, path: /x, body: '${ invoice.kee }'}]}}"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		for _, d := range engine.LintSource("m.yaml", src) {
+		for _, d := range lintSource("m.yaml", src) {
 			if d.Code == "" || d.Pos.File == "" {
 				t.Fatalf("finding without code or file: %+v", d)
 			}

@@ -34,7 +34,7 @@ func TestDotSegmentsAreRefused(t *testing.T) {
 				if te.Kind != engine.KindInvalidEvent || te.Code != engine.CodeDotSegment || te.Path != "/order/marketplaceOrderId" {
 					t.Errorf("got %s/%s at %q (%s), want invalid_event/dot_segment at /order/marketplaceOrderId", te.Kind, te.Code, te.Path, te.Message)
 				}
-				if !strings.HasPrefix(te.Source, "testdata/acme/acme.yaml:") {
+				if !strings.HasPrefix(te.Source.String(), "testdata/acme/acme.yaml:") {
 					t.Errorf("source %q, want the path's position in the mapping", te.Source)
 				}
 			})

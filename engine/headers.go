@@ -22,9 +22,9 @@ type Headers struct {
 	list []headerValue
 }
 
-// MakeHeaders returns headers holding a copy of m, sorted by name. Names
+// makeHeaders returns headers holding a copy of m, sorted by name. Names
 // that differ only in case keep the value of the greatest name.
-func MakeHeaders(m map[string]string) Headers {
+func makeHeaders(m map[string]string) Headers {
 	list := make([]headerValue, 0, len(m))
 	for name, v := range m {
 		list = append(list, headerValue{name, v})
@@ -135,6 +135,6 @@ func (h *Headers) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err
 	}
-	*h = MakeHeaders(m)
+	*h = makeHeaders(m)
 	return nil
 }

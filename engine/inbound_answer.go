@@ -8,7 +8,7 @@ package engine
 // error answer. Secret values never reach it: the message is err's public
 // message (see Ingest). Safe for concurrent use.
 func (e *Engine) InboundErrorResponse(marketplace, route string, payload []byte, err *Error) *Response {
-	mk, ok := e.markets[marketplace]
+	mk, ok := e.mappings[marketplace]
 	if !ok || err == nil {
 		return nil
 	}

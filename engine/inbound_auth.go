@@ -14,7 +14,7 @@ import (
 // kind configuration when a secret is not set. Secret values are compared
 // in constant time and never appear in errors. Safe for concurrent use.
 func (e *Engine) CheckInboundAuth(marketplace, route string, header http.Header, secret func(name string) (string, bool)) error {
-	mk, err := e.market(marketplace)
+	mk, err := e.compiled(marketplace)
 	if err != nil {
 		return err
 	}
@@ -30,19 +30,19 @@ func (e *Engine) CheckInboundAuth(marketplace, route string, header http.Header,
 	return nil
 }
 
-func (mk *market) checkHeader(rt *route, h, got string, secret func(string) (string, bool)) error {
+func (mk *compiledMapping) checkHeader(rt *route, h, got string, secret func(string) (string, bool)) error {
 	name := rt.authSecrets[h]
 	want, ok := secret(name)
 	if !ok || want == "" {
-		return &Error{Kind: KindConfiguration, Code: CodeMissingSecret, Source: rt.pos.String(),
+		return &Error{Kind: KindConfiguration, Code: CodeMissingSecret, Source: rt.pos,
 			Message: fmt.Sprintf("secret %s is not set; set %s to check the %s route's %s header", name, SecretEnvName(mk.id, name), rt.name, h)}
 	}
 	if got == "" {
-		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos.String(),
+		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos,
 			Message: fmt.Sprintf("the request has no %s header, which the %s %s route requires", h, mk.id, rt.name)}
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos.String(),
+		return &Error{Kind: KindRejected, Code: CodeUnauthorized, Source: rt.pos,
 			Message: fmt.Sprintf("the request's %s header does not hold the %s secret", h, name)}
 	}
 	return nil

@@ -5,7 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
 
 // maxRequestPath bounds the request path (query included) a caller gives.
@@ -23,7 +24,7 @@ type request struct {
 // parseRequest reads o.Method and o.Path. The path is relative to the
 // integration's prefix; the query string fills query (first value of each
 // name).
-func (mk *market) parseRequest(o IngestOptions) (*request, error) {
+func (mk *compiledMapping) parseRequest(o IngestOptions) (*request, error) {
 	req := &request{method: strings.ToUpper(strings.TrimSpace(o.Method)), query: map[string]any{}, params: map[string]any{}}
 	if o.Path == "" {
 		return req, nil
@@ -107,7 +108,7 @@ func (rt *route) params(req *request) map[string]any {
 
 // matches reports whether the payload meets the route's match condition.
 // A condition that fails (it reads what the payload lacks) does not match.
-func (mk *market) matches(rt *route, doc any, vars map[string]string, req *request) bool {
+func (mk *compiledMapping) matches(rt *route, doc any, vars map[string]string, req *request) bool {
 	env := map[string]any{"payload": doc, "vars": vars, "params": rt.params(req), "query": req.query}
 	v, err := rt.match.Run(env)
 	b, _ := v.(bool)
@@ -119,7 +120,7 @@ func (mk *market) matches(rt *route, doc any, vars map[string]string, req *reque
 // method and path call, narrowed by their match conditions; without a path,
 // the routes whose match the payload meets. A route with neither a path
 // that fits nor a match is a candidate only when nothing better is.
-func (mk *market) selectRoute(name string, req *request, doc any, vars map[string]string, readErr error) (*route, error) {
+func (mk *compiledMapping) selectRoute(name string, req *request, doc any, vars map[string]string, readErr error) (*route, error) {
 	if name != "" || len(mk.routeNames) == 1 && req.segs == nil {
 		rt, err := mk.route(name)
 		if err != nil {
@@ -170,13 +171,13 @@ func (mk *market) selectRoute(name string, req *request, doc any, vars map[strin
 	return nil, mk.noRoute(req, refused)
 }
 
-func (mk *market) ambiguous(names []string, req *request) error {
+func (mk *compiledMapping) ambiguous(names []string, req *request) error {
 	return &Error{Kind: KindConfiguration, Code: CodeAmbiguousRoute,
 		Message: fmt.Sprintf("%d inbound routes of %s fit %s: %s; give the request's method and path (rota ingest --method M --path P), or the route (--route NAME), or tell them apart with match: in the mapping",
 			len(names), mk.id, req.describe(), mk.describeRoutes(names))}
 }
 
-func (mk *market) noRoute(req *request, refused []string) error {
+func (mk *compiledMapping) noRoute(req *request, refused []string) error {
 	if len(mk.routeNames) == 0 {
 		return &Error{Kind: KindConfiguration, Code: CodeUnknownRoute,
 			Message: fmt.Sprintf("the %s mapping has no inbound routes: %s does not call the seller", mk.id, mk.name)}
@@ -212,7 +213,7 @@ func (rt *route) calledHow() string {
 	return strings.Join(parts, ", ")
 }
 
-func (mk *market) describeRoutes(names []string) string {
+func (mk *compiledMapping) describeRoutes(names []string) string {
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = fmt.Sprintf("%s (%s)", n, mk.routes[n].calledHow())
@@ -226,7 +227,7 @@ func (mk *market) describeRoutes(names []string) string {
 // inboundMissing is the error for a name an inbound template reads and the
 // run does not have. It blames what must change: the route's configuration
 // (no orderId, no sequence, no request path) or the payload.
-func (r *renderer) inboundMissing(p lang.Path, src string, cause error) *Error {
+func (r *renderer) inboundMissing(p lang.Path, src diag.Pos, cause error) *Error {
 	rt, mk := r.route, r.mk
 	if rt == nil {
 		return &Error{Kind: KindInvalidEvent, Code: CodeMissingField, Path: r.inboundPointer(p), Source: src, Err: cause,
@@ -238,7 +239,7 @@ func (r *renderer) inboundMissing(p lang.Path, src string, cause error) *Error {
 			return &Error{Kind: KindMapping, Code: CodeMissingOrderID, Source: src, Err: cause,
 				Message: fmt.Sprintf("the %s %s route reads orderId in a guard, but the seller's order id is made for each input after the guards: read it in event or response", mk.id, rt.name)}
 		}
-		return &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: rt.pos.String(), Err: cause,
+		return &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: rt.pos, Err: cause,
 			Message: fmt.Sprintf("the %s %s route needs the seller's order id (read at %s), but says nowhere how to make it: add orderId: to the route, e.g. orderId: ORD-${ sequence } or a value from the payload or the path (or give one: rota ingest --order-id ID)", mk.id, rt.name, src)}
 	case "sequence":
 		return &Error{Kind: KindConfiguration, Code: CodeMissingOrderID, Source: src, Err: cause,

@@ -74,7 +74,7 @@ type RouteInfo struct {
 // Routes lists a marketplace's inbound routes in file order, or nil for an
 // unknown marketplace. Safe for concurrent use.
 func (e *Engine) Routes(marketplace string) []RouteInfo {
-	mk, ok := e.markets[marketplace]
+	mk, ok := e.mappings[marketplace]
 	if !ok {
 		return nil
 	}
@@ -100,7 +100,7 @@ func (e *Engine) Routes(marketplace string) []RouteInfo {
 // (docs/limits.md; a key twice in one object is refused), with integers
 // exact. Safe for concurrent use.
 func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*IngestResult, error) {
-	mk, err := e.market(marketplace)
+	mk, err := e.compiled(marketplace)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (e *Engine) Ingest(marketplace string, payload []byte, o IngestOptions) (*I
 // several do, naming them; malformed_json when only the payload could tell
 // and it is not JSON. Safe for concurrent use.
 func (e *Engine) SelectRoute(marketplace string, payload []byte, o IngestOptions) (string, error) {
-	mk, err := e.market(marketplace)
+	mk, err := e.compiled(marketplace)
 	if err != nil {
 		return "", err
 	}
@@ -150,7 +150,7 @@ func (e *Engine) SelectRoute(marketplace string, payload []byte, o IngestOptions
 
 // readInbound decodes a payload and resolves the run's variables. What it
 // could read comes back even on failure, for the route's error answer.
-func (mk *market) readInbound(payload []byte, given map[string]string) (any, map[string]string, error) {
+func (mk *compiledMapping) readInbound(payload []byte, given map[string]string) (any, map[string]string, error) {
 	doc, derr := decodeLoose(payload)
 	vars, verr := mk.resolveVars(given)
 	if derr != nil {
@@ -159,7 +159,7 @@ func (mk *market) readInbound(payload []byte, given map[string]string) (any, map
 	return doc, vars, verr
 }
 
-func (mk *market) route(name string) (*route, error) {
+func (mk *compiledMapping) route(name string) (*route, error) {
 	if name == "" && len(mk.routeNames) == 1 {
 		name = mk.routeNames[0]
 	}
@@ -171,7 +171,7 @@ func (mk *market) route(name string) (*route, error) {
 	return rt, nil
 }
 
-func (mk *market) ingest(rt *route, doc any, vars map[string]string, req *request, o IngestOptions) (*IngestResult, error) {
+func (mk *compiledMapping) ingest(rt *route, doc any, vars map[string]string, req *request, o IngestOptions) (*IngestResult, error) {
 	env := mk.inboundEnv(doc, vars, req, o)
 	r := &renderer{mk: mk, env: env, as: rt.as, eachBase: rt.eachBase, route: rt}
 	if err := mk.checkGuards(r, rt.guards); err != nil {
@@ -218,14 +218,14 @@ func (r *renderer) sellerOrderID(rt *route, env map[string]any, o IngestOptions)
 		return err
 	}
 	if strings.TrimSpace(id) == "" {
-		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Source: rt.orderID.pos.String(),
+		return &Error{Kind: KindInvalidEvent, Code: CodeBadValue, Source: rt.orderID.pos,
 			Message: fmt.Sprintf("the %s %s route's orderId gave an empty seller order id for input %d", r.mk.id, rt.name, r.index)}
 	}
 	env["orderId"] = id
 	return nil
 }
 
-func (mk *market) inboundEnv(doc any, vars map[string]string, req *request, o IngestOptions) map[string]any {
+func (mk *compiledMapping) inboundEnv(doc any, vars map[string]string, req *request, o IngestOptions) map[string]any {
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -263,7 +263,7 @@ func (r *renderer) inputs(rt *route, doc any) ([]any, error) {
 	}
 	list, ok := v.([]any)
 	if !ok || len(list) == 0 {
-		return nil, &Error{Kind: KindInvalidEvent, Code: CodeNoEvents, Source: rt.each.Source().Pos.String(),
+		return nil, &Error{Kind: KindInvalidEvent, Code: CodeNoEvents, Source: rt.each.Source().Pos,
 			Message: fmt.Sprintf("the payload holds nothing to ingest: each: %s gave %v", rt.each.Source().Text, describe(v))}
 	}
 	return list, nil
@@ -295,7 +295,7 @@ func (r *renderer) inboundEvent(rt *route, i int) (json.RawMessage, error) {
 	}
 	if err := validateBuilt(ev); err != nil {
 		err.Message = fmt.Sprintf("the event built from input %d is not a valid canonical event: %s", i, err.Message)
-		err.Source = rt.event.pos.String()
+		err.Source = rt.event.pos
 		return nil, err
 	}
 	return ev, nil
@@ -346,7 +346,7 @@ func (r *renderer) renderResponse(rr *routeResponse) (Response, error) {
 }
 
 // withErrorResponse attaches the route's error answer to an ingest failure.
-func (mk *market) withErrorResponse(rt *route, doc any, vars map[string]string, err error) error {
+func (mk *compiledMapping) withErrorResponse(rt *route, doc any, vars map[string]string, err error) error {
 	e, ok := err.(*Error)
 	if !ok || rt.errResp == nil {
 		return err
@@ -377,7 +377,7 @@ func publicMessage(e *Error) string {
 // Variables returns the run-time variables a marketplace's mapping declares,
 // sorted, or nil for an unknown marketplace.
 func (e *Engine) Variables(marketplace string) []string {
-	mk, ok := e.markets[marketplace]
+	mk, ok := e.mappings[marketplace]
 	if !ok {
 		return nil
 	}

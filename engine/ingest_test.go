@@ -104,7 +104,7 @@ func TestExplain(t *testing.T) {
 	if ex.Mapping != "testdata/acme/acme.yaml" || ex.EventType != "order.shipped" || ex.Error != nil {
 		t.Fatalf("explanation header = %s %s %v", ex.Mapping, ex.EventType, ex.Error)
 	}
-	if len(ex.Guards) != 1 || ex.Guards[0].Code != "items_required" || ex.Guards[0].Value == nil || !*ex.Guards[0].Value || ex.Guards[0].Source != "testdata/acme/acme.yaml:50:18" {
+	if len(ex.Guards) != 1 || ex.Guards[0].Code != "items_required" || ex.Guards[0].Value == nil || !*ex.Guards[0].Value || ex.Guards[0].Source.String() != "testdata/acme/acme.yaml:50:18" {
 		t.Errorf("guards = %+v", ex.Guards)
 	}
 	if len(ex.Calls) != 2 || !ex.Calls[0].Made || ex.Calls[0].When == nil || !*ex.Calls[0].When.Value {
@@ -117,7 +117,7 @@ func TestExplain(t *testing.T) {
 	for _, f := range ex.Calls[1].Fields {
 		if f.Location == "body.tracking" {
 			found = true
-			if f.Expr != "shipment.trackingCode" || string(f.Value) != `"TR1"` || f.Source != "testdata/acme/acme.yaml:73:24" {
+			if f.Expr != "shipment.trackingCode" || string(f.Value) != `"TR1"` || f.Source.String() != "testdata/acme/acme.yaml:73:24" {
 				t.Errorf("body.tracking traced as %+v", f)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )

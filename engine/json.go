@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
 
 // marshalString appends nothing; it returns s as a JSON string.

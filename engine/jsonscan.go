@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/tidwall/gjson"
 )
 
@@ -417,7 +418,7 @@ func (sc *scanner) pointer(depth int) string {
 		if f.escaped {
 			key = gjson.Parse(sc.s[f.keyStart:f.keyEnd]).Str
 		}
-		b.WriteString(esc(key))
+		b.WriteString(jsonptr.Escape(key))
 	}
 	return b.String()
 }

@@ -24,7 +24,7 @@ const lintCorpus = "testdata/lint"
 // corpusExempt are the lint codes a fixture cannot show, and why.
 var corpusExempt = map[string]string{
 	string(diag.Unreadable):         "a file in the repository is readable; cmd/rota's TestLintUnreadablePathExits2 covers it",
-	string(diag.TooLarge):           "a fixture over the 1 MiB a mapping file may have would bloat the repository; engine/mapping's TestFileSizeLimit builds one",
+	string(diag.TooLarge):           "a fixture over the 1 MiB a mapping file may have would bloat the repository; engine/internal/mapping's TestFileSizeLimit builds one",
 	string(diag.UnknownEnvironment): "no key of a mapping names an environment, so lint never reports it; --env does, at translate time",
 }
 

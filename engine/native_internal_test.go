@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/mappings"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -19,7 +19,7 @@ import (
 // outboundPrograms lists every expression translate may evaluate for a
 // mapping: guards, conditions, messages, base URLs, paths, queries,
 // headers, bodies and confirmation queries.
-func outboundPrograms(mk *market) []*lang.Program {
+func outboundPrograms(mk *compiledMapping) []*lang.Program {
 	var out []*lang.Program
 	add := func(ps ...*lang.Program) {
 		for _, p := range ps {
@@ -28,7 +28,7 @@ func outboundPrograms(mk *market) []*lang.Program {
 			}
 		}
 	}
-	addHeaders := func(hs []header) {
+	addHeaders := func(hs []namedValue) {
 		for _, h := range hs {
 			add(progsOf(h.value)...)
 		}
@@ -78,7 +78,7 @@ func TestBundledMappingsEvaluateNatively(t *testing.T) {
 	e := bundled(t)
 	total := 0
 	for _, id := range e.ids {
-		for _, p := range outboundPrograms(e.markets[id]) {
+		for _, p := range outboundPrograms(e.mappings[id]) {
 			if path, ok := p.Chain(); ok && path.String() == "items" {
 				continue // $each: items reads the decoded items directly
 			}
@@ -88,7 +88,7 @@ func TestBundledMappingsEvaluateNatively(t *testing.T) {
 					"does not model. A bundled mapping must translate at native speed (the VM boxes every value and "+
 					"runs several times slower; docs/performance.md): rewrite that part with what is native (field "+
 					"reads, has(), ??, comparisons with constants, in with a constant list, &&, ||, !, ternaries, len, "+
-					"all, any and none over items, the string and domain functions), or teach engine/lang/fast.go the "+
+					"all, any and none over items, the string and domain functions), or teach engine/internal/lang/fast.go the "+
 					"shape; see docs/contributing-a-marketplace.md", p.Source().Pos, p.Source().Text, p.NotNative())
 			}
 		}
@@ -108,7 +108,7 @@ func TestNativeAgreesWithVM(t *testing.T) {
 	events := variantEvents(t)
 	compared := 0
 	for _, id := range e.ids {
-		mk := e.markets[id]
+		mk := e.mappings[id]
 		progs := outboundPrograms(mk)
 		vars, err := mk.resolveVars(nil)
 		if err != nil {
@@ -232,7 +232,7 @@ func FuzzNativeAgreesWithVM(f *testing.F) {
 			return // refused before translation; readers disagree on such JSON
 		}
 		for _, id := range e.ids {
-			mk := e.markets[id]
+			mk := e.mappings[id]
 			env.Vars, _ = mk.resolveVars(nil)
 			env.Current = mk.currentStatus(env)
 			for _, it := range append([]*event.Item{nil}, env.Items...) {

@@ -20,7 +20,7 @@ func loadFindings(t *testing.T, extra, events string) diag.List {
 	if err != nil && !errors.As(err, &ds) {
 		t.Fatalf("load: %v", err)
 	}
-	lint := engine.LintSource("example.yaml", []byte(src))
+	lint := lintSource("example.yaml", []byte(src))
 	if err != nil && len(lint.Errors()) != len(ds.Errors()) {
 		t.Errorf("load gives %v, lint %v", ds, lint)
 	}

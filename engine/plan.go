@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/judge"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/mapping"
 )
 
-// market is one compiled mapping: everything translate needs, precomputed.
+// compiledMapping is one compiled mapping: everything translate needs, precomputed.
 // It is immutable once built, apart from caches safe for concurrent use.
-type market struct {
+type compiledMapping struct {
 	id          string
 	name        string
 	path        string               // the mapping file
@@ -27,14 +28,14 @@ type market struct {
 	varNames    map[string]bool
 	envs        map[string]*envPlan
 	envOrder    []string
-	headers     []header
-	query       []header // query parameters of every call
+	headers     []namedValue
+	query       []namedValue // query parameters of every call
 	statuses    map[string]mapping.Status
 	transitions map[string]map[string]bool // nil: no state machine declared
 	rules       map[string]*rule
 	queries     map[string]*callPlan
 	routes      map[string]*route
-	response    *respPlan
+	response    *judge.Rules
 	readBack    *readBackPlan
 	eventsPos   diag.Pos
 }
@@ -54,9 +55,9 @@ type envPlan struct {
 
 type checkedBase struct{ in, out string }
 
-// header is a header or query parameter: its name (without the "?" that
+// namedValue is a header or a query parameter: its name (without the "?" that
 // marks it optional) and its value.
-type header struct {
+type namedValue struct {
 	name     string
 	optional bool
 	value    *tmpl
@@ -92,10 +93,10 @@ type callPlan struct {
 	method string
 	when   *lang.Program
 	path   []pathPart
-	query  []header
+	query  []namedValue
 	// headers are the mapping's and the call's headers, the call's replacing
 	// the mapping's of the same name, sorted by name.
-	headers []header
+	headers []namedValue
 	// fixed, when literal is true, are the call's headers: all are literal
 	// and none optional, so every call shares them.
 	fixed     Headers
@@ -103,7 +104,7 @@ type callPlan struct {
 	body      *tmpl
 	leadsTo   string
 	leadsPos  diag.Pos
-	response  *respPlan
+	response  *judge.Rules
 	rateLimit *mapping.RateLimit
 	confirm   *confirmPlan
 	readBack  *readBackPlan
@@ -113,10 +114,6 @@ type callPlan struct {
 type pathPart struct {
 	text string
 	prog *lang.Program
-}
-
-type respPlan struct {
-	success, retry, errorCode, errorMessage, alreadyApplied *lang.Program
 }
 
 type readBackPlan struct {

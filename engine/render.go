@@ -7,15 +7,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rotahq/rota/engine/event"
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/tidwall/gjson"
 )
 
 // renderer executes templates for one translation. It is per-call state:
 // never shared between goroutines.
 type renderer struct {
-	mk        *market
+	mk        *compiledMapping
 	env       any       // *lang.Env (outbound) or map[string]any (inbound)
 	oenv      *lang.Env // set when outbound
 	as        string    // inbound input name
@@ -224,19 +224,19 @@ func (r *renderer) eachValue(t *tmpl, v any) error {
 		return r.fail(t.prog, CodeBadOutput, "$each must give a list, got "+lang.TypeWords(fmt.Sprintf("%T", v)), nil)
 	}
 	m := r.env.(map[string]any)
-	saved, had := m[t.str]
+	saved, had := m[t.as]
 	defer func() {
 		if had {
-			m[t.str] = saved
+			m[t.as] = saved
 		} else {
-			delete(m, t.str)
+			delete(m, t.as)
 		}
 	}()
 	for i, e := range list {
 		if i > 0 {
 			r.buf = append(r.buf, ',')
 		}
-		m[t.str] = e
+		m[t.as] = e
 		r.push(strconv.Itoa(i))
 		err := r.render(t.value)
 		r.pop()
@@ -252,7 +252,7 @@ func (r *renderer) eachValue(t *tmpl, v any) error {
 func (r *renderer) renderString(t *tmpl) (string, error) {
 	switch t.kind {
 	case tLiteral:
-		return t.str, nil
+		return t.text, nil
 	case tInterp:
 		return r.interpolate(t)
 	case tExpr:
@@ -338,7 +338,7 @@ func (r *renderer) runBool(p *lang.Program) (bool, error) {
 }
 
 func (r *renderer) convert(p *lang.Program, err error) error {
-	src := p.Source().Pos.String()
+	src := p.Source().Pos
 	var miss *lang.MissingError
 	var table *lang.TableMissError
 	var conv *lang.ConvertError
@@ -392,7 +392,7 @@ func (r *renderer) inboundPointer(p lang.Path) string {
 }
 
 func (r *renderer) fail(p *lang.Program, code, msg string, cause error) error {
-	return &Error{Kind: KindMapping, Code: code, Message: msg, Source: p.Source().Pos.String(), Err: cause}
+	return &Error{Kind: KindMapping, Code: code, Message: msg, Source: p.Source().Pos, Err: cause}
 }
 
 func (r *renderer) firstPointer(p *lang.Program) string {

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/mapping"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 

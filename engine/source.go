@@ -4,8 +4,8 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/mapping"
 	"go.yaml.in/yaml/v3"
 )
 

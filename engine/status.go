@@ -4,7 +4,7 @@ package engine
 // status code means, as the mapping's statuses table says, and whether the
 // marketplace and the code are known. Safe for concurrent use.
 func (e *Engine) CanonicalStatus(marketplace, code string) (string, bool) {
-	mk, ok := e.markets[marketplace]
+	mk, ok := e.mappings[marketplace]
 	if !ok {
 		return "", false
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/mapping"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -27,7 +27,8 @@ type tmpl struct {
 	kind   tmplKind
 	pos    diag.Pos
 	lit    []byte        // tLiteral: the JSON
-	str    string        // tLiteral from a string scalar: the text (for paths, headers)
+	text   string        // tLiteral from a string scalar: the text (for paths, headers)
+	as     string        // tEach: the name each element is bound to ($as, item)
 	prog   *lang.Program // tExpr, tEach (the list)
 	parts  []part        // tInterp
 	fields []field       // tObject
@@ -103,7 +104,7 @@ func (c *compiler) object(n *yaml.Node) *tmpl {
 func (c *compiler) each(n *yaml.Node) *tmpl {
 	t := &tmpl{kind: tEach, pos: c.file.Pos(n)}
 	var list, value *yaml.Node
-	t.str = "item"
+	t.as = "item"
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k, v := n.Content[i], n.Content[i+1]; k.Value {
 		case "$each":
@@ -114,7 +115,7 @@ func (c *compiler) each(n *yaml.Node) *tmpl {
 			if c.opts.Dialect == lang.Outbound && v.Value != "item" {
 				c.errorf(c.file.Pos(v), diag.BadTemplate, "$as must be item when iterating the event's items (the loop variable is always item)")
 			}
-			t.str = v.Value
+			t.as = v.Value
 		default:
 			c.errorf(c.file.Pos(k), diag.BadTemplate, "unexpected key %q next to $each; a list template has $each, $value and optionally $as", k.Value)
 		}
@@ -129,7 +130,7 @@ func (c *compiler) each(n *yaml.Node) *tmpl {
 	}
 	inner := *c
 	inner.opts.InLoop = true
-	inner.opts.Names = append(append([]string(nil), c.opts.Names...), t.str)
+	inner.opts.Names = append(append([]string(nil), c.opts.Names...), t.as)
 	inner.ds = nil
 	t.value = inner.template(value)
 	c.ds = append(c.ds, inner.ds...)
@@ -151,8 +152,8 @@ func (c *compiler) expr(n *yaml.Node, extra lang.Options) *lang.Program {
 func (c *compiler) scalar(n *yaml.Node) *tmpl {
 	t := &tmpl{pos: c.file.Pos(n)}
 	if n.Tag != "!!str" || !strings.Contains(n.Value, "${") {
-		t.kind, t.lit, t.str = tLiteral, literalJSON(n), n.Value
-		t.str = strings.ReplaceAll(t.str, "$${", "${")
+		t.kind, t.lit, t.text = tLiteral, literalJSON(n), n.Value
+		t.text = strings.ReplaceAll(t.text, "$${", "${")
 		return t
 	}
 	if inner, start, ok := wholeExpr(n.Value); ok {

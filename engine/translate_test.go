@@ -17,7 +17,7 @@ import (
 
 func acme(t testing.TB) *engine.Engine {
 	t.Helper()
-	e, err := engine.LoadDir("testdata/acme")
+	e, err := engine.Load(os.DirFS("testdata/acme"), engine.WithDisplayDir("testdata/acme"))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -237,7 +237,7 @@ func TestTranslateErrors(t *testing.T) {
 			if te.Kind != tt.kind || te.Code != tt.code || te.Path != tt.path || te.MarketplaceCode != tt.marketplaceCode {
 				t.Errorf("got %s/%s path=%q mc=%q, want %s/%s path=%q mc=%q (%s)", te.Kind, te.Code, te.Path, te.MarketplaceCode, tt.kind, tt.code, tt.path, tt.marketplaceCode, te.Message)
 			}
-			if !strings.HasPrefix(te.Source, tt.source) {
+			if !strings.HasPrefix(te.Source.String(), tt.source) {
 				t.Errorf("source = %q, want prefix %q", te.Source, tt.source)
 			}
 			if !strings.Contains(te.Message, tt.message) {

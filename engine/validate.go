@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/fiscal"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/rotahq/rota/engine/internal/schemaerr"
 	"github.com/tidwall/gjson"
 )
 

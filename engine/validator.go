@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/rotahq/rota/engine/lang"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )

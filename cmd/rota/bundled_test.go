@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/conformance/sim"
-	"github.com/rotahq/rota/engine/mapping"
+	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/mappings"
 )
 
@@ -31,19 +31,19 @@ func TestBundledMappingHasExamplesAndStory(t *testing.T) {
 	}
 	for _, name := range names {
 		src, _ := fs.ReadFile(mappings.FS, name)
-		f, ds := mapping.Parse(name, src, nil)
-		if f == nil || f.Mapping == nil {
+		_, m, ds := engine.LoadMapping(name, src)
+		if m == nil {
 			t.Fatalf("%s: %v", name, ds)
 		}
-		mk := f.Mapping.Marketplace
+		mk := m.Marketplace
 		t.Run(mk, func(t *testing.T) {
-			for _, typ := range f.Mapping.Events.Keys {
-				if len(f.Mapping.Events.Values[typ].Calls) == 0 {
+			for _, rule := range m.Events {
+				if len(rule.Calls) == 0 {
 					continue
 				}
-				file := "examples/events/" + mk + "/" + strings.TrimPrefix(typ, "order.") + ".json"
+				file := "examples/events/" + mk + "/" + strings.TrimPrefix(rule.Type, "order.") + ".json"
 				if _, err := os.Stat("../../" + file); err != nil {
-					t.Errorf("%s makes calls for %s but has no example: add %s, an event of the order the other examples tell", mk, typ, file)
+					t.Errorf("%s makes calls for %s but has no example: add %s, an event of the order the other examples tell", mk, rule.Type, file)
 				}
 			}
 			if !slices.Contains(sim.Marketplaces, mk) {

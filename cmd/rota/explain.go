@@ -88,7 +88,7 @@ func writeExplanation(w io.Writer, ex *engine.Explanation) {
 	if ex.EventType != "" {
 		fmt.Fprintf(w, "event        %s\n", ex.EventType)
 	}
-	if ex.Rule != "" {
+	if !ex.Rule.IsZero() {
 		fmt.Fprintf(w, "rule         %s\n", ex.Rule)
 	}
 	writeGuards(w, ex.Guards)
@@ -253,7 +253,7 @@ func writeErrorBlock(w io.Writer, e *engine.Error) {
 	if e.Path != "" {
 		fmt.Fprintf(w, "  at %s\n", e.Path)
 	}
-	if e.Source != "" {
+	if !e.Source.IsZero() {
 		fmt.Fprintf(w, "  rule %s\n", e.Source)
 	}
 	for _, d := range e.Details {

@@ -62,7 +62,7 @@ func errorLine(e *engine.Error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rota: %s: %s: %s", e.Kind, e.Code, oneLine(e.Message))
 	switch {
-	case e.Source != "":
+	case !e.Source.IsZero():
 		fmt.Fprintf(&b, " (%s)", e.Source)
 	case e.Path != "":
 		fmt.Fprintf(&b, " (at %s)", e.Path)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 func TestWriteJSON(t *testing.T) {
@@ -43,7 +44,7 @@ func TestErrorLine(t *testing.T) {
 		want string
 	}{
 		{engine.Error{Kind: engine.KindRejected, Code: "state_not_changeable", Message: "BRIDGE cannot change the state of an order that is closed",
-			Path: "/order/marketplaceStatus", Source: "mappings/napse.yaml:57:11"},
+			Path: "/order/marketplaceStatus", Source: diag.Pos{File: "mappings/napse.yaml", Line: 57, Col: 11}},
 			"rota: rejected: state_not_changeable: BRIDGE cannot change the state of an order that is closed (mappings/napse.yaml:57:11)"},
 		{engine.Error{Kind: engine.KindInvalidEvent, Code: "unknown_field", Message: "unknown field", Path: "/order/x",
 			Details: []engine.Detail{{Code: "missing_field"}, {Code: "bad_format"}}},

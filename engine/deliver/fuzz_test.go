@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/enginetest"
 )
 
@@ -74,7 +75,7 @@ func fuzzCalls(tb testing.TB) ([]engine.Call, error) {
 
 // FuzzJudge: every bundled mapping's response rules read any answer
 // without panicking; the verdict is one of the three; the message is cut
-// to engine.MaxMessageLength characters and never shows a secret that the
+// to diag.MaxMessageLength characters and never shows a secret that the
 // answer echoes, in any form; a read-back's applied rule runs too.
 func FuzzJudge(f *testing.F) {
 	f.Add(422, "", []byte(`{"error":"invalid status transition: order X is order_invoiced (Faturado); invoice needs it to be payment_received"}`))
@@ -108,7 +109,7 @@ func FuzzJudge(f *testing.F) {
 			default:
 				t.Fatalf("%s: outcome %q", c.Name, v.Outcome)
 			}
-			if utf8.RuneCountInString(v.Message) > engine.MaxMessageLength+1 || strings.Contains(v.Message, "válue") {
+			if utf8.RuneCountInString(v.Message) > diag.MaxMessageLength+1 || strings.Contains(v.Message, "válue") {
 				t.Fatalf("%s: message %q", c.Name, v.Message)
 			}
 			if rb := c.ReadBack(); rb != nil {

@@ -11,7 +11,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/diag"
 )
 
 // Outcome is how a whole delivery ended (Report.Outcome). It marshals to
@@ -235,7 +235,7 @@ func plural(n int, noun string) string {
 }
 
 // scrubCalls removes secret values from the calls' messages, then cuts
-// each to engine.MaxMessageLength: in that order, so that no part of a
+// each to diag.MaxMessageLength: in that order, so that no part of a
 // secret survives a cut.
 func scrubCalls(rep *Report, secrets []string) {
 	var r *strings.Replacer // built only when there is text to scrub
@@ -246,7 +246,7 @@ func scrubCalls(rep *Report, secrets []string) {
 		if r == nil {
 			r = scrubber(secrets)
 		}
-		rep.Calls[i].Message = engine.Truncate(r.Replace(rep.Calls[i].Message), engine.MaxMessageLength)
+		rep.Calls[i].Message = diag.Truncate(r.Replace(rep.Calls[i].Message), diag.MaxMessageLength)
 	}
 }
 

@@ -3,21 +3,29 @@
 //
 // A Diagnostic is one finding about a mapping file (lint) with a stable Code,
 // a Severity and a Pos (file:line:col). Diagnostics sort by position so output
-// is deterministic. The package has no dependencies on the rest of the engine.
+// is deterministic. Besides the flattening of JSON Schema failures
+// (SchemaFailures), the package has no dependencies on the rest of the
+// engine.
 package diag
 
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // Pos is a position in a source file. Line and Col are 1-based; a zero Pos
 // means "no position known".
+//
+// A Pos is written as text, in JSON too, as file:line:col (String), and
+// read back from that form (UnmarshalText), so that a struct field of type
+// Pos shows in output exactly as the position strings people and tools
+// read; tag such a field omitzero to leave an unknown position out.
 type Pos struct {
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"column,omitempty"`
+	File string
+	Line int
+	Col  int
 }
 
 // IsZero reports whether p carries no position.
@@ -32,6 +40,35 @@ func (p Pos) String() string {
 		return fmt.Sprintf("%s:%d", p.File, p.Line)
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// MarshalText writes p as String does.
+func (p Pos) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads the forms String writes: file:line:col, file:line or
+// file. A trailing number is taken for the line or column, so a file name
+// that itself ends in :<digits> does not round-trip.
+func (p *Pos) UnmarshalText(text []byte) error {
+	*p = Pos{File: string(text)}
+	var nums []int
+	for len(nums) < 2 {
+		i := strings.LastIndexByte(p.File, ':')
+		if i < 0 {
+			break
+		}
+		n, err := strconv.Atoi(p.File[i+1:])
+		if err != nil || n <= 0 {
+			break
+		}
+		nums, p.File = append(nums, n), p.File[:i]
+	}
+	switch len(nums) {
+	case 2:
+		p.Line, p.Col = nums[1], nums[0]
+	case 1:
+		p.Line = nums[0]
+	}
+	return nil
 }
 
 // Less orders positions by file, line and column.

@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/rotahq/rota/engine"
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/internal/event"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )

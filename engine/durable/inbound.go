@@ -14,7 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/internal/event"
 	"github.com/tidwall/gjson"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/deliver"
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/internal/event"
 )
 
 // deliverArgs are a delivery job's arguments: the event to deliver.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -63,7 +64,7 @@ func collect(ve *jsonschema.ValidationError, out *[]Leaf) {
 	names := quotedNames(ve.Message)
 	if (kw == "required" || kw == "additionalProperties") && len(names) > 0 {
 		for _, n := range names {
-			*out = append(*out, Leaf{Pointer: at + "/" + escape(n), Keyword: kw, Message: ve.Message, Property: n, KeywordLocation: ve.AbsoluteKeywordLocation})
+			*out = append(*out, Leaf{Pointer: at + "/" + jsonptr.Escape(n), Keyword: kw, Message: ve.Message, Property: n, KeywordLocation: ve.AbsoluteKeywordLocation})
 		}
 		return
 	}
@@ -142,9 +143,4 @@ func dedupe(in []Leaf) []Leaf {
 // whichever part of the schema found it.
 func sameFinding(a, b Leaf) bool {
 	return a.Pointer == b.Pointer && a.Keyword == b.Keyword && a.Message == b.Message && a.Property == b.Property
-}
-
-// escape encodes a property name as a JSON pointer token (RFC 6901).
-func escape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
-	"github.com/rotahq/rota/engine/event"
 	"github.com/rotahq/rota/engine/fiscal"
+	"github.com/rotahq/rota/engine/internal/event"
 )
 
 // Native evaluation. The shapes most outbound expressions take (field

@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
 	"github.com/tidwall/gjson"
 )
 
@@ -68,7 +69,7 @@ func (p Path) Pointer(itemIndex int) string {
 	}
 	for _, s := range p.Segs {
 		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1"))
+		b.WriteString(jsonptr.Escape(s))
 	}
 	return b.String()
 }

@@ -8,8 +8,8 @@ import (
 	"sync"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/lang"
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
+	"github.com/rotahq/rota/engine/internal/schemaerr"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -32,7 +32,7 @@ func didYouMean(schema *jsonschema.Schema, keywordLoc, key string) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	best := lang.Closest(key, keys)
+	best := diag.Closest(key, keys)
 	if best == "" {
 		return ""
 	}
@@ -124,29 +124,25 @@ func (f *File) enumDiag(l schemaerr.Leaf) diag.Diagnostic {
 	isKey := strings.Contains(l.KeywordLocation, "/propertyNames/")
 	got, pos := "", f.PosOf(l.Pointer)
 	if isKey {
-		got = unescapeToken(l.Pointer[strings.LastIndexByte(l.Pointer, '/')+1:])
+		got = jsonptr.Unescape(l.Pointer[strings.LastIndexByte(l.Pointer, '/')+1:])
 		if kp, ok := f.KeyPos(l.Pointer); ok {
 			pos = kp
 		}
-	} else if n := f.values[l.Pointer]; n != nil {
+	} else if n := f.node(l.Pointer); n != nil {
 		got = n.Value
 	}
 	hint := ""
-	if best := lang.Closest(got, allowed); best != "" && got != "" {
+	if best := diag.Closest(got, allowed); best != "" && got != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	list := strings.Join(allowed, ", ")
 	switch {
-	case isKey && parent(l.Pointer) == "/events":
+	case isKey && jsonptr.Parent(l.Pointer) == "/events":
 		return f.Diag(pos, diag.UnknownEventType, "%q is not a canonical event type%s; use one of %s", got, hint, list)
 	case !isKey && strings.HasPrefix(l.Pointer, "/statuses/") && strings.HasSuffix(l.Pointer, "/canonical"):
 		return f.Diag(pos, diag.UnknownCanonicalStatus, "canonical status %q does not exist%s; use one of %s", got, hint, list)
 	case isKey:
-		return f.Diag(pos, diag.SchemaViolation, "key %q in %s is not allowed%s; use one of %s", got, pointerWords(parent(l.Pointer)), hint, list)
+		return f.Diag(pos, diag.SchemaViolation, "key %q in %s is not allowed%s; use one of %s", got, pointerWords(jsonptr.Parent(l.Pointer)), hint, list)
 	}
 	return f.Diag(pos, diag.SchemaViolation, "%s: %q is not allowed%s; use one of %s", pointerWords(l.Pointer), got, hint, list)
-}
-
-func unescapeToken(tok string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 }

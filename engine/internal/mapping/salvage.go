@@ -4,7 +4,9 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/schemaerr"
+	"github.com/rotahq/rota/engine/internal/jsonptr"
+	"github.com/rotahq/rota/engine/internal/schemaerr"
+	"github.com/rotahq/rota/engine/internal/yamldoc"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"go.yaml.in/yaml/v3"
 )
@@ -31,13 +33,12 @@ func Salvage(path string, src []byte, schema *jsonschema.Schema) (*File, []strin
 	f := &File{Path: path, Src: src, Lines: diag.SplitLines(src), Root: doc.Content[0]}
 	var removed []string
 	for range maxSalvageRounds {
-		f.values, f.keys = map[string]*yaml.Node{}, map[string]*yaml.Node{}
-		f.budget, f.active = maxValues, map[*yaml.Node]bool{}
-		value, err := f.toJSON(f.Root, "")
+		d, err := yamldoc.Convert(path, f.Lines, f.Root)
 		if err != nil {
 			return nil, nil
 		}
-		leaves := schemaerr.Leaves(schema.Validate(value))
+		f.doc = d
+		leaves := schemaerr.Leaves(schema.Validate(d.Value))
 		if len(leaves) == 0 {
 			var m Mapping
 			if f.Root.Decode(&m) != nil {
@@ -62,7 +63,7 @@ func (f *File) removeRefused(leaves []schemaerr.Leaf) ([]string, bool) {
 	for _, l := range leaves {
 		ptr := l.Pointer
 		if l.Keyword == "required" {
-			ptr = parent(ptr) // the object that lacks the key
+			ptr = jsonptr.Parent(ptr) // the object that lacks the key
 		}
 		if ptr == "" || coveredBy(ptr, ptrs) {
 			continue
@@ -80,7 +81,7 @@ func (f *File) removeRefused(leaves []schemaerr.Leaf) ([]string, bool) {
 	targets := make([]target, 0, len(ptrs))
 	seen := map[*yaml.Node]bool{}
 	for _, p := range ptrs {
-		c, v := f.values[parent(p)], f.values[p]
+		c, v := f.node(jsonptr.Parent(p)), f.node(p)
 		if c == nil || v == nil {
 			return nil, false
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine/diag"
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/internal/event"
 )
 
 func mustEnv(t *testing.T, js string) *Env {

@@ -4,7 +4,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/internal/event"
 )
 
 // ItemIndex is the position of the current item, or 0 outside a $each.

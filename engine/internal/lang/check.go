@@ -7,7 +7,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/rotahq/rota/engine/event"
+	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/internal/event"
 )
 
 var (
@@ -130,45 +131,12 @@ func keysOf(m map[string]bool) []string {
 	return out
 }
 
-// Closest returns the candidate nearest to got within an edit distance of
-// two, or "" when none is that close.
-func Closest(got string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := distance(got, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
 // suggest returns ` (did you mean 'x'?)` for the closest candidate within a
 // small edit distance, or "".
 func suggest(got string, candidates []string, prefix string) string {
-	best := Closest(got, candidates)
+	best := diag.Closest(got, candidates)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean '%s%s'?)", prefix, best)
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

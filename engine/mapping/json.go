@@ -1,5 +1,0 @@
-package mapping
-
-import "encoding/json"
-
-func jsonNumber(s string) json.Number { return json.Number(s) }
