@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/lang"
 	"github.com/rotahq/rota/engine/mapping"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -114,6 +115,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 		return nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("mapping schema: %v", err)}}
 	}
 	e := &Engine{markets: map[string]*market{}}
+	configs := lang.NewConfigs()
 	var ds diag.List
 	for _, sf := range files {
 		f, fds := mapping.Parse(sf.path, sf.src, schema)
@@ -121,7 +123,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 			ds = append(ds, capped(append(fds, salvageFindings(sf, schema, fds)...), sf.path)...)
 			continue
 		}
-		mk, mds := compileMarket(f)
+		mk, mds := compileMarket(f, configs)
 		ds = append(ds, capped(append(fds, mds...), sf.path)...)
 		if mk != nil {
 			ds = append(ds, e.add(mk, f)...)

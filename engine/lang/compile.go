@@ -203,7 +203,7 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	if ds := checkTables(src, tree.Node, o); len(ds) > 0 {
 		return nil, ds
 	}
-	prog, err := expr.Compile(src.Text, append(compileOptions(o), additionPatchers(tree.Node)...)...)
+	prog, err := o.Lib.configs().compile(src.Text, o, additionPatchers(tree.Node))
 	if err != nil {
 		return nil, diag.List{exprDiag(src, err, diag.ExprType, o)}
 	}
@@ -326,33 +326,8 @@ func tableNames(l *Library) []string {
 	return out
 }
 
-func compileOptions(o Options) []expr.Option {
-	lib := o.Lib
-	if lib == nil {
-		lib = &Library{}
-	}
-	opts := []expr.Option{envOption(o), expr.MaxNodes(MaxNodes), expr.DisableAllBuiltins()}
-	for _, b := range Builtins {
-		if !costBuiltins[b] {
-			opts = append(opts, expr.EnableBuiltin(b))
-		}
-	}
-	opts = append(opts, costOptions()...)
-	opts = append(opts, lib.options()...)
-	if o.Dialect == Outbound {
-		opts = append(opts, expr.Patch(presencePatcher{}), expr.Patch(lazyPatcher{}))
-	}
-	if o.Dialect == Inbound {
-		opts = append(opts, expr.AllowUndefinedVariables(), expr.Patch(nilTestPatcher{}))
-	}
-	if o.Bool {
-		opts = append(opts, expr.AsBool())
-	}
-	return opts
-}
-
-func envOption(o Options) expr.Option {
-	switch o.Dialect {
+func envOption(d Dialect) expr.Option {
+	switch d {
 	case ResponseRules:
 		return expr.Env(Response{})
 	case AuthRules:
