@@ -101,7 +101,18 @@ func LintFS(fsys fs.FS, displayDir string) diag.List {
 }
 
 func build(files []sourceFile) (*Engine, error) {
+	// The canonical event schema is compiled at load, while the mappings
+	// are (on another core when there is one), so that no translation pays
+	// it and a broken schema is reported here.
+	validator := make(chan error, 1)
+	go func() {
+		_, err := canonicalValidator()
+		validator <- err
+	}()
 	e, ds := compileAll(files)
+	if err := <-validator; err != nil {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("canonical event schema: %v", err)})
+	}
 	if ds.HasErrors() {
 		return nil, ds.Errors().Sort()
 	}
