@@ -126,7 +126,7 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 		return nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("mapping schema: %v", err)}}
 	}
 	e := &Engine{markets: map[string]*market{}}
-	configs := lang.NewConfigs()
+	configs := lang.NewConfigs(nativeForm)
 	var ds diag.List
 	for _, sf := range files {
 		f, fds := mapping.Parse(sf.path, sf.src, schema)

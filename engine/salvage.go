@@ -26,7 +26,7 @@ func salvageFindings(sf sourceFile, schema *jsonschema.Schema, given diag.List) 
 	if f == nil {
 		return nil
 	}
-	_, ds := compileMarket(f, lang.NewConfigs())
+	_, ds := compileMarket(f, lang.NewConfigs(nativeForm))
 	seen := map[string]bool{}
 	for _, d := range given {
 		seen[d.Pos.String()+string(d.Code)] = true

@@ -27,9 +27,10 @@ import (
 // It keeps every Library it has compiled for, so it lives as long as the
 // engine it was made for.
 type Configs struct {
-	mu   sync.Mutex
-	base map[Dialect]*conf.Config
-	libs map[libDialect]*conf.Config
+	mu     sync.Mutex
+	base   map[Dialect]*conf.Config
+	libs   map[libDialect]*conf.Config
+	native NativeCompiler
 }
 
 type libDialect struct {
@@ -37,9 +38,11 @@ type libDialect struct {
 	dialect Dialect
 }
 
-// NewConfigs returns an empty set of configurations.
-func NewConfigs() *Configs {
-	return &Configs{base: map[Dialect]*conf.Config{}, libs: map[libDialect]*conf.Config{}}
+// NewConfigs returns an empty set of configurations. Outbound programs
+// compiled with it get the native form native gives them; with a nil
+// native, expr's VM runs every program.
+func NewConfigs(native NativeCompiler) *Configs {
+	return &Configs{base: map[Dialect]*conf.Config{}, libs: map[libDialect]*conf.Config{}, native: native}
 }
 
 // compile type-checks and compiles an expression with the configuration of
