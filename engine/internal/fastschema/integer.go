@@ -1,4 +1,4 @@
-package engine
+package fastschema
 
 import (
 	"encoding/json"
@@ -16,8 +16,8 @@ import (
 // subschema ({"type": "integer"} with at most a minimum) by the keyword
 // below, which gives the same findings, with the same messages, from a
 // strconv parse; only numbers written with a fraction or an exponent, or
-// too large for int64, take the big.Rat path. TestFastValidatorAgrees
-// holds the result to the schema's own.
+// too large for int64, take the big.Rat path. The engine's
+// TestFastValidatorAgrees holds the result to the schema's own.
 
 // intKeyword is the runtime schema's keyword for a plain integer subschema.
 const intKeyword = "rotaInteger"
