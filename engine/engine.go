@@ -7,9 +7,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/lang"
@@ -127,21 +129,56 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 	}
 	e := &Engine{markets: map[string]*market{}}
 	configs := lang.NewConfigs(nativeForm)
+	out := make([]compiledFile, len(files))
+	forEach(len(files), func(i int) { out[i] = compileFile(files[i], schema, configs) })
 	var ds diag.List
-	for _, sf := range files {
-		f, fds := mapping.Parse(sf.path, sf.src, schema)
-		if f.Mapping == nil {
-			ds = append(ds, capped(append(fds, salvageFindings(sf, schema, fds)...), sf.path)...)
-			continue
-		}
-		mk, mds := compileMarket(f, configs)
-		ds = append(ds, capped(append(fds, mds...), sf.path)...)
-		if mk != nil {
-			ds = append(ds, e.add(mk, f)...)
+	for _, c := range out {
+		ds = append(ds, c.ds...)
+		if c.mk != nil {
+			ds = append(ds, e.add(c.mk, c.f)...)
 		}
 	}
 	sort.Strings(e.ids)
 	return e, ds
+}
+
+// compiledFile is one mapping file parsed and compiled: its market (nil
+// when it has errors) and its findings, capped.
+type compiledFile struct {
+	f  *mapping.File
+	mk *market
+	ds diag.List
+}
+
+func compileFile(sf sourceFile, schema *jsonschema.Schema, configs *lang.Configs) compiledFile {
+	f, fds := mapping.Parse(sf.path, sf.src, schema)
+	if f.Mapping == nil {
+		return compiledFile{ds: capped(append(fds, salvageFindings(sf, schema, fds)...), sf.path)}
+	}
+	mk, mds := compileMarket(f, configs)
+	return compiledFile{f: f, mk: mk, ds: capped(append(fds, mds...), sf.path)}
+}
+
+// forEach calls do(0) ... do(n-1), as many at once as there are CPUs to run
+// them, and returns when all have returned.
+func forEach(n int, do func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // MaxFindings is how many findings one file reports; past it a last finding
