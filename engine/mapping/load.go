@@ -97,10 +97,11 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 	}
 	f := &File{Path: path, Src: src, Lines: diag.SplitLines(src), values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return f, diag.List{f.syntaxDiag(err)}
 	}
-	if d, ok := f.secondDocument(); ok {
+	if d, ok := f.secondDocument(dec); ok {
 		return f, diag.List{d}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -126,13 +127,9 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 }
 
 // secondDocument reports a YAML document after the first, which the
-// mapping would silently ignore.
-func (f *File) secondDocument() (diag.Diagnostic, bool) {
-	dec := yaml.NewDecoder(bytes.NewReader(f.Src))
-	var first, second yaml.Node
-	if err := dec.Decode(&first); err != nil {
-		return diag.Diagnostic{}, false
-	}
+// mapping would silently ignore; dec has read the first.
+func (f *File) secondDocument(dec *yaml.Decoder) (diag.Diagnostic, bool) {
+	var second yaml.Node
 	switch err := dec.Decode(&second); {
 	case errors.Is(err, io.EOF):
 		return diag.Diagnostic{}, false
