@@ -10,6 +10,24 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
+// TestLoadCompilesTheCanonicalSchema: Load returns with the canonical event
+// schema's validator compiled, so that no translation pays for it.
+func TestLoadCompilesTheCanonicalSchema(t *testing.T) {
+	saved := canonicalValidator
+	t.Cleanup(func() { canonicalValidator = saved })
+	compiled := false
+	canonicalValidator = sync.OnceValues(func() (*fastschema.Validator, error) {
+		compiled = true
+		return fastschema.Compile()
+	})
+	if _, err := Load(mappings.FS, WithDisplayDir("mappings")); err != nil {
+		t.Fatal(err)
+	}
+	if !compiled {
+		t.Fatal("Load returned without compiling the canonical event schema; the first translation would pay for it")
+	}
+}
+
 // BenchmarkLoadCold is what a new process (rota translate) pays before its
 // first translation: loading all bundled mappings with nothing compiled
 // yet, so each op also compiles the mapping schema and the canonical event
