@@ -1,9 +1,14 @@
 package engine
 
 import (
+	"errors"
+	"io/fs"
+	"slices"
 	"sync"
 	"testing"
+	"testing/fstest"
 
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/fastschema"
 	"github.com/rotahq/rota/mappings"
 	"github.com/rotahq/rota/schemas"
@@ -46,6 +51,37 @@ func BenchmarkLoadCold(b *testing.B) {
 		}
 		if n := len(e.Marketplaces()); n < 4 {
 			b.Fatalf("loaded %d marketplaces, want the 4 bundled ones", n)
+		}
+	}
+}
+
+// TestDuplicateMarketplaceNamesTheFirstFile: with files compiled side by
+// side, the second file that defines a marketplace is still the one
+// refused, naming the first, on every load.
+func TestDuplicateMarketplaceNamesTheFirstFile(t *testing.T) {
+	src, err := fs.ReadFile(mappings.FS, "skyhub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{"a.yaml": {Data: src}, "b.yaml": {Data: src}, "c.yaml": {Data: src}}
+	for range 20 {
+		_, err := Load(fsys, WithDisplayDir("m"))
+		var ds diag.List
+		if !errors.As(err, &ds) {
+			t.Fatalf("got %v, want a diag.List", err)
+		}
+		var got []string
+		for _, d := range ds {
+			if d.Code == diag.DuplicateMarketplace {
+				got = append(got, d.Pos.File+": "+d.Message)
+			}
+		}
+		want := []string{
+			`m/b.yaml: marketplace "skyhub" is already defined in m/a.yaml; each marketplace has one mapping file`,
+			`m/c.yaml: marketplace "skyhub" is already defined in m/a.yaml; each marketplace has one mapping file`,
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
 }
