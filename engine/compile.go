@@ -17,13 +17,14 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// compileMarket checks a loaded mapping and compiles it into a market. It
-// reports every problem it finds; the market is nil when any is an error.
-func compileMarket(f *mapping.File) (*compiledMapping, diag.List) {
+// compileMarket checks a loaded mapping and compiles it into a market, its
+// expressions with the engine's shared configurations. It reports every
+// problem it finds; the market is nil when any is an error.
+func compileMarket(f *mapping.File, configs *lang.Configs) (*compiledMapping, diag.List) {
 	m := f.Mapping
 	mk := &compiledMapping{id: m.Marketplace, name: m.Name, path: f.Path, eventsPos: f.PosOf("/events"),
 		routeNames: m.Inbound.Keys, statusOrder: m.Statuses.Keys}
-	c := &compiler{file: f, src: m}
+	c := &compiler{file: f, src: m, configs: configs}
 	mk.compileBasics(c)
 	c.opts = lang.Options{Lib: mk.lib, Vars: mk.varNames}
 	mk.compileEnvs(c)
@@ -69,7 +70,7 @@ func (mk *compiledMapping) compileBasics(c *compiler) {
 			tables[name] = map[string]string{}
 		}
 	}
-	mk.lib = &lang.Library{Location: loc, Tables: tables}
+	mk.lib = &lang.Library{Location: loc, Tables: tables, Configs: c.configs}
 	mk.vars = map[string]mapping.Variable{}
 	mk.varNames = map[string]bool{}
 	for _, name := range m.Variables.Keys {

@@ -7,11 +7,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 	"github.com/rotahq/rota/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -88,7 +91,18 @@ func LintFS(fsys fs.FS, displayDir string) diag.List {
 }
 
 func build(files []sourceFile) (*Engine, error) {
+	// The canonical event schema is compiled at load, while the mappings
+	// are (on another core when there is one), so that no translation pays
+	// it and a broken schema is reported here.
+	validator := make(chan error, 1)
+	go func() {
+		_, err := canonicalValidator()
+		validator <- err
+	}()
 	e, ds := compileAll(files)
+	if err := <-validator; err != nil {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("canonical event schema: %v", err)})
+	}
 	if ds.HasErrors() {
 		return nil, ds.Errors().Sort()
 	}
@@ -102,10 +116,13 @@ func compileAll(files []sourceFile) (*Engine, diag.List) {
 		return nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: fmt.Sprintf("mapping schema: %v", err)}}
 	}
 	e := &Engine{mappings: map[string]*compiledMapping{}}
+	configs := lang.NewConfigs(nativeForm)
+	out := make([]compiledFile, len(files))
+	found := make([]diag.List, len(files))
+	forEach(len(files), func(i int) { out[i], found[i] = compileFile(files[i], schema, configs) })
 	var ds diag.List
-	for _, sf := range files {
-		f, fds := compileFile(sf, schema)
-		ds = append(ds, fds...)
+	for i, f := range out {
+		ds = append(ds, found[i]...)
 		if f.compiled != nil {
 			ds = append(ds, e.add(f.compiled, f.File)...)
 		}
@@ -121,15 +138,38 @@ type compiledFile struct {
 	compiled *compiledMapping // nil when the file has errors
 }
 
-// compileFile parses, checks and compiles one file, returning its findings,
-// at most maxFindings (and a summary).
-func compileFile(sf sourceFile, schema *jsonschema.Schema) (compiledFile, diag.List) {
+// compileFile parses, checks and compiles one file, its expressions with
+// the engine's shared configurations, returning its findings, at most
+// maxFindings (and a summary).
+func compileFile(sf sourceFile, schema *jsonschema.Schema, configs *lang.Configs) (compiledFile, diag.List) {
 	f, ds := mapping.Parse(sf.path, sf.src, schema)
 	if f.Mapping == nil {
 		return compiledFile{File: f}, capped(append(ds, salvageFindings(sf, schema, ds)...), sf.path)
 	}
-	mk, mds := compileMarket(f)
+	mk, mds := compileMarket(f, configs)
 	return compiledFile{File: f, compiled: mk}, capped(append(ds, mds...), sf.path)
+}
+
+// forEach calls do(0) ... do(n-1), as many at once as there are CPUs to run
+// them, and returns when all have returned.
+func forEach(n int, do func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // maxFindings is how many findings one file reports; past it a last finding

@@ -9,6 +9,7 @@ import (
 	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/event"
 	"github.com/rotahq/rota/engine/internal/jsonptr"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 	"github.com/rotahq/rota/engine/internal/yamldoc"
 )
@@ -105,7 +106,7 @@ func LoadMapping(path string, src []byte) (*Engine, *Mapping, diag.List) {
 	if err != nil {
 		return nil, nil, diag.List{{Severity: diag.Error, Code: diag.Unreadable, Message: "mapping schema: " + err.Error()}}
 	}
-	f, ds := compileFile(sourceFile{path: path, src: src}, schema)
+	f, ds := compileFile(sourceFile{path: path, src: src}, schema, lang.NewConfigs(nativeForm))
 	var m *Mapping
 	if f.Mapping != nil {
 		m = declared(f.File)

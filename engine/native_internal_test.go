@@ -88,7 +88,7 @@ func TestBundledMappingsEvaluateNatively(t *testing.T) {
 					"does not model. A bundled mapping must translate at native speed (the VM boxes every value and "+
 					"runs several times slower; docs/performance.md): rewrite that part with what is native (field "+
 					"reads, has(), ??, comparisons with constants, in with a constant list, &&, ||, !, ternaries, len, "+
-					"all, any and none over items, the string and domain functions), or teach engine/internal/lang/fast.go the "+
+					"all, any and none over items, the string and domain functions), or teach engine/internal/native the "+
 					"shape; see docs/contributing-a-marketplace.md", p.Source().Pos, p.Source().Text, p.NotNative())
 			}
 		}

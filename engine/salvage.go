@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/rotahq/rota/engine/diag"
+	"github.com/rotahq/rota/engine/internal/lang"
 	"github.com/rotahq/rota/engine/internal/mapping"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -25,7 +26,7 @@ func salvageFindings(sf sourceFile, schema *jsonschema.Schema, given diag.List) 
 	if f == nil {
 		return nil
 	}
-	_, ds := compileMarket(f)
+	_, ds := compileMarket(f, lang.NewConfigs(nativeForm))
 	seen := map[string]bool{}
 	for _, d := range given {
 		seen[d.Pos.String()+string(d.Code)] = true

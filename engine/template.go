@@ -51,10 +51,11 @@ type field struct {
 
 // compiler turns YAML template nodes into tmpl trees, collecting findings.
 type compiler struct {
-	file *mapping.File
-	src  *mapping.Mapping
-	opts lang.Options
-	ds   diag.List
+	file    *mapping.File
+	src     *mapping.Mapping
+	opts    lang.Options
+	configs *lang.Configs
+	ds      diag.List
 }
 
 func (c *compiler) errorf(pos diag.Pos, code diag.Code, format string, args ...any) {

@@ -8,17 +8,8 @@ import (
 )
 
 // translation is the per-call state of one translation, pooled so that a
-// translation allocates little beyond its result.
-//
-// The event is decoded from in, a copy of the caller's bytes that the next
-// translation overwrites, so the decoded strings point into it; the strings
-// evaluation builds (dates, joined text) point into env's text buffer, which
-// the next translation overwrites too (lang.Env.ResetText). Whatever a
-// translation returns (results, errors and their causes) must hold its own
-// copies, never those strings: URLs and bodies are copied out of the
-// renderer's buffer (publish), and values taken whole from evaluation are
-// cloned where they leave (Result.EventID, header values, guard messages,
-// the values named in errors).
+// translation allocates little beyond its result. memory.go states who
+// owns its buffers and what must be copied before it leaves.
 type translation struct {
 	env lang.Env
 	r   renderer

@@ -43,7 +43,7 @@ func validateDoc(doc any) error {
 	if err != nil {
 		return fmt.Errorf("canonical event schema: %w", err)
 	}
-	return invalid(append(v.validate(doc), fieldRules(doc)...))
+	return invalid(append(checkEvent(v, doc), fieldRules(doc)...))
 }
 
 // decodeTree parses raw into the tree the schema validator reads, numbers as

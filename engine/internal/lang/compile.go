@@ -115,7 +115,7 @@ type Program struct {
 	chainGJ  string
 	chainAt  located
 	names    []string // root identifiers the expression reads
-	fast     *fnode   // native form (outbound only), nil when the VM must run
+	native   Native   // native form (outbound only), nil when the VM must run
 	slow     string   // outbound, not native: the innermost sub-expression that is not
 }
 
@@ -203,7 +203,8 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 	if ds := checkTables(src, tree.Node, o); len(ds) > 0 {
 		return nil, ds
 	}
-	prog, err := expr.Compile(src.Text, append(compileOptions(o), additionPatchers(tree.Node)...)...)
+	configs := o.Lib.configs()
+	prog, err := configs.compile(src.Text, o, additionPatchers(tree.Node))
 	if err != nil {
 		return nil, diag.List{exprDiag(src, err, diag.ExprType, o)}
 	}
@@ -211,9 +212,9 @@ func Compile(src Source, o Options) (*Program, diag.List) {
 		return nil, ds
 	}
 	p := &Program{prog: prog, src: src, out: prog.Node().Type()}
-	if o.Dialect == Outbound {
+	if o.Dialect == Outbound && configs.native != nil {
 		var culprit ast.Node
-		p.fast, culprit = compileFastWhy(prog.Node(), o.Lib)
+		p.native, culprit = configs.native(prog.Node(), o.Lib)
 		if culprit != nil {
 			p.slow = nodeText(src.Text, culprit)
 		}
@@ -326,33 +327,8 @@ func tableNames(l *Library) []string {
 	return out
 }
 
-func compileOptions(o Options) []expr.Option {
-	lib := o.Lib
-	if lib == nil {
-		lib = &Library{}
-	}
-	opts := []expr.Option{envOption(o), expr.MaxNodes(MaxNodes), expr.DisableAllBuiltins()}
-	for _, b := range Builtins {
-		if !costBuiltins[b] {
-			opts = append(opts, expr.EnableBuiltin(b))
-		}
-	}
-	opts = append(opts, costOptions()...)
-	opts = append(opts, lib.options()...)
-	if o.Dialect == Outbound {
-		opts = append(opts, expr.Patch(presencePatcher{}), expr.Patch(lazyPatcher{}))
-	}
-	if o.Dialect == Inbound {
-		opts = append(opts, expr.AllowUndefinedVariables(), expr.Patch(nilTestPatcher{}))
-	}
-	if o.Bool {
-		opts = append(opts, expr.AsBool())
-	}
-	return opts
-}
-
-func envOption(o Options) expr.Option {
-	switch o.Dialect {
+func envOption(d Dialect) expr.Option {
+	switch d {
 	case ResponseRules:
 		return expr.Env(Response{})
 	case AuthRules:

@@ -61,8 +61,9 @@ func (e *Env) ResetText(overwrite bool) {
 // maxText is the largest text buffer an Env keeps across ResetText.
 const maxText = 16 << 10
 
-// appendTime returns t formatted with layout, in e's text buffer.
-func (e *Env) appendTime(t time.Time, layout string) string {
+// AppendTime returns t formatted with layout, in e's text buffer (see
+// ResetText for how long it keeps its value).
+func (e *Env) AppendTime(t time.Time, layout string) string {
 	if e.ownText {
 		return t.Format(layout)
 	}
@@ -71,8 +72,9 @@ func (e *Env) appendTime(t time.Time, layout string) string {
 	return e.built(start)
 }
 
-// concat returns a+b, in e's text buffer.
-func (e *Env) concat(a, b string) string {
+// Concat returns a+b, in e's text buffer (see ResetText for how long it
+// keeps its value).
+func (e *Env) Concat(a, b string) string {
 	if e.ownText || a == "" || b == "" {
 		return a + b
 	}

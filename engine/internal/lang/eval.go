@@ -90,16 +90,16 @@ func (p *Program) runVM(env any) (any, error) {
 	return out, err
 }
 
-// Native reports whether the program has a native form (see fast.go), used
+// Native reports whether the program has a native form (see Native), used
 // instead of expr's VM whenever it can give the VM's result.
-func (p *Program) Native() bool { return p.fast != nil }
+func (p *Program) Native() bool { return p.native != nil }
 
 // NotNative names, for an outbound expression that is not evaluated
 // natively, the innermost part of it that the native evaluator does not
 // model (such as sum(items, #.price)), as expression text; "" when the
 // expression is native or not outbound.
 func (p *Program) NotNative() string {
-	if p.fast != nil {
+	if p.native != nil {
 		return ""
 	}
 	return p.slow
@@ -183,22 +183,10 @@ func (p *Program) EvalVM(env *Env) (Value, error) {
 // runFast evaluates the native form; ok is false when there is none or it
 // leaves the value to the VM.
 func (p *Program) runFast(env *Env) (v Value, ok bool) {
-	f := p.fast
-	if f == nil {
+	if p.native == nil {
 		return Value{}, false
 	}
-	switch f.kind {
-	case fBool:
-		b, ok := f.b(env, nil)
-		return Value{kind: valueBool, b: b}, ok
-	case fInt:
-		n, ok := f.n(env, nil)
-		return Value{kind: valueInt, n: n}, ok
-	case fString:
-		s, ok := f.s(env, nil)
-		return Value{kind: valueString, s: s}, ok
-	}
-	return Value{}, false
+	return p.native.Eval(env)
 }
 
 type valueKind uint8

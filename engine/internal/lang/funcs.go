@@ -48,6 +48,18 @@ func (e *ConvertError) Error() string {
 type Library struct {
 	Location *time.Location
 	Tables   map[string]map[string]string
+	// Configs is the configuration expressions are compiled with, shared
+	// by the libraries of one engine (see Configs); nil gives each compile
+	// a configuration of its own, and no native forms.
+	Configs *Configs
+}
+
+// configs returns the configurations l's expressions are compiled with.
+func (l *Library) configs() *Configs {
+	if l == nil || l.Configs == nil {
+		return NewConfigs(nil)
+	}
+	return l.Configs
 }
 
 func (l *Library) options() []expr.Option {

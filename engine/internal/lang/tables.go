@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
 	"github.com/rotahq/rota/engine/diag"
@@ -82,7 +81,7 @@ func checkTables(src Source, root ast.Node, o Options) diag.List {
 // additionPatchers returns the patchers the expression needs: each one
 // costs expr a type check of the whole tree, so only an expression that
 // reads tables or compares with == or != gets them.
-func additionPatchers(root ast.Node) []expr.Option {
+func additionPatchers(root ast.Node) []ast.Visitor {
 	var tables, equality bool
 	var walk func(n ast.Node)
 	walk = func(n ast.Node) {
@@ -100,14 +99,14 @@ func additionPatchers(root ast.Node) []expr.Option {
 		}
 	}
 	walk(root)
-	var opts []expr.Option
+	var out []ast.Visitor
 	if tables {
-		opts = append(opts, expr.Patch(tablePatcher{}))
+		out = append(out, tablePatcher{})
 	}
 	if equality {
-		opts = append(opts, expr.Patch(listPatcher{}))
+		out = append(out, listPatcher{})
 	}
-	return opts
+	return out
 }
 
 // tablePatcher rewrites key in tables.NAME into _inTable("NAME", key).

@@ -88,17 +88,15 @@ func Parse(path string, src []byte, schema *jsonschema.Schema) (*File, diag.List
 			Message: fmt.Sprintf("the file is %d bytes, more than the %d a mapping file may hold", len(src), MaxFileBytes)}}
 	}
 	f := &File{Path: path, Src: src, Lines: diag.SplitLines(src)}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return f, diag.List{f.syntaxDiag(yamldoc.NewSyntaxError(path, f.Lines, err))}
+	docs, serr := yamldoc.DecodeDocuments(path, f.Lines, src)
+	if serr != nil {
+		return f, diag.List{f.syntaxDiag(serr)}
 	}
-	if pos, serr, ok := yamldoc.SecondDocument(path, f.Lines, src); ok {
-		if serr != nil {
-			return f, diag.List{f.syntaxDiag(serr)}
-		}
-		return f, diag.List{f.Diag(pos, diag.YAMLSyntax,
+	if docs.HasSecond {
+		return f, diag.List{f.Diag(docs.Second, diag.YAMLSyntax,
 			"a second YAML document starts here; a mapping file holds one, and the rest would be ignored: remove the --- and merge it, or move it to its own file")}
 	}
+	doc := &docs.First
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return f, diag.List{f.Diag(diag.Pos{File: path, Line: 1, Col: 1}, diag.SchemaViolation, "the file is empty; a mapping starts with marketplace: <id>")}
 	}

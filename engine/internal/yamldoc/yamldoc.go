@@ -93,24 +93,35 @@ func Convert(path string, lines diag.Lines, root *yaml.Node) (*Doc, error) {
 	return c.doc, nil
 }
 
-// SecondDocument returns the start of a YAML document after the first in
-// src, which a reader of one document would silently ignore, or a syntax
-// error in it.
-func SecondDocument(path string, lines diag.Lines, src []byte) (diag.Pos, *SyntaxError, bool) {
+// Documents is the first YAML document of a source, and where a second
+// one starts, which a reader of one document would silently ignore.
+type Documents struct {
+	First     yaml.Node
+	Second    diag.Pos
+	HasSecond bool
+}
+
+// DecodeDocuments reads the first document of src and looks for a second
+// one, in one pass of the parser. Its error is a *SyntaxError, in the first
+// document or in the second. An empty src gives an empty First.
+func DecodeDocuments(path string, lines diag.Lines, src []byte) (Documents, *SyntaxError) {
+	var d Documents
 	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var first, second yaml.Node
-	if err := dec.Decode(&first); err != nil {
-		return diag.Pos{}, nil, false
+	if err := dec.Decode(&d.First); err != nil {
+		if errors.Is(err, io.EOF) {
+			return d, nil
+		}
+		return d, NewSyntaxError(path, lines, err)
 	}
+	var second yaml.Node
 	switch err := dec.Decode(&second); {
 	case errors.Is(err, io.EOF):
-		return diag.Pos{}, nil, false
 	case err != nil:
-		return diag.Pos{}, NewSyntaxError(path, lines, err), true
-	case len(second.Content) == 0:
-		return diag.Pos{}, nil, false
+		return d, NewSyntaxError(path, lines, err)
+	case len(second.Content) > 0:
+		d.Second, d.HasSecond = diag.Pos{File: path, Line: second.Content[0].Line, Col: 1}, true
 	}
-	return diag.Pos{File: path, Line: second.Content[0].Line, Col: 1}, nil, true
+	return d, nil
 }
 
 // Node returns the value node at a JSON pointer, nil when there is none.

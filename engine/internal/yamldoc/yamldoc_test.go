@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rotahq/rota/engine/diag"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestParseKeepsPositions(t *testing.T) {
@@ -72,13 +73,23 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestSecondDocument(t *testing.T) {
+func TestDecodeDocuments(t *testing.T) {
 	src := []byte("a: 1\n---\nb: 2\n")
-	pos, serr, ok := SecondDocument("f.yaml", diag.SplitLines(src), src)
-	if !ok || serr != nil || pos.String() != "f.yaml:3:1" {
-		t.Errorf("got %s, %v, %v; want f.yaml:3:1", pos, serr, ok)
+	d, serr := DecodeDocuments("f.yaml", diag.SplitLines(src), src)
+	if serr != nil || !d.HasSecond || d.Second.String() != "f.yaml:3:1" {
+		t.Errorf("got %s, %v, %v; want a second document at f.yaml:3:1", d.Second, serr, d.HasSecond)
 	}
-	if _, _, ok := SecondDocument("f.yaml", nil, []byte("a: 1\n")); ok {
-		t.Error("one document reported a second")
+	if d.First.Kind != yaml.DocumentNode || len(d.First.Content) != 1 {
+		t.Errorf("first document not decoded: %+v", d.First)
+	}
+	if d, serr := DecodeDocuments("f.yaml", nil, []byte("a: 1\n")); serr != nil || d.HasSecond {
+		t.Errorf("one document: got second %v, error %v", d.HasSecond, serr)
+	}
+	bad := []byte("a: 1\n---\nb: [\n")
+	if _, serr := DecodeDocuments("f.yaml", diag.SplitLines(bad), bad); serr == nil {
+		t.Error("a syntax error in the second document was not reported")
+	}
+	if d, serr := DecodeDocuments("f.yaml", nil, nil); serr != nil || len(d.First.Content) != 0 {
+		t.Errorf("empty source: got %+v, %v", d.First, serr)
 	}
 }

@@ -1,4 +1,28 @@
-package lang
+// Package native is the speed layer of outbound expressions: a second
+// evaluator that runs the shapes most guards, conditions and templates take
+// (field reads, has(), ??, comparisons with constants, in with a constant
+// list, matches with a constant pattern, &&, ||, !, ternaries, len and
+// all/any/none over items, and the string and domain functions) as Go
+// closures compiled at load time, which read the decoded event without
+// boxing values into interfaces, as expr's VM must.
+//
+// Its one door is Compile: engine/lang checks and compiles an expression
+// for expr's VM, and the engine asks Compile for the native form of the
+// checked tree; lang's Program.Eval runs that form first and the VM only
+// when it declines.
+//
+// The closures only ever produce a value on the paths where their result
+// is certain to be the VM's: whenever one meets a case it does not model (an
+// absent field, a failing conversion, a missing table entry, a nil item),
+// it reports ok=false and the program is run by the VM from the start, which
+// produces the value or the error the VM always gives. TestAgreesWithVM
+// and the engine's cross-check over the bundled mappings hold the two to
+// the same results.
+//
+// Strings the closures build (dates, concatenations) live in the Env's text
+// buffer; lang.Env states who owns that memory and until when, and
+// docs/performance.md the rules of all pooled memory.
+package native
 
 import (
 	"cmp"
@@ -12,22 +36,56 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/rotahq/rota/engine/fiscal"
 	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
+	"github.com/tidwall/gjson"
 )
 
-// Native evaluation. The shapes most outbound expressions take (field
-// reads, has(), ??, comparisons with constants, in with a constant list,
-// matches with a constant pattern, &&, ||, !, ternaries, len and all/any/none
-// over items, and the string and domain functions) are compiled at load
-// time into Go closures that read the decoded event without boxing values
-// into interfaces, as expr's VM must.
-//
-// The closures only ever produce a value on the paths where their result
-// is certain to be the VM's: whenever one meets a case it does not model (an
-// absent field, a failing conversion, a missing table entry, a nil item),
-// it reports ok=false and the program is run by the VM from the start, which
-// produces the value or the error the VM always gives. TestFastAgreesWithVM
-// and the engine's cross-check over the bundled mappings hold the two to
-// the same results.
+// Program is the native form of an outbound expression. It is immutable
+// and safe for concurrent use: an evaluation writes only to the Env it is
+// given.
+type Program struct {
+	root    fnode
+	culprit ast.Node
+}
+
+// Compile compiles a checked outbound expression tree (as lang compiled it
+// for expr's VM, patches applied) with the mapping's library. ok is false
+// when the tree has a shape the native evaluator does not model; the
+// Program then only names that part (Culprit), and the VM must run the
+// expression.
+func Compile(root ast.Node, lib *lang.Library) (*Program, bool) {
+	c := &compiler{lib: lib}
+	n, ok := c.compile(root)
+	switch {
+	case !ok:
+		return &Program{culprit: c.culprit}, false
+	case n.kind == fItems:
+		return &Program{culprit: root}, false
+	}
+	return &Program{root: n}, true
+}
+
+// Culprit is, for a tree Compile declined, the innermost sub-expression
+// the native evaluator does not model; nil for a native program.
+func (p *Program) Culprit() ast.Node { return p.culprit }
+
+// Eval gives the expression's value, or ok=false when it leaves the value
+// (or the error) to expr's VM. A string it gives may live in env's text
+// buffer (lang.Env.ResetText).
+func (p *Program) Eval(env *lang.Env) (v lang.Value, ok bool) {
+	switch f := p.root; f.kind {
+	case fBool:
+		b, ok := f.b(env, nil)
+		return lang.BoolValue(b), ok
+	case fInt:
+		n, ok := f.n(env, nil)
+		return lang.IntValue(n), ok
+	case fString:
+		s, ok := f.s(env, nil)
+		return lang.StringValue(s), ok
+	}
+	return lang.Value{}, false
+}
 
 // fkind is the static kind of a natively compiled sub-expression.
 type fkind uint8
@@ -42,7 +100,7 @@ const (
 // fn computes a sub-expression. el is the element of the enclosing
 // predicate (the # of all(items, ...)), nil outside one; the second result
 // is false when the VM must give the value.
-type fn[T any] func(env *Env, el *event.Item) (T, bool)
+type fn[T any] func(env *lang.Env, el *event.Item) (T, bool)
 
 type (
 	boolFn  = fn[bool]
@@ -60,9 +118,9 @@ type fnode struct {
 	items itemsFn
 }
 
-// fastCompiler turns a checked expression tree into closures.
-type fastCompiler struct {
-	lib *Library
+// compiler turns a checked expression tree into closures.
+type compiler struct {
+	lib *lang.Library
 	// inPredicate is set while compiling the body of a predicate, where
 	// .field reads the element.
 	inPredicate bool
@@ -70,28 +128,7 @@ type fastCompiler struct {
 	culprit ast.Node
 }
 
-// compileFast returns the native form of an outbound expression tree, or
-// nil when the tree has a shape the native evaluator does not model.
-func compileFast(root ast.Node, lib *Library) *fnode {
-	n, _ := compileFastWhy(root, lib)
-	return n
-}
-
-// compileFastWhy is compileFast that also names, when the tree is not
-// native, the innermost sub-expression that is not.
-func compileFastWhy(root ast.Node, lib *Library) (*fnode, ast.Node) {
-	c := &fastCompiler{lib: lib}
-	n, ok := c.compile(root)
-	if !ok {
-		return nil, c.culprit
-	}
-	if n.kind == fItems {
-		return nil, root
-	}
-	return &n, nil
-}
-
-func (c *fastCompiler) compile(n ast.Node) (out fnode, ok bool) {
+func (c *compiler) compile(n ast.Node) (out fnode, ok bool) {
 	before := c.culprit
 	defer func() {
 		switch {
@@ -104,13 +141,13 @@ func (c *fastCompiler) compile(n ast.Node) (out fnode, ok bool) {
 	switch v := n.(type) {
 	case *ast.BoolNode:
 		b := v.Value
-		return fnode{kind: fBool, b: func(*Env, *event.Item) (bool, bool) { return b, true }}, true
+		return fnode{kind: fBool, b: func(*lang.Env, *event.Item) (bool, bool) { return b, true }}, true
 	case *ast.IntegerNode:
 		i := v.Value
-		return fnode{kind: fInt, n: func(*Env, *event.Item) (int, bool) { return i, true }}, true
+		return fnode{kind: fInt, n: func(*lang.Env, *event.Item) (int, bool) { return i, true }}, true
 	case *ast.StringNode:
 		s := v.Value
-		return fnode{kind: fString, s: func(*Env, *event.Item) (string, bool) { return s, true }}, true
+		return fnode{kind: fString, s: func(*lang.Env, *event.Item) (string, bool) { return s, true }}, true
 	case *ast.UnaryNode:
 		return c.unary(v)
 	case *ast.BinaryNode:
@@ -127,7 +164,7 @@ func (c *fastCompiler) compile(n ast.Node) (out fnode, ok bool) {
 	return fnode{}, false
 }
 
-func (c *fastCompiler) unary(v *ast.UnaryNode) (fnode, bool) {
+func (c *compiler) unary(v *ast.UnaryNode) (fnode, bool) {
 	x, ok := c.compile(v.Node)
 	if !ok {
 		return fnode{}, false
@@ -135,13 +172,13 @@ func (c *fastCompiler) unary(v *ast.UnaryNode) (fnode, bool) {
 	switch {
 	case (v.Operator == "!" || v.Operator == "not") && x.kind == fBool:
 		f := x.b
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 			b, ok := f(env, el)
 			return !b, ok
 		}), true
 	case v.Operator == "-" && x.kind == fInt:
 		f := x.n
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
+		return intNode(func(env *lang.Env, el *event.Item) (int, bool) {
 			i, ok := f(env, el)
 			return -i, ok
 		}), true
@@ -149,7 +186,7 @@ func (c *fastCompiler) unary(v *ast.UnaryNode) (fnode, bool) {
 	return fnode{}, false
 }
 
-func (c *fastCompiler) binary(v *ast.BinaryNode) (fnode, bool) {
+func (c *compiler) binary(v *ast.BinaryNode) (fnode, bool) {
 	switch v.Operator {
 	case "in":
 		return c.in(v)
@@ -178,7 +215,7 @@ func (c *fastCompiler) binary(v *ast.BinaryNode) (fnode, bool) {
 func boolOp(op string, l, r boolFn) (fnode, bool) {
 	switch op {
 	case "&&", "and":
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 			a, ok := l(env, el)
 			if !ok || !a {
 				return false, ok
@@ -186,7 +223,7 @@ func boolOp(op string, l, r boolFn) (fnode, bool) {
 			return r(env, el)
 		}), true
 	case "||", "or":
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 			a, ok := l(env, el)
 			if !ok || a {
 				return a, ok
@@ -195,7 +232,7 @@ func boolOp(op string, l, r boolFn) (fnode, bool) {
 		}), true
 	case "==", "!=":
 		neg := op == "!="
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 			a, ok1 := l(env, el)
 			b, ok2 := r(env, el)
 			return (a == b) != neg, ok1 && ok2
@@ -206,7 +243,7 @@ func boolOp(op string, l, r boolFn) (fnode, bool) {
 
 func intOp(op string, l, r intFn) (fnode, bool) {
 	if compare := ordered[int](op); compare != nil {
-		return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+		return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 			a, ok1 := l(env, el)
 			b, ok2 := r(env, el)
 			return compare(a, b), ok1 && ok2
@@ -223,7 +260,7 @@ func intOp(op string, l, r intFn) (fnode, bool) {
 	default:
 		return fnode{}, false
 	}
-	return intNode(func(env *Env, el *event.Item) (int, bool) {
+	return intNode(func(env *lang.Env, el *event.Item) (int, bool) {
 		a, ok1 := l(env, el)
 		b, ok2 := r(env, el)
 		return arith(a, b), ok1 && ok2
@@ -251,20 +288,20 @@ func ordered[T cmp.Ordered](op string) func(a, b T) bool {
 
 func stringOp(op string, l, r strFn) (fnode, bool) {
 	if op == "+" {
-		return strNode(func(env *Env, el *event.Item) (string, bool) {
+		return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 			a, ok1 := l(env, el)
 			b, ok2 := r(env, el)
-			if !ok1 || !ok2 || len(a)+len(b) > MaxTextBytes {
+			if !ok1 || !ok2 || len(a)+len(b) > lang.MaxTextBytes {
 				return "", false // the VM gives the error
 			}
-			return env.concat(a, b), true
+			return env.Concat(a, b), true
 		}), true
 	}
 	compare := stringCompare(op)
 	if compare == nil {
 		return fnode{}, false
 	}
-	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+	return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 		a, ok1 := l(env, el)
 		b, ok2 := r(env, el)
 		return compare(a, b), ok1 && ok2
@@ -285,7 +322,7 @@ func stringCompare(op string) func(a, b string) bool {
 
 // in handles x in [constants], which expr's optimizer turns into a lookup
 // in a constant set.
-func (c *fastCompiler) in(v *ast.BinaryNode) (fnode, bool) {
+func (c *compiler) in(v *ast.BinaryNode) (fnode, bool) {
 	l, ok := c.compile(v.Left)
 	if !ok {
 		return fnode{}, false
@@ -309,14 +346,14 @@ func (c *fastCompiler) in(v *ast.BinaryNode) (fnode, bool) {
 
 // member tests whether f's value is in a constant set.
 func member[T comparable](f fn[T], set map[T]struct{}) boolFn {
-	return func(env *Env, el *event.Item) (bool, bool) {
+	return func(env *lang.Env, el *event.Item) (bool, bool) {
 		v, ok := f(env, el)
 		_, found := set[v]
 		return found, ok
 	}
 }
 
-func (c *fastCompiler) matches(v *ast.BinaryNode) (fnode, bool) {
+func (c *compiler) matches(v *ast.BinaryNode) (fnode, bool) {
 	l, ok := c.compile(v.Left)
 	pat, isConst := v.Right.(*ast.StringNode)
 	if !ok || !isConst || l.kind != fString {
@@ -327,13 +364,13 @@ func (c *fastCompiler) matches(v *ast.BinaryNode) (fnode, bool) {
 		return fnode{}, false
 	}
 	f := l.s
-	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+	return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 		s, ok := f(env, el)
 		return ok && re.MatchString(s), ok
 	}), true
 }
 
-func (c *fastCompiler) conditional(v *ast.ConditionalNode) (fnode, bool) {
+func (c *compiler) conditional(v *ast.ConditionalNode) (fnode, bool) {
 	cond, ok1 := c.compile(v.Cond)
 	a, ok2 := c.compile(v.Exp1)
 	b, ok3 := c.compile(v.Exp2)
@@ -353,7 +390,7 @@ func (c *fastCompiler) conditional(v *ast.ConditionalNode) (fnode, bool) {
 
 // choose is cond ? a : b.
 func choose[T any](cond boolFn, a, b fn[T]) fn[T] {
-	return func(env *Env, el *event.Item) (T, bool) {
+	return func(env *lang.Env, el *event.Item) (T, bool) {
 		first, ok := cond(env, el)
 		switch {
 		case !ok:
@@ -371,7 +408,7 @@ func intNode(f intFn) fnode   { return fnode{kind: fInt, n: f} }
 func strNode(f strFn) fnode   { return fnode{kind: fString, s: f} }
 
 // stringArg compiles args[n], which must be a string.
-func (c *fastCompiler) stringArg(args []ast.Node, n int) (strFn, bool) {
+func (c *compiler) stringArg(args []ast.Node, n int) (strFn, bool) {
 	if len(args) <= n {
 		return nil, false
 	}
@@ -383,14 +420,14 @@ func (c *fastCompiler) stringArg(args []ast.Node, n int) (strFn, bool) {
 }
 
 func mapString(f strFn, m func(string) string) fnode {
-	return strNode(func(env *Env, el *event.Item) (string, bool) {
+	return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 		s, ok := f(env, el)
 		return m(s), ok
 	})
 }
 
 func testString(f strFn, t func(string) bool) fnode {
-	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+	return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 		s, ok := f(env, el)
 		return ok && t(s), ok
 	})
@@ -408,25 +445,25 @@ func constString(args []ast.Node, n int) (string, bool) {
 	return s.Value, true
 }
 
-func (c *fastCompiler) call(v *ast.CallNode) (fnode, bool) {
+func (c *compiler) call(v *ast.CallNode) (fnode, bool) {
 	id, ok := v.Callee.(*ast.IdentifierNode)
 	if !ok {
 		return fnode{}, false
 	}
 	switch id.Value {
-	case presentFunc:
+	case lang.PresentFunc:
 		return c.present(v.Arguments)
-	case needFunc:
+	case lang.NeedFunc:
 		return c.need(v.Arguments)
 	case "toInt":
 		return c.toInt(v.Arguments)
 	case "lookup":
 		return c.lookup(v.Arguments)
-	case inTableFunc:
+	case lang.InTableFunc:
 		return c.inTable(v.Arguments)
 	case "date":
 		return c.date(v.Arguments)
-	case concatFunc, addFunc: // +, checked for size (cost.go)
+	case lang.ConcatFunc, lang.AddFunc: // +, checked for size (cost.go)
 		if len(v.Arguments) == 2 {
 			return c.binary(&ast.BinaryNode{Operator: "+", Left: v.Arguments[0], Right: v.Arguments[1]})
 		}
@@ -445,7 +482,7 @@ var (
 	}
 )
 
-func (c *fastCompiler) stringFunc(name string, args []ast.Node) (fnode, bool) {
+func (c *compiler) stringFunc(name string, args []ast.Node) (fnode, bool) {
 	if len(args) != 1 {
 		return fnode{}, false
 	}
@@ -477,7 +514,7 @@ func presence(args []ast.Node) (boolFn, bool) {
 	switch base.Value {
 	case "item":
 		text := decodedText(itemType, nil, p, itemBase)
-		return func(env *Env, el *event.Item) (bool, bool) {
+		return func(env *lang.Env, el *event.Item) (bool, bool) {
 			if env.Item == nil {
 				return false, false
 			}
@@ -488,16 +525,16 @@ func presence(args []ast.Node) (boolFn, bool) {
 		return nil, false
 	}
 	if p == "current" {
-		return func(env *Env, _ *event.Item) (bool, bool) { return env.Current != "", true }, true
+		return func(env *lang.Env, _ *event.Item) (bool, bool) { return env.Current != "", true }, true
 	}
 	if name, ok := strings.CutPrefix(p, "vars."); ok {
-		return func(env *Env, _ *event.Item) (bool, bool) {
+		return func(env *lang.Env, _ *event.Item) (bool, bool) {
 			_, found := env.Vars[name]
 			return found, true
 		}, true
 	}
 	text := decodedText(eventType, event.ObjectPath(o), p, eventBase)
-	return func(env *Env, el *event.Item) (bool, bool) {
+	return func(env *lang.Env, el *event.Item) (bool, bool) {
 		return hasText(text, env, el) || exists(env.Event.ObjectRaw(o).Get(p)), true
 	}, true
 }
@@ -520,7 +557,7 @@ func decodedText(t reflect.Type, obj []string, p string, base fn[reflect.Value])
 
 // hasText reports whether a decodedText reader (possibly nil) reads text
 // that is not empty.
-func hasText(text strFn, env *Env, el *event.Item) bool {
+func hasText(text strFn, env *lang.Env, el *event.Item) bool {
 	if text == nil {
 		return false
 	}
@@ -528,14 +565,14 @@ func hasText(text strFn, env *Env, el *event.Item) bool {
 	return s != ""
 }
 
-func (c *fastCompiler) present(args []ast.Node) (fnode, bool) {
+func (c *compiler) present(args []ast.Node) (fnode, bool) {
 	f, ok := presence(args)
 	return boolNode(f), ok
 }
 
 // need evaluates a field read of a branch; an absent field leaves the
 // error to the VM.
-func (c *fastCompiler) need(args []ast.Node) (fnode, bool) {
+func (c *compiler) need(args []ast.Node) (fnode, bool) {
 	test, ok := presence(args)
 	if !ok || len(args) != 4 {
 		return fnode{}, false
@@ -555,7 +592,7 @@ func (c *fastCompiler) need(args []ast.Node) (fnode, bool) {
 
 // ifPresent is x when test holds; otherwise the VM decides.
 func ifPresent[T any](test boolFn, x fn[T]) fn[T] {
-	return func(env *Env, el *event.Item) (T, bool) {
+	return func(env *lang.Env, el *event.Item) (T, bool) {
 		if there, ok := test(env, el); !there || !ok {
 			var zero T
 			return zero, false
@@ -565,14 +602,14 @@ func ifPresent[T any](test boolFn, x fn[T]) fn[T] {
 }
 
 // onlyArg compiles the argument of a call that takes exactly one.
-func (c *fastCompiler) onlyArg(args []ast.Node) (fnode, bool) {
+func (c *compiler) onlyArg(args []ast.Node) (fnode, bool) {
 	if len(args) != 1 {
 		return fnode{}, false
 	}
 	return c.compile(args[0])
 }
 
-func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
+func (c *compiler) toInt(args []ast.Node) (fnode, bool) {
 	a, ok := c.onlyArg(args)
 	if !ok {
 		return fnode{}, false
@@ -582,7 +619,7 @@ func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
 		return a, true
 	case fString:
 		f := a.s
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
+		return intNode(func(env *lang.Env, el *event.Item) (int, bool) {
 			s, ok := f(env, el)
 			if !ok {
 				return 0, false
@@ -594,7 +631,7 @@ func (c *fastCompiler) toInt(args []ast.Node) (fnode, bool) {
 	return fnode{}, false
 }
 
-func (c *fastCompiler) lookup(args []ast.Node) (fnode, bool) {
+func (c *compiler) lookup(args []ast.Node) (fnode, bool) {
 	name, ok := constString(args, 0)
 	if !ok || c.lib == nil || c.lib.Tables[name] == nil || (len(args) != 2 && len(args) != 3) {
 		return fnode{}, false
@@ -607,7 +644,7 @@ func (c *fastCompiler) lookup(args []ast.Node) (fnode, bool) {
 	if len(args) == 3 {
 		return c.lookupDefault(table, key, args[2])
 	}
-	return strNode(func(env *Env, el *event.Item) (string, bool) {
+	return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 		k, ok := key(env, el)
 		if !ok {
 			return "", false
@@ -619,12 +656,12 @@ func (c *fastCompiler) lookup(args []ast.Node) (fnode, bool) {
 
 // lookupDefault is lookup(table, key, default): the default is evaluated
 // only for a key the table lacks, as in the VM.
-func (c *fastCompiler) lookupDefault(table map[string]string, key strFn, def ast.Node) (fnode, bool) {
+func (c *compiler) lookupDefault(table map[string]string, key strFn, def ast.Node) (fnode, bool) {
 	d, ok := c.compile(def)
 	if !ok || d.kind != fString {
 		return fnode{}, false
 	}
-	return strNode(func(env *Env, el *event.Item) (string, bool) {
+	return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 		k, ok := key(env, el)
 		if !ok {
 			return "", false
@@ -637,7 +674,7 @@ func (c *fastCompiler) lookupDefault(table map[string]string, key strFn, def ast
 }
 
 // inTable is key in tables.NAME, which the patcher made _inTable("NAME", key).
-func (c *fastCompiler) inTable(args []ast.Node) (fnode, bool) {
+func (c *compiler) inTable(args []ast.Node) (fnode, bool) {
 	name, ok := constString(args, 0)
 	if !ok || c.lib == nil || c.lib.Tables[name] == nil || len(args) != 2 {
 		return fnode{}, false
@@ -647,14 +684,14 @@ func (c *fastCompiler) inTable(args []ast.Node) (fnode, bool) {
 		return fnode{}, false
 	}
 	table := c.lib.Tables[name]
-	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+	return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 		k, ok := key(env, el)
 		_, found := table[k]
 		return found, ok
 	}), true
 }
 
-func (c *fastCompiler) date(args []ast.Node) (fnode, bool) {
+func (c *compiler) date(args []ast.Node) (fnode, bool) {
 	value, ok := c.stringArg(args, 0)
 	layout, isConst := constString(args, 1)
 	if !ok || !isConst || len(args) > 3 {
@@ -669,13 +706,13 @@ func (c *fastCompiler) date(args []ast.Node) (fnode, bool) {
 		if !ok {
 			return fnode{}, false
 		}
-		l, err := LoadLocation(zone)
+		l, err := lang.LoadLocation(zone)
 		if err != nil {
 			return fnode{}, false
 		}
 		loc = l
 	}
-	return strNode(func(env *Env, el *event.Item) (string, bool) {
+	return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 		s, ok := value(env, el)
 		if !ok {
 			return "", false
@@ -684,11 +721,11 @@ func (c *fastCompiler) date(args []ast.Node) (fnode, bool) {
 		if err != nil {
 			return "", false
 		}
-		return env.appendTime(t.In(loc), layout), true
+		return env.AppendTime(t.In(loc), layout), true
 	}), true
 }
 
-func (c *fastCompiler) builtin(v *ast.BuiltinNode) (fnode, bool) {
+func (c *compiler) builtin(v *ast.BuiltinNode) (fnode, bool) {
 	switch v.Name {
 	case "len":
 		return c.length(v.Arguments)
@@ -698,7 +735,7 @@ func (c *fastCompiler) builtin(v *ast.BuiltinNode) (fnode, bool) {
 	return c.stringFunc(v.Name, v.Arguments)
 }
 
-func (c *fastCompiler) length(args []ast.Node) (fnode, bool) {
+func (c *compiler) length(args []ast.Node) (fnode, bool) {
 	a, ok := c.onlyArg(args)
 	if !ok {
 		return fnode{}, false
@@ -706,13 +743,13 @@ func (c *fastCompiler) length(args []ast.Node) (fnode, bool) {
 	switch a.kind {
 	case fItems:
 		f := a.items
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
+		return intNode(func(env *lang.Env, el *event.Item) (int, bool) {
 			items, ok := f(env, el)
 			return len(items), ok
 		}), true
 	case fString:
 		f := a.s
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
+		return intNode(func(env *lang.Env, el *event.Item) (int, bool) {
 			s, ok := f(env, el)
 			return utf8.RuneCountInString(s), ok
 		}), true
@@ -722,7 +759,7 @@ func (c *fastCompiler) length(args []ast.Node) (fnode, bool) {
 
 // quantifier compiles all/any/none over the event's items with a
 // predicate that reads the element (.marketplaceItemId).
-func (c *fastCompiler) quantifier(name string, args []ast.Node) (fnode, bool) {
+func (c *compiler) quantifier(name string, args []ast.Node) (fnode, bool) {
 	if len(args) != 2 || c.inPredicate {
 		return fnode{}, false
 	}
@@ -740,7 +777,7 @@ func (c *fastCompiler) quantifier(name string, args []ast.Node) (fnode, bool) {
 	// all stops at the first false, any and none at the first true.
 	stopOn := name != "all"
 	items, test := list.items, body.b
-	return boolNode(func(env *Env, el *event.Item) (bool, bool) {
+	return boolNode(func(env *lang.Env, el *event.Item) (bool, bool) {
 		list, ok := items(env, el)
 		if !ok {
 			return false, false
@@ -760,56 +797,64 @@ func (c *fastCompiler) quantifier(name string, args []ast.Node) (fnode, bool) {
 
 // read compiles a field read: of the event, the current item, a variable,
 // current, or (in a predicate) the element.
-func (c *fastCompiler) read(n ast.Node) (fnode, bool) {
+func (c *compiler) read(n ast.Node) (fnode, bool) {
 	if m, ok := n.(*ast.MemberNode); ok && !m.Optional {
 		if _, isElem := m.Node.(*ast.PointerNode); isElem {
 			return c.elemField(m)
 		}
 	}
-	p, ok := chainOf(n, envInfo{dialect: Outbound, inLoop: true})
-	if !ok || hasOptional(n) {
+	p, ok := lang.ReadPath(n)
+	if !ok {
 		return fnode{}, false
 	}
 	switch p.Root {
-	case RootCurrent:
+	case lang.RootCurrent:
 		if len(p.Segs) > 0 {
 			return fnode{}, false
 		}
-		return strNode(func(env *Env, _ *event.Item) (string, bool) { return env.Current, true }), true
-	case RootVars:
+		return strNode(func(env *lang.Env, _ *event.Item) (string, bool) { return env.Current, true }), true
+	case lang.RootVars:
 		if len(p.Segs) != 1 {
 			return fnode{}, false
 		}
 		name := p.Segs[0]
-		return strNode(func(env *Env, _ *event.Item) (string, bool) {
+		return strNode(func(env *lang.Env, _ *event.Item) (string, bool) {
 			v, ok := env.Vars[name]
 			return v, ok
 		}), true
-	case RootItem:
+	case lang.RootItem:
 		return structField(itemType, p.Segs, itemBase)
-	case RootEvent:
+	case lang.RootEvent:
 		if len(p.Segs) == 1 && p.Segs[0] == "items" {
-			return fnode{kind: fItems, items: func(env *Env, _ *event.Item) ([]*event.Item, bool) { return env.Items, true }}, true
+			return fnode{kind: fItems, items: func(env *lang.Env, _ *event.Item) ([]*event.Item, bool) { return env.Items, true }}, true
 		}
 		return structField(eventType, p.Segs, eventBase)
 	}
 	return fnode{}, false
 }
 
+var (
+	eventType = reflect.TypeOf(event.Event{})
+	itemType  = reflect.TypeOf(event.Item{})
+)
+
+// exists reports whether a JSON value is present and not null.
+func exists(r gjson.Result) bool { return r.Exists() && r.Type != gjson.Null }
+
 // itemBase, eventBase and elemBase are the structs field reads start from:
 // the current item, the event, and the element of a predicate.
-func itemBase(env *Env, _ *event.Item) (reflect.Value, bool) {
+func itemBase(env *lang.Env, _ *event.Item) (reflect.Value, bool) {
 	if env.Item == nil {
 		return reflect.Value{}, false
 	}
 	return reflect.ValueOf(env.Item).Elem(), true
 }
 
-func eventBase(env *Env, _ *event.Item) (reflect.Value, bool) {
+func eventBase(env *lang.Env, _ *event.Item) (reflect.Value, bool) {
 	return reflect.ValueOf(&env.Event).Elem(), true
 }
 
-func elemBase(_ *Env, el *event.Item) (reflect.Value, bool) {
+func elemBase(_ *lang.Env, el *event.Item) (reflect.Value, bool) {
 	if el == nil {
 		return reflect.Value{}, false
 	}
@@ -817,8 +862,8 @@ func elemBase(_ *Env, el *event.Item) (reflect.Value, bool) {
 }
 
 // elemField compiles .field inside a predicate over items.
-func (c *fastCompiler) elemField(m *ast.MemberNode) (fnode, bool) {
-	name, ok := constSeg(m.Property)
+func (c *compiler) elemField(m *ast.MemberNode) (fnode, bool) {
+	name, ok := lang.PropertyName(m.Property)
 	if !c.inPredicate || !ok {
 		return fnode{}, false
 	}
@@ -828,13 +873,13 @@ func (c *fastCompiler) elemField(m *ast.MemberNode) (fnode, bool) {
 // structField compiles the read of a string or int field reached through
 // structs (and a last step into a string map, such as order.attributes.x).
 func structField(t reflect.Type, segs []string, base fn[reflect.Value]) (fnode, bool) {
-	idx, key, kind, ok := fieldPath(t, segs)
+	idx, key, kind, ok := lang.FieldPath(t, segs)
 	if !ok {
 		return fnode{}, false
 	}
 	switch kind {
 	case reflect.String:
-		return strNode(func(env *Env, el *event.Item) (string, bool) {
+		return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 			b, ok := base(env, el)
 			if !ok {
 				return "", false
@@ -842,7 +887,7 @@ func structField(t reflect.Type, segs []string, base fn[reflect.Value]) (fnode, 
 			return b.FieldByIndex(idx).String(), true
 		}), true
 	case reflect.Int:
-		return intNode(func(env *Env, el *event.Item) (int, bool) {
+		return intNode(func(env *lang.Env, el *event.Item) (int, bool) {
 			b, ok := base(env, el)
 			if !ok {
 				return 0, false
@@ -850,7 +895,7 @@ func structField(t reflect.Type, segs []string, base fn[reflect.Value]) (fnode, 
 			return int(b.FieldByIndex(idx).Int()), true
 		}), true
 	case reflect.Map:
-		return strNode(func(env *Env, el *event.Item) (string, bool) {
+		return strNode(func(env *lang.Env, el *event.Item) (string, bool) {
 			b, ok := base(env, el)
 			if !ok {
 				return "", false

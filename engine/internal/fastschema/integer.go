@@ -1,4 +1,4 @@
-package engine
+package fastschema
 
 import (
 	"encoding/json"
@@ -10,14 +10,14 @@ import (
 )
 
 // jsonschema v5 checks "type": "integer" and "minimum" by printing the
-// number and parsing it into a big.Rat, for every value, which costs about
-// a tenth of validating an event. Money and quantities are integers in the
-// canonical event, so the runtime schema replaces each plain integer
-// subschema ({"type": "integer"} with at most a minimum) by the keyword
+// number and parsing it into a big.Rat, for every value (a noticeable part
+// of validating an event: docs/performance.md). Money and quantities are
+// integers in the canonical event, so the runtime schema replaces each
+// plain integer subschema ({"type": "integer"} with at most a minimum) by the keyword
 // below, which gives the same findings, with the same messages, from a
 // strconv parse; only numbers written with a fraction or an exponent, or
-// too large for int64, take the big.Rat path. TestFastValidatorAgrees
-// holds the result to the schema's own.
+// too large for int64, take the big.Rat path. The engine's
+// TestFastValidatorAgrees holds the result to the schema's own.
 
 // intKeyword is the runtime schema's keyword for a plain integer subschema.
 const intKeyword = "rotaInteger"

@@ -1,11 +1,62 @@
-package lang
+package native
 
 import (
 	"reflect"
 	"testing"
+	"time"
 
+	"github.com/expr-lang/expr/ast"
+	"github.com/rotahq/rota/engine/diag"
 	"github.com/rotahq/rota/engine/internal/event"
+	"github.com/rotahq/rota/engine/internal/lang"
 )
+
+// compiled is an expression compiled by lang for expr's VM, with the
+// native form Compile gave its checked tree.
+type compiled struct {
+	*lang.Program
+	native *Program
+}
+
+// compile compiles text as the engine does: lang checks it and compiles it
+// for the VM, and asks Compile for its native form.
+func compile(t *testing.T, text string, o lang.Options) compiled {
+	t.Helper()
+	var np *Program
+	lib := *o.Lib
+	lib.Configs = lang.NewConfigs(func(root ast.Node, l *lang.Library) (lang.Native, ast.Node) {
+		p, ok := Compile(root, l)
+		np = p
+		if !ok {
+			return nil, p.Culprit()
+		}
+		return p, nil
+	})
+	o.Lib = &lib
+	p, ds := lang.Compile(lang.Source{Text: text, Pos: diag.Pos{File: "m.yaml", Line: 10, Col: 15}}, o)
+	if len(ds) > 0 {
+		t.Fatalf("%s: %v", text, ds)
+	}
+	return compiled{p, np}
+}
+
+func mustEnv(t *testing.T, js string) *lang.Env {
+	t.Helper()
+	ev, ok := event.Decode([]byte(js))
+	if !ok {
+		t.Fatalf("bad test event %s", js)
+	}
+	return &lang.Env{Event: *ev, Vars: map[string]string{"baseUrl": "https://h"}}
+}
+
+func lib(t *testing.T) *lang.Library {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Sao_Paulo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &lang.Library{Location: loc, Tables: map[string]map[string]string{"reason": {"out_of_stock": "Sem estoque"}}}
+}
 
 // fastEvents are the events the native evaluation is checked against: a
 // full one, one with empty and odd values, and one with almost nothing.
@@ -59,17 +110,14 @@ var fastExprs = []struct {
 	{`validCPF("52998224725") && !validCNPJ("1")`, false},
 }
 
-// TestFastAgreesWithVM compiles each expression natively and checks, on
+// TestAgreesWithVM compiles each expression natively and checks, on
 // every test event (and every item), that it gives what expr's VM gives:
 // the same value, or the same error; and that the native form gives the
 // value itself on at least one of them, rather than always leaving it to
 // the VM.
-func TestFastAgreesWithVM(t *testing.T) {
+func TestAgreesWithVM(t *testing.T) {
 	for _, tt := range fastExprs {
-		p, ds := Compile(src(tt.text), Options{Lib: lib(t), InLoop: tt.inLoop, Vars: map[string]bool{"baseUrl": true}})
-		if len(ds) > 0 {
-			t.Fatalf("%s: %v", tt.text, ds)
-		}
+		p := compile(t, tt.text, lang.Options{Lib: lib(t), InLoop: tt.inLoop, Vars: map[string]bool{"baseUrl": true}})
 		if !p.Native() {
 			t.Errorf("%s: not compiled natively", tt.text)
 			continue
@@ -85,7 +133,7 @@ func TestFastAgreesWithVM(t *testing.T) {
 				env.Item = it
 				env.Current = env.Order.MarketplaceStatus
 				if p.Complete(env) {
-					_, ok := p.runFast(env)
+					_, ok := p.native.Eval(env)
 					native = native || ok
 				}
 				got, err1 := p.Eval(env)
@@ -103,9 +151,9 @@ func TestFastAgreesWithVM(t *testing.T) {
 	}
 }
 
-// TestFastValues pins values the native evaluation gives, so that an
+// TestValues pins values the native evaluation gives, so that an
 // error shared with the VM cannot pass unnoticed.
-func TestFastValues(t *testing.T) {
+func TestValues(t *testing.T) {
 	env := mustEnv(t, fastEvents[0])
 	env.Current = "pending"
 	tests := []struct {
@@ -123,10 +171,7 @@ func TestFastValues(t *testing.T) {
 		{`invoice.total > 0 && invoice.total * 2 - 1 >= 6599`, true},
 	}
 	for _, tt := range tests {
-		p, ds := Compile(src(tt.text), Options{Lib: lib(t), Vars: map[string]bool{"baseUrl": true}})
-		if len(ds) > 0 {
-			t.Fatalf("%s: %v", tt.text, ds)
-		}
+		p := compile(t, tt.text, lang.Options{Lib: lib(t), Vars: map[string]bool{"baseUrl": true}})
 		got, err := p.Eval(env)
 		if err != nil || !reflect.DeepEqual(got.Interface(), tt.want) {
 			t.Errorf("%s = %#v, %v; want %#v", tt.text, got.Interface(), err, tt.want)
@@ -134,9 +179,9 @@ func TestFastValues(t *testing.T) {
 	}
 }
 
-// TestFastDeclines checks that shapes the native evaluation does not model
+// TestDeclines checks that shapes the native evaluation does not model
 // are left to the VM rather than approximated.
-func TestFastDeclines(t *testing.T) {
+func TestDeclines(t *testing.T) {
 	for _, text := range []string{
 		`invoice.total / 2`,
 		`string(invoice.total)`,
@@ -145,10 +190,7 @@ func TestFastDeclines(t *testing.T) {
 		`order?.id`,
 		`invoice.total == 1.5`,
 	} {
-		p, ds := Compile(src(text), Options{Lib: lib(t)})
-		if len(ds) > 0 {
-			t.Fatalf("%s: %v", text, ds)
-		}
+		p := compile(t, text, lang.Options{Lib: lib(t)})
 		if p.Native() {
 			t.Errorf("%s: compiled natively, want the VM", text)
 		}
@@ -167,10 +209,7 @@ func TestNotNativeNamesThePart(t *testing.T) {
 		{`order.id`, ``},
 	} {
 		t.Run(tt.text, func(t *testing.T) {
-			p, ds := Compile(src(tt.text), Options{Lib: lib(t)})
-			if len(ds) > 0 {
-				t.Fatalf("%v", ds)
-			}
+			p := compile(t, tt.text, lang.Options{Lib: lib(t)})
 			if got := p.NotNative(); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
