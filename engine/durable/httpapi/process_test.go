@@ -105,7 +105,9 @@ func TestTwoProcessesOnOnePostgres(t *testing.T) {
 	defer simSrv.Close()
 	args := []string{"--db", db, "--secrets", root + "/examples/sim.secrets",
 		"--retry-schedule", "20ms,50ms,100ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms"}
-	for _, m := range sim.Marketplaces {
+	// Every bundled marketplace's calls go to the simulator (rota serve
+	// refuses a --base-url for a marketplace it has no mapping for).
+	for _, m := range bundledEngine(t).Marketplaces() {
 		args = append(args, "--base-url", m+"="+simSrv.URL+"/"+m)
 	}
 	a := startServe(t, bin, args...)
