@@ -60,6 +60,7 @@ var publicTestSecrets = map[string]string{
 	"ROTA_SECRET_DAFITI_CLIENTSECRET":      "sim-dafiti-client-secret",
 	"ROTA_SECRET_FASTSHOP_APPKEY":          "sim-fastshop-app-key",
 	"ROTA_SECRET_FASTSHOP_APPTOKEN":        "sim-fastshop-app-token",
+	"ROTA_SECRET_MIRAKL_APIKEY":            "sim-mirakl-api-key",
 	"ROTA_SECRET_NAPSE_USER":               "sim-napse-user",
 	"ROTA_SECRET_NAPSE_PASSWORD":           "sim-napse-password",
 	"ROTA_SECRET_SKYHUB_USEREMAIL":         "seller@sim.rota.test",

@@ -61,6 +61,25 @@ var lifecycles = []lifecycle{
 		wantSim: "invoiced", wantStatus: "delivered", wantMarketplaceStatus: "invoiced",
 	},
 	{
+		// Mirakl: OR21 accepts (the simulated operator debits at once, so
+		// the order is SHIPPING), OR23 and OR24 ship; the reception is the
+		// customer's or the operator's: order.delivered is ignored, and the
+		// order stays shipped (ignored events do not move it).
+		marketplace: "mirakl", orderID: "Order_77001-A", simID: "Order_77001-A",
+		events: []string{"accepted", "approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
+		edit: func(t testing.TB, _ string, raw []byte) []byte {
+			if !gjson.GetBytes(raw, "items").Exists() {
+				return raw
+			}
+			out, err := sjson.SetBytes(raw, "items.0.marketplaceItemId", "Order_77001-A-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		},
+		wantSim: "SHIPPED", wantStatus: "shipped", wantMarketplaceStatus: "SHIPPED",
+	},
+	{
 		// The simulated BRIDGE starts an order it has never seen at open.
 		marketplace: "napse", orderID: "PEYA_770001", simID: "bridge000001",
 		events:  []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
