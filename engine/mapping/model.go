@@ -197,6 +197,11 @@ type Call struct {
 	Headers Map[yaml.Node] `yaml:"headers"`
 	// Body is a template that mirrors the JSON it produces.
 	Body yaml.Node `yaml:"body"`
+	// Raw, Form and Multipart are bodies that are not JSON (a call has at
+	// most one of Body, Raw, Form, Multipart): see bodies.go.
+	Raw       *RawBody       `yaml:"raw"`
+	Form      Map[yaml.Node] `yaml:"form"`
+	Multipart []Part         `yaml:"multipart"`
 	// LeadsTo is the native status a successful call leaves the order in.
 	LeadsTo string `yaml:"leadsTo"`
 	// Response overrides the mapping's response rules for this call.
