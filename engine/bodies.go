@@ -181,7 +181,12 @@ func (c *compiler) compileBodies(call *mapping.Call, ptr string, headers *[]head
 	if !bp.ownType {
 		*headers = withoutContentType(*headers)
 		if bp.kind != bodyMultipart { // multipart's carries the boundary: added when built
-			*headers = withHeader(*headers, header{name: "Content-Type", value: literalText(bp.contentType)})
+			ct := literalText(bp.contentType)
+			ct.pos = c.file.PosOf(ptr + "/raw/contentType")
+			if bp.kind == bodyForm {
+				ct.pos, _ = c.file.KeyPos(ptr + "/form")
+			}
+			*headers = withHeader(*headers, header{name: "Content-Type", value: ct})
 		}
 	}
 	return bp
@@ -298,7 +303,7 @@ func (r *renderer) renderBody(bp *bodyPlan, call *Call) error {
 	ct := bp.contentType
 	switch bp.kind {
 	case bodyRaw:
-		r.at("raw")
+		r.at("raw", "content")
 		body, err = r.renderText(bp.raw, 0)
 	case bodyForm:
 		body, err = r.renderForm(bp.form)
