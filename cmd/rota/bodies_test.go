@@ -91,7 +91,7 @@ func TestExplainShowsWhereEachPartCameFrom(t *testing.T) {
 	for _, want := range []string{
 		"raw.content                ← invoice.xml = \"PG5mZS8+\"",
 		"multipart.files.filename ← nfe-${invoice.number}.xml = \"nfe-780.xml\"",
-		"multipart.note omitted: no value: no value",
+		"multipart.note omitted: no value",
 		"Content-Disposition: form-data; name=\"files\"; filename=\"nfe-780.xml\"",
 		"<nfe/>",
 	} {
