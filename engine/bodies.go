@@ -62,6 +62,8 @@ type bodyPlan struct {
 	raw     *textPlan
 	form    []formField
 	parts   []*partPlan
+	// pos is the position of the body's key (raw, form, multipart).
+	pos diag.Pos
 }
 
 // textPlan is a text template whose bytes are sent, decoded from base64
@@ -163,6 +165,7 @@ func (c *compiler) compileBodies(call *mapping.Call, ptr string, headers *[]head
 		return nil
 	}
 	bp := &bodyPlan{ownType: ownsContentType(call.Headers)}
+	bp.pos, _ = c.file.KeyPos(ptr + "/" + present[0])
 	switch present[0] {
 	case "raw":
 		bp.kind, bp.contentType = bodyRaw, call.Raw.ContentType
@@ -328,6 +331,12 @@ func (r *renderer) renderBody(bp *bodyPlan, call *Call) error {
 	}
 	if bp.kind == bodyMultipart && !bp.ownType {
 		call.Headers = call.Headers.with("Content-Type", ct)
+		if r.trace != nil {
+			r.at("headers", "Content-Type")
+			t := literalText(ct)
+			t.pos = bp.pos
+			r.traceValue(t, ct)
+		}
 	}
 	return nil
 }

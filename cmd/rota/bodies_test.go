@@ -92,6 +92,7 @@ func TestExplainShowsWhereEachPartCameFrom(t *testing.T) {
 		"raw.content                ← invoice.xml = \"PG5mZS8+\"",
 		"multipart.files.filename ← nfe-${invoice.number}.xml = \"nfe-780.xml\"",
 		"multipart.note omitted: no value",
+		"headers.Content-Type = \"multipart/form-data; boundary=rota-",
 		"Content-Disposition: form-data; name=\"files\"; filename=\"nfe-780.xml\"",
 		"<nfe/>",
 	} {
