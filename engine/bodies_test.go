@@ -399,6 +399,8 @@ func TestAtMostOneBody(t *testing.T) {
 			"example.yaml:30:9: error: schema: a call has at most one of body, raw, form and multipart; this one has form and multipart"},
 		{"part with content and json", "            content: ${ vars.shopId }\n", "            content: ${ vars.shopId }\n            json: {a: 1}\n",
 			"example.yaml:48:13: error: schema: part \"shop_id\" must have exactly one of content (text) and json"},
+		{"a query with a form", "statuses:\n", "queries:\n  q:\n    method: POST\n    path: /q\n    form: {a: b}\nstatuses:\n",
+			"example.yaml:19:5: error: schema: a query sends a JSON body or none; form is for calls of events"},
 		{"bad content type", "contentType: application/xml\n          content: ${ invoice.xml }", "contentType: application/xml; =x\n          content: ${ invoice.xml }",
 			"example.yaml:24:24: error: bad_template: content type \"application/xml; =x\""},
 	} {
