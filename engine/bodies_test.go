@@ -416,3 +416,26 @@ func TestAtMostOneBody(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBodies translates the invoiced event whose calls send a raw, a
+// form and a multipart body, against the acme JSON body as the baseline.
+func BenchmarkBodies(b *testing.B) {
+	jsonEngine := acme(b)
+	jsonEvent := baseEvent(b)
+	bodies := bodiesEngine(b)
+	event := invoicedEvent(b, base64.StdEncoding.EncodeToString([]byte(nfeXML)))
+	for _, bc := range []struct {
+		name string
+		e    *engine.Engine
+		raw  []byte
+	}{{"json-baseline", jsonEngine, jsonEvent}, {"raw-form-multipart", bodies, event}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.e.Translate(bc.raw, engine.TranslateOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
