@@ -64,8 +64,8 @@ func TestFixturePasses(t *testing.T) {
 		t.Error(f)
 	}
 	out := text(t, rep)
-	if !strings.HasSuffix(out, "\n23 passed, 0 failed\n") {
-		t.Errorf("text ends with %q, want the closing line 23 passed, 0 failed", out[max(0, len(out)-60):])
+	if !strings.HasSuffix(out, "\n24 passed, 0 failed\n") {
+		t.Errorf("text ends with %q, want the closing line 24 passed, 0 failed", out[max(0, len(out)-60):])
 	}
 	g := rep.Mappings[0].Guards
 	if len(g) != 2 || !g[0].Covered() || !g[1].Covered() || g[1].Kind != "when" {

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,10 +19,27 @@ import (
 // cases and the other checks do most of the catching.
 const mutantPropertyRuns = 25
 
+// fullRunsVar names the environment variable that makes the long tests of
+// the package exhaustive: with it set (CI's second test step sets it),
+// TestMutants runs every mutant; without it, a sample (mutantSample).
+const fullRunsVar = "ROTA_TEST_FULL"
+
+// mutantSample is the share of each mapping's mutants of each kind that
+// TestMutants runs without fullRunsVar (at least one of every kind), picked
+// with mutantSampleSeed: the same mutants on every run.
+const (
+	mutantSample     = 4 // one in four
+	mutantSampleSeed = 18
+)
+
+// propertyCheck names the property check among failing results.
+const propertyCheck = "check " + CheckProperty
+
 // mutant is one small change to a mapping file.
 type mutant struct {
 	desc  string
-	at    []int // child indexes from the document node to the node changed
+	kind  string // what the change does, for sampling: "flip guard", "drop", ...
+	at    []int  // child indexes from the document node to the node changed
 	apply func(n *yaml.Node)
 }
 
@@ -30,7 +48,8 @@ type mutant struct {
 // field, change a body literal, rename a path segment, change a value-table
 // entry), runs the suite against the broken copy and requires each to make
 // some case or check fail that passes on the intact mapping. Every surviving
-// mutant is a missing case.
+// mutant is a missing case. Without ROTA_TEST_FULL it runs a fixed sample of
+// the mutants (mutantSample); CI runs them all.
 func TestMutants(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mutation testing is slow")
@@ -39,21 +58,31 @@ func TestMutants(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no bundled mappings: %v", err)
 	}
+	full := os.Getenv(fullRunsVar) != ""
 	caught, total := 0, 0
 	var survivors []string
 	for _, f := range files {
-		c, n, s := mutateFile(t, f)
+		c, n, s := mutateFile(t, f, full)
 		caught, total, survivors = caught+c, total+n, append(survivors, s...)
 	}
-	t.Logf("mutation score: %d/%d mutants caught", caught, total)
+	ran := "every mutant"
+	if !full {
+		ran = fmt.Sprintf("one in %d of each kind; set %s=1 for every mutant", mutantSample, fullRunsVar)
+	}
+	t.Logf("mutation score: %d/%d mutants caught (%s)", caught, total, ran)
 	for _, s := range survivors {
 		t.Errorf("survivor: %s", s)
 	}
 }
 
-// mutateFile runs every mutant of one mapping file and returns how many
-// were caught, how many there were, and the survivors.
-func mutateFile(t *testing.T, file string) (int, int, []string) {
+// mutateFile runs the mutants of one mapping file (all, or the sample) and
+// returns how many were caught, how many ran, and the survivors.
+//
+// Each mutant runs first without the property run: the cases and the other
+// checks do not depend on it, so a result failing there that passes on the
+// intact mapping fails in the full run too. Only the mutants that run
+// does not catch are run again with the property run.
+func mutateFile(t *testing.T, file string, full bool) (int, int, []string) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -63,17 +92,23 @@ func mutateFile(t *testing.T, file string) (int, int, []string) {
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
-	base := runMapping(t, filepath.Base(file), id, intact)
+	base := runMapping(t, filepath.Base(file), id, intact, mutantPropertyRuns)
+	quickBase := runMapping(t, filepath.Base(file), id, intact, -1)
 	orig := runOnly(t, Options{Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: mutantPropertyRuns})
-	if orig == nil || base == nil {
+	if orig == nil || base == nil || quickBase == nil {
 		t.FailNow() // runMapping or runOnly reported why
 	}
 	if !sameKeys(orig, base) {
 		t.Fatalf("%s: re-encoding the mapping changes the verdicts: %v before, %v after", file, orig, base)
 	}
+	delete(quickBase, propertyCheck)
 	ms := mutantsOf(parse(t, src), "mappings/"+filepath.Base(file))
 	if len(ms) == 0 {
 		t.Fatalf("%s: no mutants: the mutator finds no guard, call or table to change", file)
+	}
+	all := len(ms)
+	if !full {
+		ms = sampleMutants(ms, mutantSample, mutantSampleSeed)
 	}
 	survived := make([]bool, len(ms))
 	parallel(len(ms), func(i int) {
@@ -83,7 +118,15 @@ func mutateFile(t *testing.T, file string) (int, int, []string) {
 			t.Errorf("%s: %v", ms[i].desc, err)
 			return
 		}
-		got := runMapping(t, filepath.Base(file), id, out)
+		quick := runMapping(t, filepath.Base(file), id, out, -1)
+		if quick == nil {
+			return
+		}
+		delete(quick, propertyCheck)
+		if hasNew(quick, quickBase) {
+			return
+		}
+		got := runMapping(t, filepath.Base(file), id, out, mutantPropertyRuns)
 		survived[i] = got != nil && !hasNew(got, base)
 	})
 	var out []string
@@ -92,8 +135,37 @@ func mutateFile(t *testing.T, file string) (int, int, []string) {
 			out = append(out, ms[i].desc)
 		}
 	}
-	t.Logf("%s: %d/%d mutants caught", file, len(ms)-len(out), len(ms))
+	t.Logf("%s: %d/%d mutants caught (%d mutants in all)", file, len(ms)-len(out), len(ms), all)
 	return len(ms) - len(out), len(ms), out
+}
+
+// sampleMutants keeps one in every mutants of each kind (at least one of
+// each), picked at random with seed, in file order.
+func sampleMutants(ms []mutant, every int, seed uint64) []mutant {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	byKind := map[string][]int{}
+	var kinds []string
+	for i, m := range ms {
+		if byKind[m.kind] == nil {
+			kinds = append(kinds, m.kind)
+		}
+		byKind[m.kind] = append(byKind[m.kind], i)
+	}
+	keep := make([]bool, len(ms))
+	for _, k := range kinds {
+		idx := byKind[k]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		for _, i := range idx[:(len(idx)+every-1)/every] {
+			keep[i] = true
+		}
+	}
+	var out []mutant
+	for i, m := range ms {
+		if keep[i] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // mutated re-encodes a mapping file with one mutant applied (nil: none).
@@ -115,10 +187,11 @@ func mutated(src []byte, mu *mutant) ([]byte, error) {
 }
 
 // runMapping writes a mapping file to a folder of its own and runs the
-// marketplace's cases and checks against it; it returns the failing
+// marketplace's cases and checks against it, with propertyRuns events per
+// type in the property run (negative: none); it returns the failing
 // results, or nil (reported with t.Error) when the run cannot start.
 // It runs on worker goroutines, so it never calls t.Fatal.
-func runMapping(t *testing.T, name, id string, src []byte) map[string]bool {
+func runMapping(t *testing.T, name, id string, src []byte, propertyRuns int) map[string]bool {
 	dir, err := os.MkdirTemp("", "rota-mutant-")
 	if err != nil {
 		t.Error(err)
@@ -129,7 +202,7 @@ func runMapping(t *testing.T, name, id string, src []byte) map[string]bool {
 		t.Error(err)
 		return nil
 	}
-	return runOnly(t, Options{Mappings: dir, Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: mutantPropertyRuns})
+	return runOnly(t, Options{Mappings: dir, Cases: "cases", Only: []string{id}, Seed: 1, PropertyRuns: propertyRuns})
 }
 
 // runOnly runs the suite and names its failing results; nil (reported
@@ -248,7 +321,26 @@ func mutantsOf(doc *yaml.Node, file string) []mutant {
 
 func (m *mutator) add(n *yaml.Node, at []int, what string, apply func(n *yaml.Node)) {
 	desc := fmt.Sprintf("%s:%d:%d: %s", m.file, n.Line, n.Column, what)
-	m.out = append(m.out, mutant{desc: desc, at: join(at), apply: apply})
+	m.out = append(m.out, mutant{desc: desc, kind: mutantKind(what), at: join(at), apply: apply})
+}
+
+// mutantKind is the kind of change a mutant's description (as the
+// mutator writes it) names: "drop", "change", "table", or after the rule's
+// or call's name "flip guard", "flip when", "leadsTo", "rename path
+// segment".
+func mutantKind(what string) string {
+	for _, k := range []string{"drop", "change", "table"} {
+		if strings.HasPrefix(what, k+" ") {
+			return k
+		}
+	}
+	_, change, _ := strings.Cut(what, ": ")
+	for _, k := range []string{"flip guard", "flip when", "leadsTo", "rename path segment"} {
+		if strings.HasPrefix(change, k) {
+			return k
+		}
+	}
+	return what
 }
 
 func (m *mutator) events(events *yaml.Node, at []int) {
@@ -424,4 +516,39 @@ func keys(n *yaml.Node) []string {
 // join returns a new path: at followed by more.
 func join(at []int, more ...int) []int {
 	return append(append([]int(nil), at...), more...)
+}
+
+// TestMutantKinds: every mutant of the bundled mappings has one of the
+// kinds the sample of TestMutants draws from, and the sample keeps some
+// of each kind of each mapping.
+func TestMutantKinds(t *testing.T) {
+	files, err := filepath.Glob("../mappings/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bundled mappings: %v", err)
+	}
+	known := map[string]bool{"drop": true, "change": true, "table": true, "flip guard": true, "flip when": true, "leadsTo": true, "rename path segment": true}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := mutantsOf(parse(t, src), f)
+		kinds := map[string]int{}
+		for _, m := range ms {
+			if !known[m.kind] {
+				t.Errorf("%s: kind %q, want one of %v", m.desc, m.kind, known)
+			}
+			kinds[m.kind]++
+		}
+		sample := sampleMutants(ms, mutantSample, mutantSampleSeed)
+		sampled := map[string]int{}
+		for _, m := range sample {
+			sampled[m.kind]++
+		}
+		for k, n := range kinds {
+			if want := (n + mutantSample - 1) / mutantSample; sampled[k] != want {
+				t.Errorf("%s: sample has %d %q mutants of %d, want %d", f, sampled[k], k, n, want)
+			}
+		}
+	}
 }

@@ -9,13 +9,20 @@ import (
 	"github.com/rotahq/rota/engine/lang"
 )
 
+// AuthType is the type of an auth scheme (Auth.Type), as a mapping spells
+// it.
+type AuthType string
+
 // Auth types a mapping can declare.
 const (
-	AuthNone              = "none"
-	AuthHeaders           = "headers"
-	AuthSellerCenterHMAC  = "sellercenter-hmac"
-	AuthOAuth2Credentials = "oauth2-client-credentials"
-	AuthToken             = "token"
+	AuthNone              AuthType = "none"
+	AuthHeaders           AuthType = "headers"
+	AuthSellerCenterHMAC  AuthType = "sellercenter-hmac"
+	AuthOAuth2Credentials AuthType = "oauth2-client-credentials"
+	AuthToken             AuthType = "token"
+	// AuthOAuth2Code is an OAuth2 authorization-code grant whose token pair
+	// rotates (each refresh token works once) through a token store.
+	AuthOAuth2Code AuthType = "oauth2-authorization-code"
 )
 
 // Auth is how a marketplace's calls authenticate, as its mapping declares
@@ -24,7 +31,7 @@ const (
 type Auth struct {
 	// Scheme is the scheme's name in the mapping; Type one of the Auth* constants.
 	Scheme string
-	Type   string
+	Type   AuthType
 	// Secrets are the names of the secrets the scheme needs.
 	Secrets []string
 	// Headers (type headers): header name → secret name.
@@ -42,6 +49,9 @@ type Auth struct {
 	// ClientID and ClientSecret (type oauth2-client-credentials): secret names.
 	ClientID, ClientSecret string
 	Scopes                 []string
+	// RefreshToken (type oauth2-authorization-code): name of the secret that
+	// seeds the token store with a first refresh token; "" when none.
+	RefreshToken string
 	// TokenMethod, TokenField (gjson path of the token in the answer),
 	// TokenHeader and TokenPrefix (type token).
 	TokenMethod, TokenField, TokenHeader, TokenPrefix string
@@ -59,7 +69,7 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 		return nil, err
 	}
 	if mk.auth == nil {
-		return &Auth{Scheme: AuthNone, Type: AuthNone, mk: mk}, nil
+		return &Auth{Scheme: string(AuthNone), Type: AuthNone, mk: mk}, nil
 	}
 	if scheme == "" {
 		scheme = mk.authDefault
@@ -74,8 +84,8 @@ func (e *Engine) Auth(marketplace, scheme string, vars map[string]string) (*Auth
 
 func (mk *market) resolveAuth(ap *authPlan, given map[string]string) (*Auth, error) {
 	s := ap.scheme
-	a := &Auth{Scheme: ap.name, Type: s.Type, Secrets: s.Secrets, Headers: s.Headers.Values, UserID: s.UserID, APIKey: s.APIKey,
-		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, plan: ap, mk: mk}
+	a := &Auth{Scheme: ap.name, Type: AuthType(s.Type), Secrets: s.Secrets, Headers: s.Headers.Values, UserID: s.UserID, APIKey: s.APIKey,
+		Placement: s.Placement, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, RefreshToken: s.RefreshToken, plan: ap, mk: mk}
 	if a.Placement == "" {
 		a.Placement = "query"
 	}

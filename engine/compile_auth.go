@@ -57,6 +57,7 @@ func (mk *market) checkScheme(c *compiler, name string, s *mapping.AuthScheme, p
 	use("apiKey", s.APIKey)
 	use("clientId", s.ClientID)
 	use("clientSecret", s.ClientSecret)
+	use("refreshToken", s.RefreshToken)
 	ac := *c
 	ac.opts = lang.Options{Lib: c.opts.Lib, Dialect: lang.AuthRules}
 	if s.TokenURL.Kind != 0 {

@@ -23,6 +23,7 @@ import (
 // mapping and by each bundled one, with and without validation, the result
 // and the error, causes included, must read the same both ways.
 func TestResultsOwnTheirStrings(t *testing.T) {
+	t.Parallel() // CPU-bound and independent: the slowest tests of the package overlap
 	if !poisonInput {
 		t.Skip("needs the input copy overwritten (TestMain)")
 	}
@@ -243,6 +244,7 @@ func acmeEdited(t *testing.T, fromTo ...string) (*Engine, string) {
 // Result empty. The text of earlier results is new each time: URLs and
 // bodies kept from every hundredth translation must still read as they did.
 func TestTranslateIntoAgreesWithTranslate(t *testing.T) {
+	t.Parallel() // CPU-bound and independent: the slowest tests of the package overlap
 	e := bundled(t)
 	overrides := append([]string{""}, e.ids...)
 	type kept struct {

@@ -103,6 +103,7 @@ func TestBundledMappingsEvaluateNatively(t *testing.T) {
 // and variants of them with each field removed, emptied or changed: both
 // must give the same value or the same error.
 func TestNativeAgreesWithVM(t *testing.T) {
+	t.Parallel() // CPU-bound and independent: the slowest tests of the package overlap
 	e := bundled(t)
 	events := variantEvents(t)
 	compared := 0

@@ -52,6 +52,7 @@ func TestFastValidatorRecognisesTheSchema(t *testing.T) {
 // of them with every top-level member, and order.id, removed, for every
 // event type.
 func TestFastValidatorAgrees(t *testing.T) {
+	t.Parallel() // CPU-bound and independent: the slowest tests of the package overlap
 	agree := validatorsAgree(t)
 	n := 0
 	for _, raw := range corpus(t) {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,15 +117,19 @@ func TestDocsCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "rota"), "./cmd/rota")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := filepath.Dir(rotaOnce(t))
 	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	files = append([]string{filepath.Join(root, "README.md")}, files...)
-	total := 0
+	// One parallel subtest per file: a file's commands run in order, the
+	// files at once. A command's new entries at the root are removed once
+	// it ends, so no file's command reads another's.
+	var total atomic.Int64
+	t.Cleanup(func() { // after the subtests
+		if total.Load() == 0 {
+			t.Error("no documented command found")
+		}
+	})
 	for _, file := range files {
 		cmds := docCommands(t, file)
 		rel, _ := filepath.Rel(root, file)
@@ -132,6 +137,7 @@ func TestDocsCommands(t *testing.T) {
 			continue
 		}
 		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
 			srv := httptest.NewServer(sim.New(sim.Options{NapseLag: &sim.Lag{}}).Handler())
 			defer srv.Close()
 			serveURL := ""
@@ -144,13 +150,10 @@ func TestDocsCommands(t *testing.T) {
 					t.Logf("%s:%d: not run: %s", rel, c.line, why)
 					continue
 				}
-				total++
+				total.Add(1)
 				runDocCommand(t, root, bin, srv.URL, serveURL, rel, c)
 			}
 		})
-	}
-	if total == 0 {
-		t.Fatal("no documented command found")
 	}
 }
 

@@ -23,11 +23,7 @@ server's JSON answer (docs/service.md).
 
 ` + eventsExitCodes,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.SetOut(cmd.ErrOrStderr())
-			_ = cmd.Usage()
-			return exitError{code: exitUsage}
-		},
+		RunE: usageOnly,
 	}
 	cmd.AddCommand(newEventsListCmd(), newEventsShowCmd(), newEventsReplayCmd(), newEventsSkipCmd(), newEventsInboxCmd(), newEventsAckCmd(), newEventsForwardCmd())
 	return cmd
@@ -54,10 +50,6 @@ func newEventsListCmd() *cobra.Command {
 ` + eventsExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAPIClient(cmd.ErrOrStderr(), &f.client)
-			if err != nil {
-				return err
-			}
 			q := url.Values{}
 			set := func(name, v string) {
 				if v != "" {
@@ -70,7 +62,7 @@ func newEventsListCmd() *cobra.Command {
 			if f.limit != 0 {
 				q.Set("limit", strconv.Itoa(f.limit))
 			}
-			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), http.MethodGet, "/v1/events", q, nil)
+			return f.client.call(cmd, http.MethodGet, "/v1/events", q, nil)
 		},
 	}
 	f.client.register(cmd)
@@ -92,15 +84,11 @@ func eventCmd(use, short, long, method, suffix string, body func() any, extra fu
 		Long:  long + "\n\n" + eventsExitCodes,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient(cmd.ErrOrStderr(), &f)
-			if err != nil {
-				return err
-			}
 			var b any
 			if body != nil {
 				b = body()
 			}
-			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), method,
+			return f.call(cmd, method,
 				"/v1/events/"+url.PathEscape(args[0])+suffix, nil, b)
 		},
 	}

@@ -40,6 +40,17 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.server, "server", def, "the `URL` of rota serve (default from ROTA_SERVER)")
 }
 
+// call sends one request to the server of --server, as apiClient.call
+// does, and prints the answer on cmd's output; a bad --server or a missing
+// token is a usage error.
+func (f *clientFlags) call(cmd *cobra.Command, method, path string, query url.Values, body any) error {
+	c, err := newAPIClient(cmd.ErrOrStderr(), f)
+	if err != nil {
+		return err
+	}
+	return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), method, path, query, body)
+}
+
 // apiClient calls rota serve's API with the token of ROTA_API_TOKEN.
 type apiClient struct {
 	base  *url.URL

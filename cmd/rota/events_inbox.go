@@ -30,10 +30,6 @@ starts past the acknowledged cursor (rota events ack). See docs/inbound.md.
 ` + eventsExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAPIClient(cmd.ErrOrStderr(), &f.client)
-			if err != nil {
-				return err
-			}
 			q := url.Values{}
 			if f.after != "" {
 				q.Set("after", f.after)
@@ -41,7 +37,7 @@ starts past the acknowledged cursor (rota events ack). See docs/inbound.md.
 			if f.limit != 0 {
 				q.Set("limit", strconv.Itoa(f.limit))
 			}
-			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), http.MethodGet, "/v1/inbox", q, nil)
+			return f.client.call(cmd, http.MethodGet, "/v1/inbox", q, nil)
 		},
 	}
 	f.client.register(cmd)
@@ -63,11 +59,7 @@ acknowledged cursor only moves forward. See docs/inbound.md.
 ` + eventsExitCodes,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient(cmd.ErrOrStderr(), &f)
-			if err != nil {
-				return err
-			}
-			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), http.MethodPost, "/v1/inbox/ack", nil, map[string]string{"cursor": args[0]})
+			return f.call(cmd, http.MethodPost, "/v1/inbox/ack", nil, map[string]string{"cursor": args[0]})
 		},
 	}
 	f.register(cmd)
@@ -88,11 +80,7 @@ docs/inbound.md.
 ` + eventsExitCodes,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient(cmd.ErrOrStderr(), &f)
-			if err != nil {
-				return err
-			}
-			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), http.MethodPost, "/v1/inbox/"+url.PathEscape(args[0])+"/replay", nil, nil)
+			return f.call(cmd, http.MethodPost, "/v1/inbox/"+url.PathEscape(args[0])+"/replay", nil, nil)
 		},
 	}
 	f.register(cmd)

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes of the CLI contract (docs/cli.md).
@@ -69,4 +70,12 @@ func errorExitCode(e *engine.Error) int {
 		return exitUsage
 	}
 	return exitRefused
+}
+
+// usageOnly is the RunE of a command that only groups others: called
+// alone, it prints its usage on stderr and exits 2.
+func usageOnly(cmd *cobra.Command, _ []string) error {
+	cmd.SetOut(cmd.ErrOrStderr())
+	_ = cmd.Usage()
+	return exitError{code: exitUsage}
 }

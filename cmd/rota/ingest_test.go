@@ -268,8 +268,8 @@ func TestIngestOrderIDBlame(t *testing.T) {
 		source  string // suffix of the error's source
 		message string
 	}{
-		{"route says nothing of the order id", append(hub, "--route", "orders"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:44:5", "add orderId: to the route"},
-		{"sequence not given", append(hub, "--route", "numbered"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:77:21", "--sequence N"},
+		{"route says nothing of the order id", append(hub, "--route", "orders"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:45:5", "add orderId: to the route"},
+		{"sequence not given", append(hub, "--route", "numbered"), payload, exitUsage, "configuration", "missing_order_id", "", "hub.yaml:78:21", "--sequence N"},
 		{"payload lacks the id the order id is made from", []string{"ingest", "-m", "fastshop", "--route", "orders"}, `[{"items": []}]`, exitRefused, "invalid_event", "missing_field", "/0/marketplaceOrderId", fastshopOrderIDSource(t), "makes the seller's order id from placement.marketplaceOrderId"},
 	}
 	for _, c := range cases {

@@ -11,6 +11,7 @@
 //	rota ingest -m NAME [FILE|-] turn an inbound marketplace payload into canonical events
 //	rota test [PATH...]          run the conformance suite against mappings
 //	rota send [FILE|-]           translate one event and deliver its calls
+//	rota auth exchange -m NAME --code CODE  store an OAuth2 token pair
 //	rota sim [--addr HOST:PORT]  simulate the four marketplaces on loopback
 //	rota serve                   run the delivery service (HTTP API, durable queue)
 //	rota events list|show|replay|skip   the events of a running rota serve
@@ -47,6 +48,7 @@ var commands = []func() *cobra.Command{
 	newTestCmd,
 	newSimCmd,
 	newSendCmd,
+	newAuthCmd,
 	newServeCmd,
 	newEventsCmd,
 	newOrdersCmd,
@@ -70,11 +72,7 @@ mappings or configuration.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.SetOut(cmd.ErrOrStderr())
-			_ = cmd.Usage()
-			return exitError{code: exitUsage}
-		},
+		RunE:          usageOnly,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	for _, newCmd := range commands {

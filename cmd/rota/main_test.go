@@ -174,7 +174,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 
 // verbs are the verbs of the CLI contract (docs/cli.md) and the tools
 // beside them.
-var verbs = []string{"lint", "translate", "explain", "ingest", "test", "send", "sim", "serve", "events", "orders", "schema", "version"}
+var verbs = []string{"lint", "translate", "explain", "ingest", "test", "send", "auth", "sim", "serve", "events", "orders", "schema", "version"}
 
 func TestHelpExits0(t *testing.T) {
 	o := rota(t, "", "--help")

@@ -16,11 +16,7 @@ func newOrdersCmd() *cobra.Command {
 
 ` + eventsExitCodes,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.SetOut(cmd.ErrOrStderr())
-			_ = cmd.Usage()
-			return exitError{code: exitUsage}
-		},
+		RunE: usageOnly,
 	}
 	cmd.AddCommand(newOrdersShowCmd())
 	return cmd
@@ -38,11 +34,7 @@ the last successful call, and the timeline of its events.
 ` + eventsExitCodes,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient(cmd.ErrOrStderr(), &f)
-			if err != nil {
-				return err
-			}
-			return c.call(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), http.MethodGet,
+			return f.call(cmd, http.MethodGet,
 				"/v1/orders/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1]), nil, nil)
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ type sendFlags struct {
 	event       eventFlags
 	baseURL     string
 	secrets     string
+	tokens      string
 	auth        string
 	dryRun      bool
 	confirm     bool
@@ -50,6 +52,11 @@ requests with them redacted and sends nothing.
 --base-url sends every call, and every token request, to URL instead of the
 marketplace (for rota sim).
 
+An oauth2-authorization-code scheme (each refresh token works once) keeps its
+token pair in a file under --tokens DIR (default $ROTA_TOKENS_DIR or the
+user's configuration directory, rota/tokens), mode 600, locked while a run
+renews it; rota auth exchange stores the first pair.
+
 Each run starts with an empty memory of delivered events (no durable store):
 running send twice with the same event sends it twice.
 
@@ -74,6 +81,7 @@ applied: check the order at the marketplace before sending the event again.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.baseURL, "base-url", "", "send every call and token request to `URL` instead of the marketplace (e.g. rota sim)")
 	fl.StringVar(&f.secrets, "secrets", "", "read secrets from `FILE` (ROTA_SECRET_<MARKETPLACE>_<NAME>=VALUE lines, mode 600); it wins over the environment")
+	fl.StringVar(&f.tokens, "tokens", "", "keep OAuth2 token pairs (oauth2-authorization-code schemes) under `DIR` (default $ROTA_TOKENS_DIR or the user's configuration directory, rota/tokens)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the signed request(s), secrets redacted, and send nothing")
 	fl.StringVar(&f.auth, "auth", "", "use the mapping's auth scheme `NAME` instead of its default (e.g. oauth2 for dafiti)")
 	fl.BoolVar(&f.confirm, "confirm", false, "confirm asynchronous changes with the mapping's status query (Napse BRIDGE)")
@@ -110,6 +118,7 @@ func runSend(cmd *cobra.Command, f *sendFlags, args []string) error {
 		Engine:  eng,
 		Secrets: secrets,
 		Store:   deliver.NewMemoryStore(),
+		Tokens:  deliver.NewFileTokenStore(cmp.Or(f.tokens, defaultTokensDir())),
 		Retry:   deliver.RetryPolicy{MaxAttempts: f.maxAttempts},
 		Timeout: f.timeout,
 		Vars:    opts.Vars,

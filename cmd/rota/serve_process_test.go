@@ -21,20 +21,14 @@ import (
 	"github.com/tidwall/sjson"
 )
 
-// rotaBinary builds the rota command into the test's temporary folder, for
-// the tests that run rota serve as a separate process (the build cache
-// makes every build after the first one a link).
+// rotaBinary returns the rota command built once for the package
+// (rotaOnce), for the tests that run rota serve as a separate process.
 func rotaBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs rota as a process; not in -short")
 	}
-	bin := filepath.Join(t.TempDir(), "rota")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return rotaOnce(t)
 }
 
 // serveProcess is rota serve running as a child process.
@@ -154,6 +148,7 @@ var skyhubLifecycle = []string{"invoiced", "shipped", "delivered"}
 // and restarted on the same SQLite file: every accepted event is
 // delivered, in order, and the simulator saw each status move once.
 func TestServeSurvivesKill9(t *testing.T) {
+	t.Parallel()
 	bin := rotaBinary(t)
 	s := sim.New(sim.Options{})
 	simSrv := httptest.NewServer(s.Handler())
@@ -251,6 +246,7 @@ func waitStates(t *testing.T, c apiTestClient, ids []string, limit time.Duration
 
 // TestServeStopsOnSIGTERM: the binary, sent SIGTERM, shuts down and exits 0.
 func TestServeStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	bin := rotaBinary(t)
 	p := startServeProcess(t, bin, "sigterm-token", "--sim")
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -21,23 +21,26 @@ type simFlags struct {
 	addr     string
 	faults   []string
 	napseLag string
+	options  []string
 }
 
 func newSimCmd() *cobra.Command {
 	var f simFlags
 	cmd := &cobra.Command{
 		Use:   "sim",
-		Short: "Simulate SkyHub, Dafiti, Fast Shop and Napse on a loopback address, to try mappings end to end",
-		Long: `Sim serves a simulator of the four marketplaces on one loopback address,
-each under its own path (/dafiti, /fastshop, /napse, /skyhub), and prints
-one line per marketplace, "<marketplace> <base URL>", once it is ready. It
-serves until interrupted (Ctrl-C or SIGTERM).
+		Short: "Simulate SkyHub, Dafiti, Fast Shop, Napse, Mercado Livre and Mirakl on a loopback address, to try mappings end to end",
+		Long: `Sim serves a simulator of the six marketplaces on one loopback address,
+each under its own path (/dafiti, /fastshop, /mercadolivre, /mirakl, /napse,
+/skyhub), and prints one line per marketplace, "<marketplace> <base URL>",
+once it is ready. It serves until interrupted (Ctrl-C or SIGTERM).
 
 The simulator checks credentials (those of examples/sim.secrets; Dafiti's
 SellerCenter signature is verified), keeps each order's status and refuses
 the moves the marketplace refuses, answers 429 past SkyHub's rate limit, and
-applies Napse's changes asynchronously. --fault injects failures; the admin
-endpoints under /_sim add faults and show the orders. See docs/simulator.md.
+applies Napse's changes asynchronously. --fault injects failures; --option
+sets the Mercado Livre and Mirakl behaviours their documentation leaves open;
+the admin endpoints under /_sim add faults and show the orders. See
+docs/simulator.md.
 
 Send an order's events to it, in order, with the base URL it prints and its
 credentials; --base-url moves every URL of the mapping there, token URLs
@@ -59,6 +62,7 @@ Exit codes: 0 stopped by a signal; 2 usage (a non-loopback --addr, a bad
 	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`, a loopback address (port 0 picks a free port)")
 	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject a fault, as `RULE` (repeatable): skyhub:503x2, napse:delay=2s, dafiti:drop, skyhub/orders/:429x1,retry-after=2 (see docs/simulator.md)")
 	cmd.AddCommand(newSimHubCmd(), newSimERPCmd())
+	cmd.Flags().StringArrayVar(&f.options, "option", nil, "set a Mercado Livre or Mirakl behaviour, as `NAME=VALUE` (repeatable): "+strings.Join(sim.OptionNames(), ", ")+" (see docs/simulator.md)")
 	cmd.Flags().StringVar(&f.napseLag, "napse-lag", "1", "when a Napse change becomes visible to the status query: after `N` queries saw it pending, after a DURATION, or both (N,DURATION); 0 for at once")
 	return cmd
 }
@@ -87,6 +91,15 @@ func runSim(cmd *cobra.Command, f *simFlags) error {
 		return usageErrorf(stderr, "--napse-lag %q: %v", f.napseLag, err)
 	}
 	opts.NapseLag = &lag
+	for _, kv := range f.options {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return usageErrorf(stderr, "--option %q: want NAME=VALUE, e.g. mirakl.holdDebit=true", kv)
+		}
+		if err := opts.SetOption(name, value); err != nil {
+			return usageErrorf(stderr, "--option: %v", err)
+		}
+	}
 	s := sim.New(opts)
 	ctx, stop := simContext(cmd.Context())
 	defer stop()

@@ -64,17 +64,17 @@ func startSim(t *testing.T, args ...string) (lines []string, stop func() (int, s
 }
 
 func TestSimServesAndStops(t *testing.T) {
-	lines, stop := startSim(t, "--addr", "127.0.0.1:0", "--fault", "skyhub:503x1")
-	if len(lines) != 4 {
-		t.Fatalf("ready lines %q, want 4", lines)
+	lines, stop := startSim(t, "--addr", "127.0.0.1:0", "--fault", "skyhub:503x1", "--option", "mirakl.holdDebit=true")
+	if len(lines) != 6 {
+		t.Fatalf("ready lines %q, want 6", lines)
 	}
-	for i, mk := range []string{"dafiti", "fastshop", "napse", "skyhub"} {
+	for i, mk := range []string{"dafiti", "fastshop", "mercadolivre", "mirakl", "napse", "skyhub"} {
 		name, url, _ := strings.Cut(lines[i], " ")
 		if name != mk || !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.HasSuffix(url, "/"+mk) {
 			t.Errorf("line %d %q, want %q <base URL>", i, lines[i], mk)
 		}
 	}
-	skyhub := strings.Fields(lines[3])[1]
+	skyhub := strings.Fields(lines[5])[1]
 	post := func() int {
 		req, _ := http.NewRequest(http.MethodPost, skyhub+"/orders/Lojas%20Americanas-1/cancel", strings.NewReader(`{"status": "order_canceled"}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -118,6 +118,9 @@ func TestSimUsage(t *testing.T) {
 		{"bad fault", []string{"--addr", "127.0.0.1:0", "--fault", "skyhub:teapot"}, "--fault"},
 		{"unknown marketplace in fault", []string{"--addr", "127.0.0.1:0", "--fault", "ebay:503"}, "unknown marketplace"},
 		{"bad napse lag", []string{"--addr", "127.0.0.1:0", "--napse-lag", "soon"}, "--napse-lag"},
+		{"unknown option", []string{"--addr", "127.0.0.1:0", "--option", "mirakl.colour=red"}, "unknown option"},
+		{"option without value", []string{"--addr", "127.0.0.1:0", "--option", "mirakl.holdDebit"}, "NAME=VALUE"},
+		{"bad option value", []string{"--addr", "127.0.0.1:0", "--option", "mirakl.holdDebit=maybe"}, "mirakl.holdDebit"},
 		{"an argument", []string{"extra"}, "unknown command"},
 	}
 	for _, tt := range tests {

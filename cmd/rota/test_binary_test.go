@@ -3,33 +3,102 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rotahq/rota/engine/durable/durabletest"
 )
 
-// buildRota builds the rota command once into a temporary folder and
-// returns the binary's path. The binary embeds the repository's mappings as
-// they are now, so a test that edits a copy on disk can tell the copy it
-// tested.
+// builtRota is the rota command built once for all the package's tests
+// that run it as a process (see rotaOnce).
+var builtRota struct {
+	once sync.Once
+	dir  string
+	bin  string
+	out  []byte
+	err  error
+}
+
+// binaryTests are the tests that run the rota binary (rotaOnce).
+var binaryTests = []string{"TestDocsCommands", "TestServeSurvivesKill9", "TestServeStopsOnSIGTERM", "TestTestReadsTheFileOnDisk"}
+
+// TestMain runs the tests, more of the parallel ones at once than go
+// test's default (they wait on rota processes, not the CPU: see
+// durabletest.RaiseParallel), then removes the rota binary they built.
+// When a test that runs the binary is selected, the build starts at once,
+// beside the in-process tests, which run first.
+func TestMain(m *testing.M) {
+	durabletest.RaiseParallel(durabletest.ParallelTests)
+	if !testing.Short() && selectsAny(binaryTests) {
+		go builtRota.once.Do(buildRotaBinary)
+	}
+	code := m.Run()
+	builtRota.once.Do(func() {}) // waits for a build under way
+	if builtRota.dir != "" {
+		_ = os.RemoveAll(builtRota.dir)
+	}
+	os.Exit(code)
+}
+
+// selectsAny reports whether go test's -run selects one of the top-level
+// tests named (no -run selects them all; a pattern that does not compile
+// counts as selecting, and go test reports it).
+func selectsAny(names []string) bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	top, _, _ := strings.Cut(f.Value.String(), "/")
+	re, err := regexp.Compile(top)
+	if err != nil {
+		return true
+	}
+	return slices.ContainsFunc(names, re.MatchString)
+}
+
+// rotaOnce returns the rota command built from the package as it is now,
+// the first time a test asks (or from TestMain), into a folder of its own
+// where the binary is named rota, for the commands the docs write; later
+// calls return the same binary. A failed build fails every test that asks.
+func rotaOnce(t *testing.T) string {
+	t.Helper()
+	builtRota.once.Do(buildRotaBinary)
+	if builtRota.err != nil {
+		t.Fatalf("go build: %v\n%s", builtRota.err, builtRota.out)
+	}
+	return builtRota.bin
+}
+
+// buildRotaBinary builds the rota command into builtRota.
+func buildRotaBinary() {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	if builtRota.dir, builtRota.err = os.MkdirTemp("", "rota-test-bin-"); builtRota.err != nil {
+		return
+	}
+	builtRota.bin = filepath.Join(builtRota.dir, "rota")
+	builtRota.out, builtRota.err = exec.Command(goBin, "build", "-o", builtRota.bin, ".").CombinedOutput()
+}
+
+// buildRota returns the rota command built from the package as it is now
+// (rotaOnce). The binary embeds the repository's mappings as they are now,
+// so a test that edits a copy on disk can tell the copy it tested.
 func buildRota(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the rota binary")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "rota")
-	build := exec.Command(goBin, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return rotaOnce(t)
 }
 
 // binRun is one run of the prebuilt binary.
@@ -127,6 +196,7 @@ const (
 // the analyst's own case folder), is edited on disk; rota test FILE and
 // rota test --mappings DIR both see the edit.
 func TestTestReadsTheFileOnDisk(t *testing.T) {
+	t.Parallel()
 	bin := buildRota(t)
 
 	t.Run("inside the repository layout", func(t *testing.T) {

@@ -51,6 +51,7 @@ func TestTranslateExamples(t *testing.T) {
 		code    int
 		outcome string // or the error kind
 	}{
+		"accepted":           {0, "ignore"},
 		"approved":           {0, "ignore"},
 		"canceled":           {0, "send"},
 		"delivered":          {0, "send"},

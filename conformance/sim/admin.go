@@ -27,6 +27,11 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /requests", s.getRequests)
 	mux.HandleFunc("DELETE /requests", s.deleteRequests)
 	mux.HandleFunc("DELETE /tokens", s.deleteTokens)
+	for _, m := range s.markets() {
+		if a, ok := m.(adminRouter); ok {
+			a.adminRoutes(mux)
+		}
+	}
 	return mux
 }
 
@@ -191,6 +196,7 @@ func (s *Server) deleteTokens(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) RevokeTokens() {
 	s.daf.tokens.clear()
 	s.nap.tokens.clear()
+	s.ml.auth.revoke()
 }
 
 // RequestRecord is one call a marketplace received, as the request log

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rotahq/rota/engine/deliver"
 	"github.com/rotahq/rota/engine/fiscal"
 )
 
@@ -203,7 +202,7 @@ func (d *dafiti) checkSignature(p url.Values, sig string) (dafError, bool) {
 	if skew := d.s.now().Sub(ts); skew > dafMaxSkew || skew < -dafMaxSkew {
 		return unauthorized(3, fmt.Sprintf("Timestamp has expired: %s is more than %s from the server's time", p.Get("Timestamp"), dafMaxSkew))
 	}
-	want := deliver.SellerCenterSignature(p, d.s.secrets.get(Dafiti, "apiKey"))
+	want := sellerCenterSignature(p, d.s.secrets.get(Dafiti, "apiKey"))
 	if !same(p.Get("UserID"), d.s.secrets.get(Dafiti, "userId")) || subtle.ConstantTimeCompare([]byte(strings.ToLower(sig)), []byte(want)) != 1 {
 		return unauthorized(7, "Login failed. Signature mismatching")
 	}

@@ -387,17 +387,11 @@ func fshPackage(number string, inv *fshInvoice) map[string]any {
 		"courierStatus": map[string]any{"finished": inv.Delivered, "data": data}}
 }
 
-// fshView is the admin view of Fast Shop's orders.
-type fshView struct {
-	Marketplace string     `json:"marketplace"`
-	Start       string     `json:"start"`
-	Orders      []fshOrder `json:"orders"`
-}
-
+// view is the admin view of Fast Shop's orders, with their invoices.
 func (f *fastshop) view() any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := fshView{Marketplace: FastShop, Start: fshReady, Orders: []fshOrder{}}
+	out := ordersView[fshOrder]{Marketplace: FastShop, Start: fshReady, Orders: []fshOrder{}}
 	for _, o := range f.orders {
 		c := fshOrder{order: o.clone(), Invoices: map[string]*fshInvoice{}}
 		for n, inv := range o.Invoices {
@@ -407,7 +401,7 @@ func (f *fastshop) view() any {
 		}
 		out.Orders = append(out.Orders, c)
 	}
-	sort.Slice(out.Orders, func(i, j int) bool { return out.Orders[i].ID < out.Orders[j].ID })
+	sortByID(out.Orders)
 	return out
 }
 

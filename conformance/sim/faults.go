@@ -321,14 +321,8 @@ func (s *Server) Faults() []Fault { return s.faults.list() }
 
 // inject applies fault f to a call bound for next.
 func (s *Server) inject(w http.ResponseWriter, r *http.Request, m market, f Fault, next http.Handler) {
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return
-		}
+	if f.Delay > 0 && sleep(r.Context(), f.Delay) != nil {
+		return
 	}
 	switch {
 	case f.Drop:

@@ -217,6 +217,14 @@ func (h *Hub) sleep(ctx context.Context, d time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep(ctx, d)
 	}
+	return sleep(ctx, d)
+}
+
+// sleep waits d, or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -227,9 +235,12 @@ func (h *Hub) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// clip cuts s to at most n bytes for a message, ending it with "..." when
+// cut; a character the cut splits (or any other invalid UTF-8) is dropped,
+// so the message stays valid UTF-8.
 func clip(s string, n int) string {
 	if len(s) > n {
-		return s[:n] + "..."
+		return strings.ToValidUTF8(s[:n], "") + "..."
 	}
 	return s
 }

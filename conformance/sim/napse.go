@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -249,18 +248,11 @@ func (n *napse) status(m map[string]any) map[string]any {
 	return out
 }
 
-// napView is the admin view of BRIDGE's orders.
-type napView struct {
-	Marketplace string     `json:"marketplace"`
-	Start       string     `json:"start"`
-	Lag         string     `json:"lag"`
-	Orders      []napOrder `json:"orders"`
-}
-
+// view is the admin view of BRIDGE's orders, with their pending changes.
 func (n *napse) view() any {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out := napView{Marketplace: Napse, Start: napStart, Lag: fmt.Sprintf("%d queries, %s", n.lag.Queries, n.lag.Delay), Orders: []napOrder{}}
+	out := ordersView[napOrder]{Marketplace: Napse, Start: napStart, Lag: fmt.Sprintf("%d queries, %s", n.lag.Queries, n.lag.Delay), Orders: []napOrder{}}
 	for _, o := range n.orders {
 		n.settle(o, n.s.now(), false)
 		c := *o
@@ -268,7 +260,7 @@ func (n *napse) view() any {
 		c.Pending = slices.Clone(o.Pending)
 		out.Orders = append(out.Orders, c)
 	}
-	sort.Slice(out.Orders, func(i, j int) bool { return out.Orders[i].ID < out.Orders[j].ID })
+	sortByID(out.Orders)
 	return out
 }
 

@@ -2,7 +2,7 @@ package sim
 
 import (
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -73,7 +73,7 @@ func (b *book) snapshot() []order {
 	for _, o := range b.orders {
 		out = append(out, *o.clone())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sortByID(out)
 	return out
 }
 
@@ -90,10 +90,21 @@ func (b *book) reset() {
 	b.orders = map[string]*order{}
 }
 
-// ordersView is the admin answer of GET /_sim/orders/{marketplace}.
-type ordersView struct {
+// ordersView is the admin answer of GET /_sim/orders/{marketplace}: O is
+// the marketplace's order (order, or one that embeds it).
+type ordersView[O any] struct {
 	Marketplace string `json:"marketplace"`
 	// Start is the status an order the simulator has not seen starts at.
-	Start  string  `json:"start"`
-	Orders []order `json:"orders"`
+	Start string `json:"start"`
+	// Lag is when an accepted change becomes visible (Napse only).
+	Lag    string `json:"lag,omitempty"`
+	Orders []O    `json:"orders"`
+}
+
+// orderID is the id of an order or of an order that embeds one.
+func (o order) orderID() string { return o.ID }
+
+// sortByID sorts orders by id, for a stable admin view.
+func sortByID[O interface{ orderID() string }](orders []O) {
+	slices.SortFunc(orders, func(a, b O) int { return strings.Compare(a.orderID(), b.orderID()) })
 }

@@ -17,14 +17,16 @@ import (
 
 // The marketplaces simulated, each served under "/" + its id.
 const (
-	Dafiti   = "dafiti"
-	FastShop = "fastshop"
-	Napse    = "napse"
-	SkyHub   = "skyhub"
+	Dafiti       = "dafiti"
+	FastShop     = "fastshop"
+	MercadoLivre = "mercadolivre"
+	Mirakl       = "mirakl"
+	Napse        = "napse"
+	SkyHub       = "skyhub"
 )
 
 // Marketplaces lists the simulated marketplaces, sorted.
-var Marketplaces = []string{Dafiti, FastShop, Napse, SkyHub}
+var Marketplaces = []string{Dafiti, FastShop, MercadoLivre, Mirakl, Napse, SkyHub}
 
 // maxBody caps a request body.
 const maxBody = 1 << 20
@@ -44,6 +46,10 @@ type Options struct {
 	// NapseLag is when an accepted Napse state change becomes visible to
 	// the status query; nil means DefaultNapseLag.
 	NapseLag *Lag
+	// MercadoLivre and Mirakl configure those simulators' behaviours that
+	// their documentation leaves open; the zero values are the defaults.
+	MercadoLivre MercadoLivreOptions
+	Mirakl       MiraklOptions
 }
 
 // Lag says when an asynchronous change becomes visible: once Queries
@@ -69,6 +75,8 @@ type Server struct {
 	daf     *dafiti
 	fsh     *fastshop
 	nap     *napse
+	ml      *mercadolivre
+	mkl     *mirakl
 	handler http.Handler
 }
 
@@ -92,6 +100,8 @@ func New(opts Options) *Server {
 	s.daf = newDafiti(s)
 	s.fsh = newFastShop(s)
 	s.nap = newNapse(s, lag)
+	s.ml = newMercadoLivre(s, opts.MercadoLivre)
+	s.mkl = newMirakl(s, opts.Mirakl)
 	s.handler = s.routes()
 	return s
 }
@@ -109,13 +119,13 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: the simulator serves /dafiti, /fastshop, /napse, /skyhub and /_sim"})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: the simulator serves /" + strings.Join(Marketplaces, ", /") + " and /_sim"})
 	})
 	return mux
 }
 
 // markets returns the simulated marketplaces, in the order of Marketplaces.
-func (s *Server) markets() []market { return []market{s.daf, s.fsh, s.nap, s.sky} }
+func (s *Server) markets() []market { return []market{s.daf, s.fsh, s.ml, s.mkl, s.nap, s.sky} }
 
 // market is one simulated marketplace.
 type market interface {

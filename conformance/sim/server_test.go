@@ -135,10 +135,11 @@ func TestListenAndServe(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no ready lines")
 	}
-	if len(got) != 4 || !strings.HasPrefix(got[0], "dafiti http://127.0.0.1:") || !strings.HasSuffix(got[3], "/skyhub") {
+	last := len(got) - 1
+	if len(got) != len(sim.Marketplaces) || !strings.HasPrefix(got[0], "dafiti http://127.0.0.1:") || !strings.HasSuffix(got[last], "/skyhub") {
 		t.Fatalf("ready lines %q", got)
 	}
-	base := strings.Fields(got[3])[1]
+	base := strings.Fields(got[last])[1]
 	resp, err := http.Post(base+"/orders/A/cancel", "application/json", strings.NewReader(`{"status": "order_canceled"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -225,7 +225,7 @@ func skyStatusCodes() []string {
 }
 
 func (k *skyhub) view() any {
-	return ordersView{Marketplace: SkyHub, Start: skyApproved, Orders: k.book.snapshot()}
+	return ordersView[order]{Marketplace: SkyHub, Start: skyApproved, Orders: k.book.snapshot()}
 }
 
 func (k *skyhub) setStatus(id, status string) error {

@@ -62,6 +62,9 @@ func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth, vars map[stri
 	var missing []string
 	for _, name := range a.Secrets {
 		v, ok := s.secrets().Secret(marketplace, name)
+		if !ok && a.Type == engine.AuthOAuth2Code && name == a.RefreshToken {
+			continue // the seed is optional once the token store holds a pair
+		}
 		if !ok {
 			missing = append(missing, name)
 			continue
@@ -92,6 +95,8 @@ func (s *Sender) newAuthorizer(marketplace string, a *engine.Auth, vars map[stri
 		return newOAuthAuth(s, marketplace, a, get)
 	case engine.AuthToken:
 		return newTokenAuth(s, marketplace, a, values, vars)
+	case engine.AuthOAuth2Code:
+		return newCodeAuth(s, marketplace, a, get, values[a.RefreshToken])
 	}
 	return nil, configError("unknown_auth_type", "the %s auth scheme %s has type %q, which this sender does not know; pick another scheme (rota send --auth)", marketplace, a.Scheme, a.Type)
 }

@@ -368,7 +368,7 @@ func TestConcurrentSendsShareToken(t *testing.T) {
 			case err != nil:
 				errs <- err.Error()
 			case rep.Outcome != Delivered:
-				errs <- rep.Outcome
+				errs <- string(rep.Outcome)
 			default:
 				errs <- ""
 			}

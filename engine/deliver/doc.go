@@ -8,7 +8,9 @@
 //     (rateLimit: perSecond and burst, per Call.Endpoint);
 //   - builds the request afresh and authorizes it with the marketplace's
 //     auth scheme (static headers, the SellerCenter HMAC signature, OAuth2
-//     client credentials, or a token from a token service), reading secret
+//     client credentials, or a token from a token service, or an OAuth2
+//     authorization-code pair whose refresh token works once, renewed under
+//     the lock of a TokenStore shared by every sender), reading secret
 //     values from a Secrets source;
 //   - sends it with a per-attempt timeout, reads at most 1 MiB of the answer
 //     and asks the mapping's response rules (Call.Judge) what it means:

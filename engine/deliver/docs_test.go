@@ -2,8 +2,10 @@ package deliver
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,11 +49,13 @@ func TestDocsListSecretsAndCodes(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("the bundled mappings name no secret: the check above ran on nothing")
 	}
-	for _, code := range []string{ErrNetwork, ErrTimeout, ErrAuthFailed, ErrRetriesExhausted, ErrRuleFailed, ErrBadRequest, ErrCanceled, ErrNotConfirmed,
-		CodeMissingSecret, CodeMissingTokenURL, CodeInsecureSecretsFile, CodeBadSecretsFile,
-		Delivered, Refused, Failed, Unconfirmed, Duplicate, Canceled, Ignored,
-		CallSuccess, CallRefused, CallFailed, CallCanceled, CallNotSent, CallSkipped,
-		Unknown, CallUnknown, ErrReadBackFailed, CodeSecretTooShort, ConfirmedByAlreadyApplied, ConfirmedByReadBack} {
+	codes := slices.Concat(
+		strs(ErrNetwork, ErrTimeout, ErrAuthFailed, ErrRetriesExhausted, ErrRuleFailed, ErrBadRequest, ErrCanceled, ErrNotConfirmed, ErrReadBackFailed),
+		[]string{CodeMissingSecret, CodeMissingTokenURL, CodeInsecureSecretsFile, CodeBadSecretsFile, CodeSecretTooShort},
+		strs(Delivered, Refused, Failed, Unconfirmed, Duplicate, Canceled, Ignored, Unknown),
+		strs(CallSuccess, CallRefused, CallFailed, CallCanceled, CallNotSent, CallSkipped, CallUnknown),
+		strs(ConfirmedByAlreadyApplied, ConfirmedByReadBack))
+	for _, code := range codes {
 		if !strings.Contains(doc, "`"+code+"`") {
 			t.Errorf("docs/delivery.md does not document %s", code)
 		}
@@ -92,7 +96,7 @@ func TestDocsLostAnswerExample(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		post        func(w http.ResponseWriter) // after the change is applied
-		confirmedBy string
+		confirmedBy Confirmation
 	}{
 		{"answer lost, read back", func(http.ResponseWriter) { panic(http.ErrAbortHandler) }, ConfirmedByReadBack},
 		{"repeat refused as the same status", func(w http.ResponseWriter) { answerWith(w, 409, `{"code":"SAME_STATUS"}`) }, ConfirmedByAlreadyApplied},
@@ -124,5 +128,44 @@ func TestDocsLostAnswerExample(t *testing.T) {
 				t.Errorf("got %s (%s) confirmed by %q after %d posts, want delivered confirmed by %q after 1", rep.Outcome, rep.Reason, c.ConfirmedBy, posts, tc.confirmedBy)
 			}
 		})
+	}
+}
+
+// strs returns the strings of a typed string set.
+func strs[T ~string](vs ...T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// TestReportJSON: the typed outcome, error and confirmation fields marshal
+// as the plain strings of the documented report, byte for byte.
+func TestReportJSON(t *testing.T) {
+	yes := true
+	rep := Report{EventID: "evt-1", Marketplace: "skyhub", Outcome: Unknown, Reason: "lost", Calls: []CallReport{
+		{Name: "a", Method: "PUT", URL: "https://x/1", Status: 200, Attempts: 1, Outcome: CallSuccess,
+			Confirmed: &yes, ConfirmedBy: ConfirmedByReadBack},
+		{Name: "b", Method: "POST", URL: "https://x/2", Attempts: 3, Outcome: CallUnknown, Error: ErrNetwork, Message: "reset"},
+		{Name: "c", Method: "POST", URL: "https://x/3", Outcome: CallNotSent},
+	}}
+	got, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"eventId":"evt-1","marketplace":"skyhub","outcome":"unknown","reason":"lost","calls":[` +
+		`{"name":"a","method":"PUT","url":"https://x/1","status":200,"attempts":1,"outcome":"success","confirmed":true,"confirmedBy":"readBack"},` +
+		`{"name":"b","method":"POST","url":"https://x/2","attempts":3,"message":"reset","outcome":"unknown","error":"network_error"},` +
+		`{"name":"c","method":"POST","url":"https://x/3","attempts":0,"outcome":"not_sent"}]}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	var back Report
+	if err := json.Unmarshal(got, &back); err != nil || back.Outcome != Unknown || back.Calls[1].Error != ErrNetwork {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	if ErrNetwork.Error() != "network_error" {
+		t.Errorf("ErrNetwork.Error() = %q, want network_error", ErrNetwork.Error())
 	}
 }

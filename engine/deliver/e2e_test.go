@@ -95,7 +95,7 @@ func (x *e2e) send(s *deliver.Sender, file string, edits ...any) *deliver.Report
 	return rep
 }
 
-func wantOutcome(t *testing.T, step string, rep *deliver.Report, outcome string, attempts ...int) {
+func wantOutcome(t *testing.T, step string, rep *deliver.Report, outcome deliver.Outcome, attempts ...int) {
 	t.Helper()
 	if rep.Outcome != outcome {
 		t.Fatalf("%s: outcome %s (%s), want %s; calls %+v", step, rep.Outcome, rep.Reason, outcome, rep.Calls)
@@ -229,7 +229,7 @@ func TestLostAnswerEstablished(t *testing.T) {
 		name, marketplace, file string
 		edits                   []any
 		path                    string // the call whose answer is lost
-		confirmedBy             string
+		confirmedBy             deliver.Confirmation
 		attempts, readBacks     int
 		once                    string // gjson path in the simulator's orders view: a count that must be 1
 	}{

@@ -25,7 +25,8 @@ type answer struct {
 	body    []byte
 	verdict engine.Verdict
 	// code is set when the attempt has no usable verdict (Err*), with msg.
-	code, msg  string
+	code       CallError
+	msg        string
 	err        error
 	retryable  bool
 	canceled   bool

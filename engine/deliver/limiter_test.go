@@ -47,7 +47,7 @@ func TestSenderLimiter(t *testing.T) {
 		name      string
 		limitErr  error
 		wantSent  int
-		wantOutOf string
+		wantOutOf deliver.Outcome
 	}{
 		{"limiter lets it through", nil, 1, deliver.Delivered},
 		{"limiter fails", errors.New("rate limit table unreachable"), 0, deliver.Canceled},

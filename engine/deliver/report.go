@@ -14,80 +14,100 @@ import (
 	"github.com/rotahq/rota/engine"
 )
 
-// Outcomes of a whole delivery (Report.Outcome).
+// Outcome is how a whole delivery ended (Report.Outcome). It marshals to
+// JSON as its string.
+type Outcome string
+
+// Outcomes of a whole delivery.
 const (
 	// Delivered: every call succeeded (and was confirmed, when asked).
-	Delivered = "delivered"
+	Delivered Outcome = "delivered"
 	// Refused: the marketplace refused a call for good (its response rules
 	// said fail); the calls after it were not sent.
-	Refused = "refused"
+	Refused Outcome = "refused"
 	// Failed: a call could not be delivered: retries exhausted, a transport
 	// or authentication failure, a response rule that failed to run.
-	Failed = "failed"
+	Failed Outcome = "failed"
 	// Unconfirmed: every call was accepted, but a change the marketplace
 	// applies asynchronously was not seen applied within the confirmation's
 	// attempts (Sender.Confirm).
-	Unconfirmed = "unconfirmed"
+	Unconfirmed Outcome = "unconfirmed"
 	// Duplicate: the event id was delivered already; nothing was sent.
-	Duplicate = "duplicate"
+	Duplicate Outcome = "duplicate"
 	// Canceled: the context was canceled (or its deadline passed) before
 	// the delivery ended.
-	Canceled = "canceled"
+	Canceled Outcome = "canceled"
 	// Ignored: the translation needs no call (engine.OutcomeIgnore).
-	Ignored = "ignored"
+	Ignored Outcome = "ignored"
 	// Unknown: a call may or may not have been applied: its answer was
 	// lost and neither the mapping's read-back nor its alreadyApplied rule
 	// could establish what happened. It was not sent blindly again; the
 	// calls after it were not sent.
-	Unknown = "unknown"
+	Unknown Outcome = "unknown"
 )
 
-// How a call's success was established (CallReport.ConfirmedBy), when its
-// own answer did not say it.
+// Confirmation is how a call's success was established
+// (CallReport.ConfirmedBy) when its own answer did not say it. It marshals
+// to JSON as its string.
+type Confirmation string
+
+// Ways a call's success was established.
 const (
 	// ConfirmedByAlreadyApplied: the marketplace refused the call as a
 	// repeat of a change it had already made (response.alreadyApplied).
-	ConfirmedByAlreadyApplied = "alreadyApplied"
+	ConfirmedByAlreadyApplied Confirmation = "alreadyApplied"
 	// ConfirmedByReadBack: after an attempt whose answer was lost, the
 	// mapping's read-back showed the change applied.
-	ConfirmedByReadBack = "readBack"
+	ConfirmedByReadBack Confirmation = "readBack"
 )
 
-// Outcomes of one call (CallReport.Outcome).
+// CallOutcome is how one call ended (CallReport.Outcome). It marshals to
+// JSON as its string.
+type CallOutcome string
+
+// Outcomes of one call.
 const (
-	CallSuccess  = "success"  // the marketplace accepted it
-	CallRefused  = "refused"  // the marketplace refused it for good
-	CallFailed   = "failed"   // not delivered: retries exhausted, transport or auth failure
-	CallCanceled = "canceled" // the context ended while it was being sent or retried
-	CallNotSent  = "not_sent" // an earlier call did not succeed, so it was not sent
-	CallSkipped  = "skipped"  // the event was delivered already (Duplicate)
-	CallUnknown  = "unknown"  // it may or may not have been applied: the answer was lost
+	CallSuccess  CallOutcome = "success"  // the marketplace accepted it
+	CallRefused  CallOutcome = "refused"  // the marketplace refused it for good
+	CallFailed   CallOutcome = "failed"   // not delivered: retries exhausted, transport or auth failure
+	CallCanceled CallOutcome = "canceled" // the context ended while it was being sent or retried
+	CallNotSent  CallOutcome = "not_sent" // an earlier call did not succeed, so it was not sent
+	CallSkipped  CallOutcome = "skipped"  // the event was delivered already (Duplicate)
+	CallUnknown  CallOutcome = "unknown"  // it may or may not have been applied: the answer was lost
 )
 
-// Stable error codes of CallReport.Error: why a call stopped when the
-// marketplace's answer alone does not say it. Append-only.
+// CallError is a stable code of why a call stopped when the marketplace's
+// answer alone does not say it (CallReport.Error). It is an error whose
+// text is the code, so the Err* codes below are constant errors; it
+// marshals to JSON as its string.
+type CallError string
+
+// Error returns the code.
+func (e CallError) Error() string { return string(e) }
+
+// The codes of CallError. Append-only.
 const (
 	// ErrNetwork: the request got no HTTP answer (connection refused, reset, DNS...).
-	ErrNetwork = "network_error"
+	ErrNetwork CallError = "network_error"
 	// ErrTimeout: no answer within the per-attempt timeout.
-	ErrTimeout = "timeout"
+	ErrTimeout CallError = "timeout"
 	// ErrAuthFailed: no credential could be obtained (the token service
 	// failed or refused), so the call was not sent.
-	ErrAuthFailed = "auth_failed"
+	ErrAuthFailed CallError = "auth_failed"
 	// ErrRetriesExhausted: the marketplace kept asking for a retry until
 	// the attempts or the total time allowed ran out.
-	ErrRetriesExhausted = "retries_exhausted"
+	ErrRetriesExhausted CallError = "retries_exhausted"
 	// ErrRuleFailed: a response rule of the mapping failed to run.
-	ErrRuleFailed = "rule_error"
+	ErrRuleFailed CallError = "rule_error"
 	// ErrBadRequest: the request could not be built (a bad URL).
-	ErrBadRequest = "bad_request"
+	ErrBadRequest CallError = "bad_request"
 	// ErrCanceled: the context ended.
-	ErrCanceled = "canceled"
+	ErrCanceled CallError = "canceled"
 	// ErrNotConfirmed: the confirmation query never saw the change applied.
-	ErrNotConfirmed = "not_confirmed"
+	ErrNotConfirmed CallError = "not_confirmed"
 	// ErrReadBackFailed: the mapping's read-back query did not answer with
 	// a success, so it could not tell whether the call was applied.
-	ErrReadBackFailed = "read_back_failed"
+	ErrReadBackFailed CallError = "read_back_failed"
 )
 
 // Report is what a delivery did. It holds no secret value.
@@ -96,7 +116,7 @@ type Report struct {
 	Marketplace string `json:"marketplace"`
 	// Outcome is one of Delivered, Refused, Failed, Unconfirmed, Duplicate,
 	// Canceled, Ignored, Unknown.
-	Outcome string `json:"outcome"`
+	Outcome Outcome `json:"outcome"`
 	// Reason says, for people, why the outcome is not Delivered.
 	Reason string `json:"reason,omitempty"`
 	// Calls are the result's calls, in order.
@@ -120,10 +140,10 @@ type CallReport struct {
 	Message         string `json:"message,omitempty"`
 	// Outcome is one of CallSuccess, CallRefused, CallFailed, CallCanceled,
 	// CallNotSent, CallSkipped, CallUnknown.
-	Outcome string `json:"outcome"`
+	Outcome CallOutcome `json:"outcome"`
 	// Error is a stable code (Err*) when the answer alone does not explain
 	// the outcome.
-	Error string `json:"error,omitempty"`
+	Error CallError `json:"error,omitempty"`
 	// MarketplaceStatus is the marketplace status the call leads to.
 	MarketplaceStatus string `json:"marketplaceStatus,omitempty"`
 	// Confirmed is set when the call was confirmed with the mapping's
@@ -133,7 +153,7 @@ type CallReport struct {
 	ConfirmAttempts int `json:"confirmAttempts,omitempty"`
 	// ConfirmedBy says how a success was established when the call's own
 	// answer did not say it: ConfirmedByAlreadyApplied or ConfirmedByReadBack.
-	ConfirmedBy string `json:"confirmedBy,omitempty"`
+	ConfirmedBy Confirmation `json:"confirmedBy,omitempty"`
 	// ReadBacks is how many read-back queries were sent.
 	ReadBacks int `json:"readBacks,omitempty"`
 }

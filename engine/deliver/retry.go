@@ -1,7 +1,6 @@
 package deliver
 
 import (
-	"context"
 	"time"
 )
 
@@ -46,18 +45,4 @@ func (s *Sender) backoff(p RetryPolicy, n int, retryAfter time.Duration) time.Du
 	}
 	d := time.Duration(s.rand() * float64(ceil))
 	return max(d, retryAfter)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/enginetest"
+	"github.com/rotahq/rota/engine/internal/timer"
 )
 
 func skyhubShipped(t *testing.T, base string) *engine.Result {
@@ -32,7 +33,7 @@ func send(t *testing.T, s *Sender, res *engine.Result) *Report {
 	return rep
 }
 
-func wantCall(t *testing.T, rep *Report, i int, outcome string, status, attempts int, code string) {
+func wantCall(t *testing.T, rep *Report, i int, outcome CallOutcome, status, attempts int, code string) {
 	t.Helper()
 	if i >= len(rep.Calls) {
 		t.Fatalf("report has %d calls, want call %d: %+v", len(rep.Calls), i, rep)
@@ -332,7 +333,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets}
 	res := skyhubShipped(t, f.URL)
 	var wg sync.WaitGroup
-	outcomes := make([]string, 8)
+	outcomes := make([]Outcome, 8)
 	for i := range outcomes {
 		wg.Add(1)
 		go func() {
@@ -369,7 +370,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 	// canceled once it has started.
 	s := &Sender{Engine: enginetest.Bundled(t), Secrets: testSecrets,
 		Retry: RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour, MaxElapsed: 2 * time.Hour},
-		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return sleepCtx(ctx, d) }}
+		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return timer.Sleep(ctx, d) }}
 	s.jitter = func() float64 { return 0.99 }
 	start := time.Now()
 	rep, err := s.Send(ctx, skyhubShipped(t, f.URL))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rotahq/rota/engine"
+	"github.com/rotahq/rota/engine/internal/timer"
 	"golang.org/x/time/rate"
 )
 
@@ -40,6 +41,10 @@ type Sender struct {
 	Secrets Secrets
 	// Store remembers delivered events (default a MemoryStore of this Sender).
 	Store Store
+	// Tokens keeps the token pairs of oauth2-authorization-code schemes,
+	// shared by every Sender of the marketplace (a FileTokenStore for the
+	// CLI, the database for rota serve). Required by those schemes only.
+	Tokens TokenStore
 	// Retry bounds the retries of each call.
 	Retry RetryPolicy
 	// Limiter paces the calls of endpoints whose mapping declares a rate
@@ -140,7 +145,7 @@ func (s *Sender) sleep(ctx context.Context, d time.Duration) error {
 	if s.Sleep != nil {
 		return s.Sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return timer.Sleep(ctx, d)
 }
 
 func (s *Sender) timeout() time.Duration {

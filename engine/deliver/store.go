@@ -10,8 +10,9 @@ import (
 // event and calls Save once every call of it was accepted (outcomes
 // Delivered and Unconfirmed); refused or failed events are not saved, so
 // they can be sent again. Implementations must be safe for concurrent use.
-// A durable implementation comes with the service; the CLI uses a fresh
-// MemoryStore per run.
+// The service (engine/durable) records delivered events in its own event
+// table and gives its Sender a Store that remembers nothing; the CLI uses a
+// fresh MemoryStore per run.
 type Store interface {
 	// Seen returns the report saved for eventID, and whether there is one.
 	Seen(ctx context.Context, eventID string) (*Report, bool, error)

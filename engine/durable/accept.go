@@ -26,7 +26,9 @@ var errRollback = errors.New("rollback")
 // acceptance, with its current state and Duplicate set; nothing is stored or
 // sent. An ignore outcome is recorded with state Ignored. Otherwise the
 // event, its place in its order and its delivery job are committed in one
-// transaction, with state Pending.
+// transaction, with state Pending. Concurrent calls share that transaction
+// (group commit); Accept returns once its event is committed, and a
+// refusal, a duplicate or a failure of one call does not fail the others.
 //
 // The id alone identifies an event: a second event with an id accepted
 // before is a duplicate whatever its content. The caller bounds the size of
@@ -46,7 +48,9 @@ func (s *Service) Accept(ctx context.Context, raw []byte) (Acceptance, error) {
 		refused error
 		dup     bool
 	)
-	err := s.be.inTx(ctx, func(tx txn) error {
+	// Concurrent acceptances share one transaction and one commit (see
+	// groupCommitter); each still answers only once its event is durable.
+	err := s.commits.do(ctx, key.String(), func(ctx context.Context, tx *groupTx) error {
 		var err error
 		acc, refused, dup, err = s.acceptTx(ctx, tx, raw, id, key)
 		if err == nil && (refused != nil || dup) {
@@ -77,7 +81,7 @@ func (s *Service) Accept(ctx context.Context, raw []byte) (Acceptance, error) {
 // translates the event with the order's projected state and inserts the
 // event and its job. A refusal or a duplicate id is returned without error;
 // the caller rolls back.
-func (s *Service) acceptTx(ctx context.Context, tx txn, raw []byte, id string, key OrderKey) (acc Acceptance, refused error, dup bool, err error) {
+func (s *Service) acceptTx(ctx context.Context, tx *groupTx, raw []byte, id string, key OrderKey) (acc Acceptance, refused error, dup bool, err error) {
 	now := s.now()
 	var seq int64
 	var status, mkStatus string
@@ -128,23 +132,21 @@ func (s *Service) acceptTx(ctx context.Context, tx txn, raw []byte, id string, k
 	} else {
 		state, reason = Ignored, res.Reason
 	}
-	var jobID int64
-	if state == Pending {
-		if jobID, err = tx.insertJob(ctx, id); err != nil {
-			return acc, nil, false, err
-		}
-	}
 	n, err := tx.exec(ctx, `INSERT INTO rota_events (id, marketplace, marketplace_order_id, seq, type, state, reason, event,
 			projected_status, projected_mk_status, job_id, next_attempt_at, accepted_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12)
 		ON CONFLICT (id) DO NOTHING`,
 		id, key.Marketplace, key.MarketplaceOrderID, seq, res.EventType, string(state), reason, string(raw),
-		nextStatus, nextMk, jobID, micros(now))
+		nextStatus, nextMk, int64(0), micros(now))
 	if err != nil {
 		return acc, nil, false, err
 	}
 	if n == 0 {
-		return acc, nil, true, nil // rolled back, job included
+		return acc, nil, true, nil // rolled back
+	}
+	if state == Pending {
+		// Inserted with the group's other jobs; job_id is set then.
+		tx.insertJobLater(id)
 	}
 	return Acceptance{EventID: id, State: state, Reason: reason, Order: key, AcceptedAt: fromMicros(micros(now))}, nil, false, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -44,6 +45,9 @@ type txn interface {
 	querier
 	// insertJob inserts the delivery job of an event; it returns its id.
 	insertJob(ctx context.Context, eventID string) (int64, error)
+	// insertJobs inserts the delivery jobs of many events in one statement
+	// (River's InsertManyTx); it returns their ids, in order.
+	insertJobs(ctx context.Context, eventIDs []string) ([]int64, error)
 	// wakeJob makes a scheduled (snoozed) job available now; a job that
 	// is running or gone is left alone.
 	wakeJob(ctx context.Context, jobID int64) error
@@ -53,6 +57,10 @@ type txn interface {
 type backend interface {
 	kind() string
 	pool() querier
+	// reads is where the workers read committed rows: pool, or on a
+	// SQLite file Open opened, read-only connections of their own, so
+	// that reads do not wait for the one writing connection.
+	reads() querier
 	inTx(ctx context.Context, fn func(txn) error) error
 	migrateRiver(ctx context.Context) error
 	// lockMigrations serializes Rota's and River's migrations between
@@ -75,7 +83,12 @@ var jobInsertOpts = &river.InsertOpts{MaxAttempts: 1000}
 // ---- SQLite (database/sql, modernc.org/sqlite) ----
 
 type sqliteBackend struct {
-	db      *sql.DB
+	db    *sql.DB
+	stmts *stmtCache
+	// reader, when set, holds read-only connections to the same file
+	// (WAL lets them read while the writer writes).
+	reader  *sql.DB
+	rstmts  *stmtCache
 	owned   bool
 	client  *river.Client[*sql.Tx]
 	running atomic.Bool
@@ -83,14 +96,21 @@ type sqliteBackend struct {
 
 func (b *sqliteBackend) kind() string { return "sqlite" }
 
-func (b *sqliteBackend) pool() querier { return sqlQuerier{b.db} }
+func (b *sqliteBackend) pool() querier { return sqlQuerier{h: b.db, stmts: b.stmts} }
+
+func (b *sqliteBackend) reads() querier {
+	if b.reader == nil {
+		return b.pool()
+	}
+	return sqlQuerier{h: b.reader, stmts: b.rstmts}
+}
 
 func (b *sqliteBackend) inTx(ctx context.Context, fn func(txn) error) error {
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(sqliteTx{sqlQuerier{tx}, tx, b.client}); err != nil {
+	if err := fn(sqliteTx{sqlQuerier{h: tx, tx: tx, stmts: b.stmts}, tx, b.client}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -137,6 +157,11 @@ func (b *sqliteBackend) stopAndCancel(ctx context.Context) error {
 func (b *sqliteBackend) ping(ctx context.Context) error { return b.db.PingContext(ctx) }
 
 func (b *sqliteBackend) close() {
+	b.stmts.close()
+	if b.reader != nil {
+		b.rstmts.close()
+		_ = b.reader.Close()
+	}
 	if b.owned {
 		_ = b.db.Close()
 	}
@@ -148,10 +173,36 @@ type sqlHandle interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
-type sqlQuerier struct{ h sqlHandle }
+// sqlQuerier runs queries on a database/sql handle: the database, or a
+// transaction (tx set). A statement is prepared once and kept (stmts):
+// SQLite compiles every statement it is given, which costs more than
+// running the short ones Rota sends.
+type sqlQuerier struct {
+	h     sqlHandle
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// handle is what runs the statement s: its prepared statement, bound to
+// the transaction if there is one, or the handle itself. A statement
+// without arguments is not prepared: it may be several (a prepared
+// statement is only the first).
+func (q sqlQuerier) handle(ctx context.Context, s string, args []any) sqlHandle {
+	if len(args) == 0 {
+		return q.h
+	}
+	st := q.stmts.get(s)
+	switch {
+	case st == nil:
+		return q.h
+	case q.tx != nil:
+		return stmtHandle{q.tx.StmtContext(ctx, st)}
+	}
+	return stmtHandle{st}
+}
 
 func (q sqlQuerier) exec(ctx context.Context, s string, args ...any) (int64, error) {
-	res, err := q.h.ExecContext(ctx, s, args...)
+	res, err := q.handle(ctx, s, args).ExecContext(ctx, s, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -159,15 +210,99 @@ func (q sqlQuerier) exec(ctx context.Context, s string, args ...any) (int64, err
 }
 
 func (q sqlQuerier) queryRow(ctx context.Context, s string, args ...any) row {
-	return sqlRow{q.h.QueryRowContext(ctx, s, args...)}
+	return sqlRow{q.handle(ctx, s, args).QueryRowContext(ctx, s, args...)}
 }
 
 func (q sqlQuerier) query(ctx context.Context, s string, args ...any) (rows, error) {
-	r, err := q.h.QueryContext(ctx, s, args...)
+	r, err := q.handle(ctx, s, args).QueryContext(ctx, s, args...)
 	if err != nil {
 		return nil, err
 	}
 	return sqlRows{r}, nil
+}
+
+// stmtHandle runs a prepared statement as a sqlHandle (the text given is
+// the statement's own).
+type stmtHandle struct{ st *sql.Stmt }
+
+func (h stmtHandle) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return h.st.ExecContext(ctx, args...)
+}
+
+func (h stmtHandle) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return h.st.QueryRowContext(ctx, args...)
+}
+
+func (h stmtHandle) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return h.st.QueryContext(ctx, args...)
+}
+
+// maxStmts bounds the statements a stmtCache keeps: Rota's statements are
+// constant texts, far fewer; texts built per call (a group's job ids, a
+// page's filters) beyond the bound are run unprepared.
+const maxStmts = 256
+
+// stmtCache keeps prepared statements by text. A statement is prepared on
+// the database handle, apart from the statement's first run: that run may
+// be in a transaction that holds SQLite's one connection, which the
+// preparation must wait for. It is safe for concurrent use; a nil
+// *stmtCache keeps none.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt // nil while being prepared
+	closed bool
+}
+
+func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+
+// get returns the statement's prepared form, or nil (run it unprepared)
+// until it is prepared, when the cache is full or when it cannot be
+// prepared (running it unprepared then reports the error).
+func (c *stmtCache) get(s string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[s]; ok || c.closed || len(c.m) >= maxStmts {
+		return st
+	}
+	c.m[s] = nil
+	go c.prepare(s)
+	return nil
+}
+
+func (c *stmtCache) prepare(s string) {
+	ctx, cancel := context.WithTimeout(context.Background(), bookkeepingTimeout)
+	defer cancel()
+	st, err := c.db.PrepareContext(ctx, s)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err != nil:
+		// Left marked: a statement that does not prepare is run
+		// unprepared from now on.
+	case c.closed:
+		_ = st.Close()
+	default:
+		c.m[s] = st
+	}
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, st := range c.m {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+	clear(c.m)
 }
 
 type sqlRow struct{ r *sql.Row }
@@ -198,6 +333,11 @@ func (t sqliteTx) insertJob(ctx context.Context, eventID string) (int64, error) 
 	return res.Job.ID, nil
 }
 
+func (t sqliteTx) insertJobs(ctx context.Context, eventIDs []string) ([]int64, error) {
+	res, err := t.client.InsertManyTx(ctx, t.tx, jobParams(eventIDs))
+	return jobIDs(res), err
+}
+
 func (t sqliteTx) wakeJob(ctx context.Context, id int64) error {
 	_, err := t.client.JobRetryTx(ctx, t.tx, id)
 	return ignoreJobGone(err)
@@ -215,6 +355,8 @@ type pgBackend struct {
 func (b *pgBackend) kind() string { return "postgres" }
 
 func (b *pgBackend) pool() querier { return pgQuerier{b.db} }
+
+func (b *pgBackend) reads() querier { return pgQuerier{b.db} }
 
 func (b *pgBackend) inTx(ctx context.Context, fn func(txn) error) error {
 	tx, err := b.db.Begin(ctx)
@@ -340,9 +482,31 @@ func (t pgTx) insertJob(ctx context.Context, eventID string) (int64, error) {
 	return res.Job.ID, nil
 }
 
+func (t pgTx) insertJobs(ctx context.Context, eventIDs []string) ([]int64, error) {
+	res, err := t.client.InsertManyTx(ctx, t.tx, jobParams(eventIDs))
+	return jobIDs(res), err
+}
+
 func (t pgTx) wakeJob(ctx context.Context, id int64) error {
 	_, err := t.client.JobRetryTx(ctx, t.tx, id)
 	return ignoreJobGone(err)
+}
+
+// jobParams are the insert parameters of the events' delivery jobs.
+func jobParams(eventIDs []string) []river.InsertManyParams {
+	params := make([]river.InsertManyParams, len(eventIDs))
+	for i, id := range eventIDs {
+		params[i] = river.InsertManyParams{Args: deliverArgs{EventID: id}, InsertOpts: jobInsertOpts}
+	}
+	return params
+}
+
+func jobIDs(res []*rivertype.JobInsertResult) []int64 {
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		ids[i] = r.Job.ID
+	}
+	return ids
 }
 
 func ignoreJobGone(err error) error {

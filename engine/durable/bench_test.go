@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -20,18 +21,21 @@ import (
 // BenchmarkAccept measures Accept (validate, translate, commit the event and
 // its job in one transaction) against the physical limit of the same
 // database in the same run: one row inserted and committed per transaction.
-// Each iteration accepts a new event of a new order.
+// Each iteration accepts a new event of a new order: one at a time
+// ("accept"), and from 16 goroutines per CPU at once ("accept-parallel",
+// whose acceptances share transactions: group commit).
 func BenchmarkAccept(b *testing.B) {
 	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
 		b.Run(kind, func(b *testing.B) {
 			db := durabletest.NewDatabase(b, kind, "rota_bench_")
-			b.Run("accept", func(b *testing.B) { benchAccept(b, db) })
+			b.Run("accept", func(b *testing.B) { benchAccept(b, db, false) })
+			b.Run("accept-parallel", func(b *testing.B) { benchAccept(b, db, true) })
 			b.Run("raw-insert-commit", func(b *testing.B) { benchRawInsert(b, db) })
 		})
 	}
 }
 
-func benchAccept(b *testing.B, db string) {
+func benchAccept(b *testing.B, db string, parallel bool) {
 	eng, err := engine.Load(mappings.FS)
 	if err != nil {
 		b.Fatal(err)
@@ -50,15 +54,31 @@ func benchAccept(b *testing.B, db string) {
 	}
 	ctx := context.Background()
 	run := runID()
-	i := 0
-	for b.Loop() {
-		i++
+	var n atomic.Int64
+	accept := func() error {
+		i := n.Add(1)
 		raw := strings.Replace(strings.Replace(string(tmpl), "evt-skyhub-invoiced-0001", fmt.Sprintf("evt-bench-%s-%d", run, i), 1),
 			"Lojas Americanas-1000000000000", fmt.Sprintf("Lojas Americanas-%s-%d", run, i), 1)
-		if _, err := svc.Accept(ctx, []byte(raw)); err != nil {
-			b.Fatal(err)
-		}
+		_, err := svc.Accept(ctx, []byte(raw))
+		return err
 	}
+	if !parallel {
+		for b.Loop() {
+			if err := accept(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := accept(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 func benchRawInsert(b *testing.B, db string) {

@@ -22,6 +22,7 @@ const skyhubOrder = "Lojas Americanas-1000000000000"
 var skyhubKey = durable.OrderKey{Marketplace: "skyhub", MarketplaceOrderID: skyhubOrder}
 
 func TestOpenTwiceKeepsEverything(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		ctx := context.Background()
 		first := h.open()
@@ -60,6 +61,7 @@ func TestOpenTwiceKeepsEverything(t *testing.T) {
 }
 
 func TestDuplicateIsAcceptedOnceDeliveredOnce(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		svc := h.start()
 		raw := h.event("skyhub/invoiced.json", noStatus...)
@@ -79,6 +81,7 @@ func TestDuplicateIsAcceptedOnceDeliveredOnce(t *testing.T) {
 }
 
 func TestConcurrentDuplicatesDeliverOnce(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		svc := h.start()
 		raw := h.event("skyhub/invoiced.json", noStatus...)
@@ -121,6 +124,7 @@ func TestConcurrentDuplicatesDeliverOnce(t *testing.T) {
 }
 
 func TestRefusalStoresNothing(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		svc := h.open()
 		cases := []struct {
@@ -153,6 +157,7 @@ func TestRefusalStoresNothing(t *testing.T) {
 }
 
 func TestIgnoredIsRecorded(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		svc := h.start()
 		acc := h.accept(svc, h.event("dafiti/approved.json"))
@@ -172,6 +177,7 @@ func TestIgnoredIsRecorded(t *testing.T) {
 // The FIFO case: invoiced gets 503 three times, shipped is posted
 // right after; the simulator must see the invoice before the shipment.
 func TestOrderFIFOUnderRetries(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Path: "/orders/" + skyhubOrder + "/invoice", Status: 503, Times: 3}); err != nil {
 			t.Fatal(err)
@@ -200,6 +206,7 @@ func TestOrderFIFOUnderRetries(t *testing.T) {
 // The ERP sends no status: each event is translated with the state the
 // earlier ones left the order in.
 func TestOrderStateFillsEvents(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		svc := h.start()
 		var last durable.Acceptance
@@ -225,6 +232,7 @@ func TestOrderStateFillsEvents(t *testing.T) {
 }
 
 func TestRefusalIsDeadAtOnceWithTheMarketplaceCode(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Status: 422, Times: 1}); err != nil {
 			t.Fatal(err)
@@ -242,6 +250,7 @@ func TestRefusalIsDeadAtOnceWithTheMarketplaceCode(t *testing.T) {
 }
 
 func TestDeadThenReplayDelivers(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		// One attempt more than the schedule allows retries for.
 		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Status: 503, Times: len(testSchedule) + 1}); err != nil {
@@ -273,6 +282,7 @@ func TestDeadThenReplayDelivers(t *testing.T) {
 }
 
 func TestSkipUnblocksTheOrder(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Status: 422, Times: 1}); err != nil {
 			t.Fatal(err)
@@ -300,6 +310,7 @@ func TestSkipUnblocksTheOrder(t *testing.T) {
 }
 
 func TestRetryAfterIsAMinimum(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Status: 429, RetryAfter: 2, Times: 1}); err != nil {
 			t.Fatal(err)
@@ -318,6 +329,7 @@ func TestRetryAfterIsAMinimum(t *testing.T) {
 }
 
 func TestEventsArePaged(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		svc := h.open()
 		ctx := context.Background()
@@ -353,6 +365,7 @@ func TestEventsArePaged(t *testing.T) {
 }
 
 func TestMetricsAndAttemptLog(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		reg := prometheus.NewRegistry()
 		var buf syncBuffer
@@ -416,6 +429,7 @@ func (s *syncBuffer) String() string {
 // Stop whose deadline passes during a call cancels it: the attempt is kept
 // as canceled, the event stays pending, and the next process delivers it.
 func TestStopCancelsAnAttemptAndARestartDelivers(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, func(t *testing.T, h *harness) {
 		if err := h.sim.AddFault(sim.Fault{Marketplace: "skyhub", Delay: 5 * time.Second, Times: 1}); err != nil {
 			t.Fatal(err)

@@ -49,6 +49,7 @@ func TestFillOrderState(t *testing.T) {
 // A job still marked running when a SQLite Service starts was left by a
 // process that died; Start makes it available again and it is delivered.
 func TestStartRescuesAbandonedJobsOnSQLite(t *testing.T) {
+	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "rota.db")
 	s := openInternal(t, db)
 	ctx := context.Background()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,15 +25,53 @@ import (
 // is the minimum that matters.
 var testSchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
 
-// eachDriver runs fn on SQLite, then on Postgres when
-// durabletest.PostgresDSNVar is set.
+// eachDriver runs fn on SQLite and, when durabletest.PostgresDSNVar is
+// set, on Postgres, as parallel subtests.
 func eachDriver(t *testing.T, fn func(t *testing.T, h *harness)) {
+	t.Helper()
+	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newHarness(t, durabletest.NewDatabase(t, kind, "rota_test_")))
+		})
+	}
+}
+
+// eachDriverInTurn runs fn on SQLite, then on Postgres when
+// durabletest.PostgresDSNVar is set, one after the other.
+func eachDriverInTurn(t *testing.T, fn func(t *testing.T, h *harness)) {
 	t.Helper()
 	for _, kind := range []string{durabletest.SQLite, durabletest.Postgres} {
 		t.Run(kind, func(t *testing.T) {
 			fn(t, newHarness(t, durabletest.NewDatabase(t, kind, "rota_test_")))
 		})
 	}
+}
+
+var (
+	engineOnce sync.Once
+	testEngine *engine.Engine
+	engineErr  error
+)
+
+// bundledEngine loads the bundled mappings once for all tests (an Engine
+// is safe for concurrent use).
+func bundledEngine(t testing.TB) *engine.Engine {
+	t.Helper()
+	engineOnce.Do(func() {
+		testEngine, engineErr = engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
+	})
+	if engineErr != nil {
+		t.Fatal(engineErr)
+	}
+	return testEngine
+}
+
+// TestMain runs more tests at once than go test's default (see
+// durabletest.RaiseParallel): most of them wait on retries, not the CPU.
+func TestMain(m *testing.M) {
+	durabletest.RaiseParallel(durabletest.ParallelTests)
+	os.Exit(m.Run())
 }
 
 // harness is a simulator of the marketplaces and a database; open makes
@@ -47,10 +86,7 @@ type harness struct {
 
 func newHarness(t *testing.T, db string) *harness {
 	t.Helper()
-	eng, err := engine.Load(mappings.FS, engine.WithDisplayDir("mappings"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := bundledEngine(t)
 	s := sim.New(sim.Options{})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

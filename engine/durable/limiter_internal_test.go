@@ -27,6 +27,7 @@ func openInternal(t *testing.T, db string) *Service {
 // Two Services over one database share each endpoint's slots: with
 // 9/s and burst 9, the 10th call of the pair waits for the first's window.
 func TestLimiterSlotsAreShared(t *testing.T) {
+	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "rota.db")
 	a, b := openInternal(t, db), openInternal(t, db)
 	now := time.Unix(1_700_000_000, 0)

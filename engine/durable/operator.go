@@ -101,6 +101,12 @@ func (s *Service) wakeHead(ctx context.Context, tx txn, id string) error {
 	if err := lockOrder(ctx, tx, key); err != nil {
 		return err
 	}
+	return s.wakeOrderHead(ctx, tx, key)
+}
+
+// wakeOrderHead is wakeHead for a caller that holds the order's row lock
+// already (it updated the order's row in tx).
+func (s *Service) wakeOrderHead(ctx context.Context, tx txn, key OrderKey) error {
 	var headID, state string
 	var jobID int64
 	err := tx.queryRow(ctx, `SELECT id, state, job_id FROM rota_events
@@ -111,6 +117,9 @@ func (s *Service) wakeHead(ctx context.Context, tx txn, id string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if g, ok := tx.(*groupTx); ok && g.jobPending(headID) {
+		return nil // accepted in this transaction: its job is inserted available
 	}
 	if jobID != 0 {
 		return tx.wakeJob(ctx, jobID)

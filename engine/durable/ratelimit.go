@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rotahq/rota/engine/internal/timer"
 )
 
 // dbLimiter is a deliver.Limiter over the rota_rate_limits table, so that
@@ -39,14 +41,7 @@ func (l *dbLimiter) Wait(ctx context.Context, endpoint string, perSecond float64
 	if err != nil || wait <= 0 {
 		return err
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return timer.Sleep(ctx, wait)
 }
 
 // reserve takes the endpoint's next slot and returns how long to wait for
@@ -72,6 +67,7 @@ func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond floa
 		if err := tx.queryRow(ctx, `SELECT slots FROM rota_rate_limits WHERE endpoint = $1`, endpoint).Scan(&text); err != nil {
 			return err
 		}
+		now = micros(l.now()) // the row's lock held: no slot before this
 		slots := parseSlots(text)
 		slot = nextSlot(slots, now, window, burst)
 		slots = append(slots, slot)
@@ -82,7 +78,9 @@ func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond floa
 	if err != nil {
 		return 0, fmt.Errorf("rate limit of %s: %w", endpoint, err)
 	}
-	return time.Duration(slot-now) * time.Microsecond, nil
+	// From the clock after the commit: a transaction that waited for the
+	// database would otherwise delay this call past its slot by as long.
+	return time.Duration(slot-micros(l.now())) * time.Microsecond, nil
 }
 
 // nextSlot is the earliest start, not before now nor before the last slot

@@ -69,7 +69,7 @@ var migrations = [][]string{{
 			endpoint TEXT NOT NULL PRIMARY KEY,
 			slots    TEXT NOT NULL DEFAULT ''
 		)`,
-}, inboundMigration}
+}, inboundMigration, tokensMigration}
 
 // SchemaVersion is the version of Rota's tables this package migrates to.
 func SchemaVersion() int { return len(migrations) }

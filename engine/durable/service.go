@@ -130,13 +130,16 @@ const MaxIdleConnsPerHost = 64
 // Service is the durable delivery layer over one database. Open it, Start
 // its workers, Accept events. It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	eng      *engine.Engine
-	be       backend
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	limiter  *dbLimiter
+	cfg     Config
+	eng     *engine.Engine
+	be      backend
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	limiter *dbLimiter
+	// commits groups the writes of acceptances and of the workers'
+	// bookkeeping into shared transactions.
+	commits  *groupCommitter
 	client   *http.Client
 	mu       sync.Mutex
 	senders  map[string]*deliver.Sender
@@ -192,6 +195,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		be.close()
 		return nil, err
 	}
+	s.commits = newGroupCommitter(be)
 	return s, nil
 }
 
@@ -201,7 +205,7 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 		if err := tuneSQLite(ctx, cfg.SQL); err != nil {
 			return nil, err
 		}
-		return &sqliteBackend{db: cfg.SQL}, nil
+		return &sqliteBackend{db: cfg.SQL, stmts: newStmtCache(cfg.SQL)}, nil
 	case cfg.Pool != nil:
 		return &pgBackend{db: cfg.Pool}, nil
 	}
@@ -224,9 +228,23 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 			_ = db.Close()
 			return nil, err
 		}
-		return &sqliteBackend{db: db, owned: true}, nil
+		reader, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("durable: open %s: %w", path, err)
+		}
+		reader.SetMaxOpenConns(sqliteReaders)
+		reader.SetMaxIdleConns(sqliteReaders)
+		return &sqliteBackend{db: db, stmts: newStmtCache(db), reader: reader, rstmts: newStmtCache(reader), owned: true}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		pool, err := pgxpool.New(ctx, dsn)
+		pcfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("durable: postgres: %w", err)
+		}
+		if !strings.Contains(dsn, "pool_max_conns") {
+			pcfg.MaxConns = max(pcfg.MaxConns, poolConns)
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
 			return nil, fmt.Errorf("durable: postgres: %w", err)
 		}
@@ -238,6 +256,19 @@ func openBackend(ctx context.Context, cfg Config) (backend, error) {
 	}
 	return nil, fmt.Errorf("durable: database %q: write sqlite:PATH or postgres://USER@HOST/DB", redactDSN(dsn))
 }
+
+// poolConns is the size of the Postgres pool Open makes when the URL does
+// not set pool_max_conns (pgxpool's default is 4 on a machine of up to 4
+// CPUs): one for each group committer, and 12 for the workers' reads, the
+// rate limiter and River's own work (fetching, completing, maintenance).
+// No worker holds a connection while its call is in flight, so this does
+// not grow with Config.Workers: several processes share the database's
+// max_connections (Postgres's default is 100).
+const poolConns = pgCommitters + 12
+
+// sqliteReaders is how many read-only connections the workers read a
+// SQLite file Open opened with.
+const sqliteReaders = 4
 
 // tuneSQLite sets what River's SQLite driver and Rota need: one connection
 // (SQLite allows one writer), WAL and a busy timeout.
@@ -345,6 +376,7 @@ func (s *Service) Stop(ctx context.Context) error {
 // Stop first.
 func (s *Service) Close() error {
 	s.stopOnce.Do(func() {
+		s.commits.close()
 		s.metrics.unregister()
 		s.be.close()
 	})
@@ -400,6 +432,7 @@ func (s *Service) sender(marketplace string) *deliver.Sender {
 		Client:     s.client,
 		Secrets:    d.Secrets,
 		Store:      noStore{},
+		Tokens:     s.TokenStore(),
 		Retry:      deliver.RetryPolicy{MaxAttempts: 1},
 		Timeout:    d.Timeout,
 		AuthScheme: d.AuthScheme,

@@ -54,6 +54,13 @@ type eventRow struct {
 	// inDoubt names the call that may have been applied without its
 	// answer being seen (a crash or a lost answer during it).
 	inDoubt string
+	// head is the order's head when the event was read ("" when none);
+	// orderStatus and orderMk are the order's stored state then.
+	head                 string
+	orderStatus, orderMk string
+	// freeze is set when the base was taken from the order's state but is
+	// not stored yet: the event's next write stores it.
+	freeze bool
 }
 
 // deliver runs one attempt of an event: its job's work. A nil error ends
@@ -71,17 +78,26 @@ func (s *Service) deliver(ctx context.Context, id string) error {
 	if early := fromMicros(ev.nextAttempt).Sub(s.now()); ev.nextAttempt != 0 && early > minWait {
 		return river.JobSnooze(early)
 	}
-	if wait, blocked, err := s.behindHead(ctx, ev); err != nil {
-		return err
-	} else if blocked && wait < 0 {
-		return nil // parked behind a dead head
-	} else if blocked {
-		return river.JobSnooze(wait)
-	}
-	if !ev.baseSet {
-		if err := s.freezeBase(ctx, &ev); err != nil {
+	// The head, read with the event: an event that is its order's head
+	// stays so until it is done (only a dead event, itself a head, can
+	// become pending again), so it goes on without taking the order's
+	// lock. Any other event checks again under the lock.
+	if ev.head != ev.id {
+		if wait, blocked, err := s.behindHead(ctx, ev); err != nil {
+			return err
+		} else if blocked && wait < 0 {
+			return nil // parked behind a dead head
+		} else if blocked {
+			return river.JobSnooze(wait)
+		}
+		// It became the head since it was read: the order's state may
+		// have moved since.
+		if err := s.readOrderState(ctx, &ev); err != nil {
 			return err
 		}
+	}
+	if !ev.baseSet {
+		ev.baseStatus, ev.baseMk, ev.baseSet, ev.freeze = ev.orderStatus, ev.orderMk, true, true
 	}
 	res, terr := s.retranslate(ev)
 	if terr != nil {
@@ -97,16 +113,25 @@ func (s *Service) deliver(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	return s.finishDelivered(ctx, ev, res)
+	// Every call was delivered before this attempt (a process stopped
+	// between a call's record and the event's, before both were written
+	// together).
+	return s.finishDelivered(ctx, ev)
 }
 
 func (s *Service) loadEvent(ctx context.Context, id string) (eventRow, bool, error) {
 	ev := eventRow{id: id}
 	var baseSet int64
-	err := s.be.pool().queryRow(ctx, `SELECT type, state, event, marketplace, marketplace_order_id, base_set, base_status,
-		base_mk_status, calls_done, failures, accepted_at, next_attempt_at, call_in_doubt FROM rota_events WHERE id = $1`, id).Scan(
+	// One read: the event, its order's head and the order's state.
+	err := s.be.reads().queryRow(ctx, `SELECT e.type, e.state, e.event, e.marketplace, e.marketplace_order_id, e.base_set,
+		e.base_status, e.base_mk_status, e.calls_done, e.failures, e.accepted_at, e.next_attempt_at, e.call_in_doubt,
+		COALESCE(o.status, ''), COALESCE(o.marketplace_status, ''),
+		COALESCE((SELECT h.id FROM rota_events h WHERE h.marketplace = e.marketplace
+			AND h.marketplace_order_id = e.marketplace_order_id AND h.state IN ('pending', 'dead') ORDER BY h.seq LIMIT 1), '')
+		FROM rota_events e LEFT JOIN rota_orders o ON o.marketplace = e.marketplace AND o.marketplace_order_id = e.marketplace_order_id
+		WHERE e.id = $1`, id).Scan(
 		&ev.eventType, &ev.state, &ev.raw, &ev.key.Marketplace, &ev.key.MarketplaceOrderID, &baseSet, &ev.baseStatus,
-		&ev.baseMk, &ev.done, &ev.failures, &ev.accepted, &ev.nextAttempt, &ev.inDoubt)
+		&ev.baseMk, &ev.done, &ev.failures, &ev.accepted, &ev.nextAttempt, &ev.inDoubt, &ev.orderStatus, &ev.orderMk, &ev.head)
 	if errors.Is(err, errNoRows) {
 		return ev, false, nil
 	}
@@ -123,7 +148,8 @@ func (s *Service) loadEvent(ctx context.Context, id string) (eventRow, bool, err
 // parking hold the order's row lock, as wakeHead does, so a wake-up cannot
 // slip between them.
 func (s *Service) behindHead(ctx context.Context, ev eventRow) (wait time.Duration, blocked bool, err error) {
-	err = s.be.inTx(ctx, func(tx txn) error {
+	err = s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		wait, blocked = 0, false
 		if err := lockOrder(ctx, tx, ev.key); err != nil {
 			return err
 		}
@@ -162,19 +188,23 @@ func lockOrder(ctx context.Context, tx querier, key OrderKey) error {
 	return err
 }
 
-// freezeBase records the order's state as this event's base: every attempt
-// translates the event from it, so that a retry yields the same calls even
-// though the first of them already moved the order.
-func (s *Service) freezeBase(ctx context.Context, ev *eventRow) error {
-	err := s.be.pool().queryRow(ctx, `SELECT status, marketplace_status FROM rota_orders
+// readOrderState reads the order's stored state into ev.
+func (s *Service) readOrderState(ctx context.Context, ev *eventRow) error {
+	return s.be.reads().queryRow(ctx, `SELECT status, marketplace_status FROM rota_orders
 		WHERE marketplace = $1 AND marketplace_order_id = $2`, ev.key.Marketplace, ev.key.MarketplaceOrderID).
-		Scan(&ev.baseStatus, &ev.baseMk)
-	if err != nil {
-		return err
+		Scan(&ev.orderStatus, &ev.orderMk)
+}
+
+// freezeBaseTx stores, with the event's first write, the order's state
+// as this event's base: every attempt translates the event from it, so
+// that a retry yields the same calls even though the first of them
+// already moved the order.
+func (s *Service) freezeBaseTx(ctx context.Context, tx querier, ev eventRow) error {
+	if !ev.freeze {
+		return nil
 	}
-	_, err = s.be.pool().exec(ctx, `UPDATE rota_events SET base_set = 1, base_status = $1, base_mk_status = $2
+	_, err := tx.exec(ctx, `UPDATE rota_events SET base_set = 1, base_status = $1, base_mk_status = $2
 		WHERE id = $3 AND base_set = 0`, ev.baseStatus, ev.baseMk, ev.id)
-	ev.baseSet = true
 	return err
 }
 
@@ -250,7 +280,7 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 	if serr != nil {
 		// The deployment lacks something (a secret, a token URL): retried,
 		// so that fixing the deployment and restarting delivers it.
-		cr = deliver.CallReport{Name: call.Name, Outcome: deliver.CallFailed, Error: errCode(serr), Message: serr.Error()}
+		cr = deliver.CallReport{Name: call.Name, Outcome: deliver.CallFailed, Error: deliver.CallError(errCode(serr)), Message: serr.Error()}
 	} else {
 		cr = rep.Calls[0]
 	}
@@ -259,13 +289,16 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 	defer cancel()
 	switch classify(ctx, cr) {
 	case callOK:
+		if i == len(res.Calls)-1 {
+			return true, s.recordDelivered(bctx, *ev, call, a)
+		}
 		pending, err := s.recordSuccess(bctx, ev, call, a)
 		return !pending, err
 	case callRefused:
 		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "refused", code: "refused", mkCode: cr.MarketplaceCode,
 			message: cr.Message, attempt: &a, reason: refusedReason(res.Marketplace, cr)})
 	case callPermanent:
-		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "failed", code: cr.Error, message: cr.Message, attempt: &a,
+		return true, s.finishDead(bctx, *ev, deadInfo{outcome: "failed", code: string(cr.Error), message: cr.Message, attempt: &a,
 			reason: fmt.Sprintf("call %s failed (%s): %s", cr.Name, cr.Error, cr.Message)})
 	case callCanceled:
 		a.cr.Outcome = deliver.CallCanceled
@@ -278,10 +311,15 @@ func (s *Service) attemptCall(ctx context.Context, ev *eventRow, res *engine.Res
 }
 
 // markInDoubt records, before call is sent, that it may be applied.
+// It stores the event's base too, on its first attempt.
 func (s *Service) markInDoubt(ctx context.Context, ev *eventRow, call string) error {
-	_, err := s.be.pool().exec(ctx, `UPDATE rota_events SET call_in_doubt = $1 WHERE id = $2`, call, ev.id)
+	err := s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		_, err := tx.exec(ctx, `UPDATE rota_events SET call_in_doubt = $1, base_set = 1, base_status = $2, base_mk_status = $3
+			WHERE id = $4`, call, ev.baseStatus, ev.baseMk, ev.id)
+		return err
+	})
 	if err == nil {
-		ev.inDoubt = call
+		ev.inDoubt, ev.freeze = call, false
 	}
 	return err
 }
@@ -334,11 +372,13 @@ func (s *Service) insertAttempt(ctx context.Context, tx querier, ev eventRow, a 
 
 // recordAttempt records an attempt that changes nothing else.
 func (s *Service) recordAttempt(ctx context.Context, ev eventRow, a attemptRow) error {
-	return s.be.inTx(ctx, func(tx txn) error { return s.insertAttempt(ctx, tx, ev, a, time.Time{}) })
+	return s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		return s.insertAttempt(ctx, tx, ev, a, time.Time{})
+	})
 }
 
 func (s *Service) logAttempt(ev eventRow, a attemptRow, next time.Time) {
-	s.metrics.attempts.WithLabelValues(ev.key.Marketplace, a.cr.Outcome).Inc()
+	s.metrics.attempts.WithLabelValues(ev.key.Marketplace, string(a.cr.Outcome)).Inc()
 	attrs := []any{"event_id", ev.id, "order", ev.key.String(), "marketplace", ev.key.Marketplace,
 		"event_type", ev.eventType, "call", a.call, "outcome", a.cr.Outcome, "requests", a.cr.Attempts}
 	if a.cr.Status != 0 {
@@ -369,7 +409,7 @@ func (s *Service) recordSuccess(ctx context.Context, ev *eventRow, call engine.C
 	if ev.done != "" {
 		done = ev.done + callsSep + call.Name
 	}
-	err = s.be.inTx(ctx, func(tx txn) error {
+	err = s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
 		if err := s.insertAttempt(ctx, tx, *ev, a, time.Time{}); err != nil {
 			return err
 		}
@@ -426,13 +466,16 @@ func (s *Service) scheduleRetry(ctx context.Context, ev eventRow, a attemptRow, 
 		case code == "":
 			code = deliver.ErrRetriesExhausted
 		}
-		return s.finishDead(ctx, ev, deadInfo{outcome: "exhausted", code: code, mkCode: a.cr.MarketplaceCode, message: a.cr.Message,
+		return s.finishDead(ctx, ev, deadInfo{outcome: "exhausted", code: string(code), mkCode: a.cr.MarketplaceCode, message: a.cr.Message,
 			attempt: &a, doubtCall: doubtCall,
 			reason: fmt.Sprintf("call %s not delivered after %d attempts (retry schedule exhausted); last: %s", a.call, failures, lastFailure(a.cr))})
 	}
 	wait := max(schedule[failures-1], retryAfter)
 	next := s.now().Add(wait)
-	err := s.be.inTx(ctx, func(tx txn) error {
+	err := s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		if err := s.freezeBaseTx(ctx, tx, ev); err != nil {
+			return err
+		}
 		if err := s.insertAttempt(ctx, tx, ev, a, next); err != nil {
 			return err
 		}
@@ -474,7 +517,10 @@ func (s *Service) finishDead(ctx context.Context, ev eventRow, d deadInfo) error
 	if d.reason == "" {
 		d.reason = d.message
 	}
-	err := s.be.inTx(ctx, func(tx txn) error {
+	err := s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		if err := s.freezeBaseTx(ctx, tx, ev); err != nil {
+			return err
+		}
 		if d.attempt != nil {
 			if err := s.insertAttempt(ctx, tx, ev, *d.attempt, time.Time{}); err != nil {
 				return err
@@ -497,7 +543,10 @@ func (s *Service) finishDead(ctx context.Context, ev eventRow, d deadInfo) error
 // finishIgnored records an event the mapping no longer needs to send (the
 // mapping changed since the event was accepted), and wakes the order.
 func (s *Service) finishIgnored(ctx context.Context, ev eventRow, reason string) error {
-	return s.be.inTx(ctx, func(tx txn) error {
+	return s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		if err := s.freezeBaseTx(ctx, tx, ev); err != nil {
+			return err
+		}
 		if _, err := tx.exec(ctx, `UPDATE rota_events SET state = 'ignored', reason = $1, next_attempt_at = 0, updated_at = $2
 			WHERE id = $3 AND state = 'pending'`, reason, micros(s.now()), ev.id); err != nil {
 			return err
@@ -506,33 +555,107 @@ func (s *Service) finishIgnored(ctx context.Context, ev eventRow, reason string)
 	})
 }
 
-// finishDelivered records the event delivered, sets the order's canonical
-// status from the event type when no call moved it, and wakes the next
-// event of the order.
-func (s *Service) finishDelivered(ctx context.Context, ev eventRow, res *engine.Result) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
-	defer cancel()
+// recordDelivered commits the event's last call and the event delivered,
+// in one transaction: the attempt, the call in the event's progress, the
+// order's new state (from the call's leadsTo, then the event type's
+// status) and the wake-up of the order's next event. An event skipped
+// meanwhile keeps its state; the attempt and the order's state from the
+// call are recorded all the same (the marketplace applied the call).
+func (s *Service) recordDelivered(ctx context.Context, ev eventRow, call engine.Call, a attemptRow) error {
+	done := call.Name
+	if ev.done != "" {
+		done = ev.done + callsSep + call.Name
+	}
 	now := s.now()
-	err := s.be.inTx(ctx, func(tx txn) error {
-		n, err := tx.exec(ctx, `UPDATE rota_events SET state = 'delivered', delivered_at = $1, updated_at = $1, next_attempt_at = 0,
-			error_code = '', marketplace_code = '', message = '' WHERE id = $2 AND state = 'pending'`, micros(now), ev.id)
-		if err != nil || n == 0 {
+	delivered := false
+	err := s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		// Few statements: on Postgres each is a round trip inside the
+		// group's transaction.
+		if _, err := tx.exec(ctx, `INSERT INTO rota_attempts (event_id, n, attempted_at, call_name, outcome, http_status,
+				marketplace_code, message, error_code, requests, next_attempt_at)
+			SELECT id, attempt_count + 1, CAST($2 AS BIGINT), $3, $4, CAST($5 AS BIGINT), $6, $7, $8, CAST($9 AS BIGINT), 0
+			FROM rota_events WHERE id = $1`,
+			ev.id, micros(a.at), a.call, a.cr.Outcome, int64(a.cr.Status), a.cr.MarketplaceCode, a.cr.Message, a.cr.Error,
+			int64(a.cr.Attempts)); err != nil {
 			return err
 		}
-		// The event type's status is the order's, whatever code the
-		// marketplace keeps (see projectAfter).
-		if err := s.moveOrder(ctx, tx, ev.key, "", event.StatusAfter[ev.eventType]); err != nil {
+		n, err := tx.exec(ctx, `UPDATE rota_events SET attempt_count = attempt_count + 1, calls_done = $1, call_in_doubt = '',
+			state = 'delivered', delivered_at = $2, updated_at = $2, next_attempt_at = 0, error_code = '', marketplace_code = '',
+			message = '' WHERE id = $3 AND state = 'pending'`, done, micros(now), ev.id)
+		if err != nil {
 			return err
 		}
-		return s.wakeHead(ctx, tx, ev.id)
+		delivered = n > 0
+		if !delivered {
+			// Skipped meanwhile: the attempt and the order's state from
+			// the call only.
+			if _, err := tx.exec(ctx, `UPDATE rota_events SET attempt_count = attempt_count + 1 WHERE id = $1`, ev.id); err != nil {
+				return err
+			}
+			return s.moveOrder(ctx, tx, ev.key, call.MarketplaceStatus, "")
+		}
+		// The order's state: the call's leadsTo, then the event type's
+		// status (see projectAfter), in one update that also holds the
+		// order's row lock for the wake-up.
+		status := event.StatusAfter[ev.eventType]
+		if status == "" && call.MarketplaceStatus != "" {
+			status, _ = s.eng.CanonicalStatus(ev.key.Marketplace, call.MarketplaceStatus)
+		}
+		if _, err := tx.exec(ctx, `UPDATE rota_orders SET marketplace_status = CASE WHEN $1 = '' THEN marketplace_status ELSE $1 END,
+			status = CASE WHEN $2 = '' THEN status ELSE $2 END, updated_at = $3
+			WHERE marketplace = $4 AND marketplace_order_id = $5`,
+			call.MarketplaceStatus, status, micros(s.now()), ev.key.Marketplace, ev.key.MarketplaceOrderID); err != nil {
+			return err
+		}
+		return s.wakeOrderHead(ctx, tx, ev.key)
 	})
 	if err != nil {
 		return err
 	}
-	s.metrics.delivered.WithLabelValues(ev.key.Marketplace).Inc()
-	s.metrics.latency.WithLabelValues(ev.key.Marketplace).Observe(max(now.Sub(fromMicros(ev.accepted)).Seconds(), 0))
-	s.log.Info("delivered", "event_id", ev.id, "order", ev.key.String(), "marketplace", ev.key.Marketplace, "event_type", ev.eventType)
+	s.logAttempt(ev, a, time.Time{})
+	if delivered {
+		s.noteDelivered(ev, now)
+	}
 	return nil
+}
+
+// finishDelivered records delivered an event whose calls were all
+// recorded delivered before, and wakes the next event of the order.
+func (s *Service) finishDelivered(ctx context.Context, ev eventRow) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
+	now := s.now()
+	delivered := false
+	err := s.commits.do(ctx, ev.key.String(), func(ctx context.Context, tx *groupTx) error {
+		n, err := tx.exec(ctx, `UPDATE rota_events SET state = 'delivered', delivered_at = $1, updated_at = $1, next_attempt_at = 0,
+			error_code = '', marketplace_code = '', message = '' WHERE id = $2 AND state = 'pending'`, micros(now), ev.id)
+		if delivered = n > 0; err != nil || !delivered {
+			return err
+		}
+		return s.deliveredTx(ctx, tx, ev)
+	})
+	if err != nil || !delivered {
+		return err
+	}
+	s.noteDelivered(ev, now)
+	return nil
+}
+
+// deliveredTx sets the order's canonical status from the event type (see
+// projectAfter) and wakes the order's next event, in the transaction that
+// records the event delivered.
+func (s *Service) deliveredTx(ctx context.Context, tx txn, ev eventRow) error {
+	if err := s.moveOrder(ctx, tx, ev.key, "", event.StatusAfter[ev.eventType]); err != nil {
+		return err
+	}
+	return s.wakeHead(ctx, tx, ev.id)
+}
+
+// noteDelivered counts and logs a delivered event.
+func (s *Service) noteDelivered(ev eventRow, at time.Time) {
+	s.metrics.delivered.WithLabelValues(ev.key.Marketplace).Inc()
+	s.metrics.latency.WithLabelValues(ev.key.Marketplace).Observe(max(at.Sub(fromMicros(ev.accepted)).Seconds(), 0))
+	s.log.Info("delivered", "event_id", ev.id, "order", ev.key.String(), "marketplace", ev.key.Marketplace, "event_type", ev.eventType)
 }
 
 // rescueAbandoned makes the delivery jobs a previous process left running

@@ -7,7 +7,7 @@ const SpecVersion = "1.0"
 
 // Types lists the canonical event types, in lifecycle order.
 var Types = []string{
-	"order.created", "order.approved", "order.handling", "order.invoiced",
+	"order.created", "order.accepted", "order.approved", "order.handling", "order.invoiced",
 	"order.ready_to_ship", "order.shipped", "order.delivered", "order.canceled",
 	"order.delivery_failed", "order.shipment_exception",
 }
@@ -22,12 +22,13 @@ var Statuses = []string{
 var FinalStatuses = map[string]bool{"delivered": true, "canceled": true, "delivery_failed": true}
 
 // StatusAfter maps an event type to the canonical status it leaves the order
-// in; order.shipment_exception leaves the status unchanged and maps to "".
+// in; order.accepted and order.shipment_exception leave the status unchanged
+// and map to "".
 var StatusAfter = map[string]string{
 	"order.created": "new", "order.approved": "approved", "order.handling": "handling",
 	"order.invoiced": "invoiced", "order.ready_to_ship": "ready_to_ship", "order.shipped": "shipped",
 	"order.delivered": "delivered", "order.canceled": "canceled", "order.delivery_failed": "delivery_failed",
-	"order.shipment_exception": "",
+	"order.shipment_exception": "", "order.accepted": "",
 }
 
 // IsType reports whether t is a canonical event type.

@@ -91,6 +91,9 @@ type Auth struct {
 //   - oauth2-client-credentials: TokenURL, ClientID and ClientSecret (secret
 //     names), Scopes; the token is cached and refreshed on 401.
 //   - token: a token obtained from a token service (Token) and sent in a header.
+//   - oauth2-authorization-code: TokenURL, ClientID and ClientSecret (secret
+//     names), RefreshToken (the secret that seeds the token store); the
+//     access and refresh tokens rotate through a token store.
 type AuthScheme struct {
 	Type        string `yaml:"type"`
 	Description string `yaml:"description"`
@@ -110,6 +113,10 @@ type AuthScheme struct {
 	ClientID     string   `yaml:"clientId"`
 	ClientSecret string   `yaml:"clientSecret"`
 	Scopes       []string `yaml:"scopes"`
+	// RefreshToken (type oauth2-authorization-code): name of the secret
+	// holding a first refresh token, used once when the token store has no
+	// token pair yet.
+	RefreshToken string `yaml:"refreshToken"`
 	// Token (type token): how to ask for a token and where to send it.
 	Token *TokenRequest `yaml:"token"`
 }

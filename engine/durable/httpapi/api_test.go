@@ -30,6 +30,7 @@ func (f *fixture) stored() int {
 // TestBadInputIsRefusedAndNothingStored: every kind of bad request gets
 // its status and error JSON, and leaves nothing stored.
 func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
+	t.Parallel()
 	valid := event(t, "skyhub", "invoiced", "evt-bad-input-1", "Lojas Americanas-9100")
 	huge := append([]byte(`{"id": "`), bytes.Repeat([]byte("x"), httpapi.DefaultMaxBodyBytes)...)
 	huge = append(huge, `"}`...)
@@ -107,6 +108,7 @@ func replace(b []byte, old, new string) []byte {
 // TestHealthAndReadinessNeedNoToken: /healthz answers always, /readyz once
 // the workers run, both without a token.
 func TestHealthAndReadinessNeedNoToken(t *testing.T) {
+	t.Parallel()
 	stopped := newFixture(t, fixtureOptions{noStart: true})
 	if a := stopped.do("GET", "/healthz", "", nil); a.status != 200 {
 		t.Errorf("healthz: %d, want 200\n%s", a.status, a.body)
@@ -134,6 +136,7 @@ func TestHealthAndReadinessNeedNoToken(t *testing.T) {
 // TestAcceptAnswers: an event to send is 202 pending with its Location; an
 // ignored one is 200 ignored; a second POST answers the first acceptance.
 func TestAcceptAnswers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{noStart: true})
 	send := event(t, "skyhub", "invoiced", "evt-accept-send", "Lojas Americanas-9200")
 	ignore := event(t, "skyhub", "approved", "evt-accept-ignore", "Lojas Americanas-9200")
@@ -175,6 +178,7 @@ func TestAcceptAnswers(t *testing.T) {
 // TestDuplicatePostsDeliverOnce: 20 concurrent POSTs of one event id
 // answer one acceptance and lead to one call.
 func TestDuplicatePostsDeliverOnce(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		f := newFixture(t, fixtureOptions{db: db})
 		body := event(t, "skyhub", "invoiced", "evt-dup-1", "Lojas Americanas-9300")

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,12 +23,13 @@ import (
 )
 
 // BenchmarkAcceptHTTP measures POST /v1/events (token check, body read,
-// validation, translation, the event and its job committed in one
-// transaction, the 202 answer) on a real loopback server, one request at
-// a time, against the limit of the same database in the same run: one row
-// inserted and committed per transaction. It reports events/s and the
-// p50 and p99 latency of the requests. The workers are not started, so that
-// nothing but acceptance runs.
+// validation, translation, the event and its job committed, the 202 answer)
+// on a real loopback server, against the limit of the same database in the
+// same run: one row inserted and committed per transaction, one at a time.
+// The requests come from 1 client (one at a time) and from 32 at once,
+// whose acceptances share transactions (group commit); it reports events/s
+// and the p50 and p99 latency of the requests. The workers are not started,
+// so that nothing but acceptance runs.
 //
 //	go test ./engine/durable/httpapi -run '^$' -bench AcceptHTTP -benchtime 2000x
 func BenchmarkAcceptHTTP(b *testing.B) {
@@ -37,35 +39,59 @@ func BenchmarkAcceptHTTP(b *testing.B) {
 				b.Skipf("%s is not set", postgresDSNVar)
 			}
 			b.Run("raw-insert-commit", func(b *testing.B) { benchRawInsert(b, newDatabase(b, kind)) })
-			b.Run("post-events", func(b *testing.B) { benchPostEvents(b, newDatabase(b, kind)) })
+			for _, clients := range []int{1, acceptClients} {
+				b.Run(fmt.Sprintf("post-events/clients=%d", clients), func(b *testing.B) {
+					benchPostEvents(b, newDatabase(b, kind), clients)
+				})
+			}
 		})
 	}
 }
 
-func benchPostEvents(b *testing.B, db string) {
+// acceptClients is how many clients post at once in BenchmarkAcceptHTTP.
+const acceptClients = 32
+
+func benchPostEvents(b *testing.B, db string, clients int) {
 	f := newFixture(b, fixtureOptions{db: db, noStart: true})
 	tmpl := string(event(b, "skyhub", "invoiced", "evt-ID", "Lojas Americanas-ORDER"))
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	lat := make([]time.Duration, 0, b.N)
-	i := 0
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	n := b.N
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed sync.Once
+	b.ResetTimer()
 	start := time.Now()
-	for b.Loop() {
-		i++
-		body := strings.Replace(strings.Replace(tmpl, "evt-ID", fmt.Sprintf("evt-bench-%d", i), 1), "ORDER", fmt.Sprint(i), 1)
-		req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/events", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		drain(resp)
-		lat = append(lat, time.Since(t0))
-		if resp.StatusCode != http.StatusAccepted {
-			b.Fatalf("POST: %d", resp.StatusCode)
-		}
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				body := strings.Replace(strings.Replace(tmpl, "evt-ID", fmt.Sprintf("evt-bench-%d", i), 1), "ORDER", fmt.Sprint(i), 1)
+				req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/events", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+testToken)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Do(func() { b.Errorf("POST: %v", err) })
+					return
+				}
+				drain(resp)
+				lat[i-1] = time.Since(t0)
+				if resp.StatusCode != http.StatusAccepted {
+					failed.Do(func() { b.Errorf("POST: %d", resp.StatusCode) })
+					return
+				}
+			}
+		}()
 	}
-	reportRate(b, i, time.Since(start))
+	wg.Wait()
+	b.StopTimer()
+	reportRate(b, n, time.Since(start))
 	reportLatency(b, lat)
 }
 

@@ -12,6 +12,7 @@ import (
 // request section of docs/errors.md, and the kind has its row among the
 // kinds.
 func TestEveryRequestCodeIsDocumented(t *testing.T) {
+	t.Parallel()
 	rows := doccheck.TableCodes(t, root+"/docs/errors.md", "### `request`")
 	codes := doccheck.Constants(t, "errors.go", "Code")
 	if len(codes) < 7 {
@@ -30,6 +31,7 @@ func TestEveryRequestCodeIsDocumented(t *testing.T) {
 // TestRequestCodesHaveStatuses: the status each request code answers with
 // is the one docs/errors.md gives (spot checks of the table).
 func TestRequestCodesHaveStatuses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{noStart: true})
 	cases := []struct {
 		name, method, path, token string

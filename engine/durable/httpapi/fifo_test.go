@@ -15,6 +15,7 @@ import (
 // shipment, posted right after, waits for it: the simulator receives the
 // shipment only once the invoice went through.
 func TestFIFOThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		f := newFixture(t, fixtureOptions{db: db, faults: []sim.Fault{
 			{Marketplace: sim.SkyHub, Path: "/orders/Lojas Americanas-9500/invoice", Status: 503, Times: 3},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -19,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rotahq/rota/engine"
 	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/engine/internal/httpstatus"
+	"github.com/rotahq/rota/engine/internal/prettyjson"
 	"github.com/tidwall/gjson"
 )
 
@@ -159,7 +162,7 @@ func (h *handler) routes() []route {
 // and dispatches it.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{Writer: httpstatus.Writer{ResponseWriter: w}}
 	// Inbound routes take the marketplace's own auth (the mapping's).
 	public := r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, InboundPrefix)
 	if !public && !h.authorized(r) {
@@ -170,7 +173,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mux.ServeHTTP(sw, r)
 	}
 	if h.cfg.Logger != nil {
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.code(),
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", cmp.Or(sw.Status(), http.StatusOK),
 			"durationMs", float64(time.Since(start).Microseconds()) / 1000}
 		if sw.errCode != "" {
 			attrs = append(attrs, "error", sw.errCode)
@@ -447,17 +450,14 @@ func tooLarge(limit int64) *engine.Error {
 
 // writeJSON answers v as indented JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := prettyjson.Marshal(v)
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 	return nil
 }
 
@@ -472,31 +472,6 @@ func writeError(w http.ResponseWriter, e *engine.Error) {
 // statusWriter remembers the status and error code of the answer, for the
 // request log.
 type statusWriter struct {
-	http.ResponseWriter
-	status  int
+	httpstatus.Writer
 	errCode string
 }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -54,10 +54,20 @@ func bundledEngine(t testing.TB) *engine.Engine {
 	return testEngine
 }
 
+// TestMain runs more tests at once than go test's default (see
+// durabletest.RaiseParallel): most of them wait on retries, not the CPU.
+func TestMain(m *testing.M) {
+	durabletest.RaiseParallel(durabletest.ParallelTests)
+	os.Exit(m.Run())
+}
+
 // forEachDB runs f as a subtest per database (durabletest.Kinds).
 func forEachDB(t *testing.T, f func(t *testing.T, db string)) {
 	for _, kind := range durabletest.Kinds() {
-		t.Run(kind, func(t *testing.T) { f(t, newDatabase(t, kind)) })
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f(t, newDatabase(t, kind))
+		})
 	}
 }
 

@@ -61,6 +61,7 @@ func fastshopOrderIDEngine(t *testing.T, lines string) *engine.Engine {
 }
 
 func TestInboundAskMode(t *testing.T) {
+	t.Parallel()
 	eng := askEngine(t)
 	var calls atomic.Int32
 	var slow atomic.Bool
@@ -110,6 +111,7 @@ func TestInboundAskMode(t *testing.T) {
 }
 
 func TestInboundAskModeWithoutURL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{eng: askEngine(t)})
 	p, err := f.newHub().PlaceOrder(context.Background(), seedOrder(t))
 	if !errors.Is(err, sim.ErrHubGaveUp) {
@@ -124,6 +126,7 @@ func TestInboundAskModeWithoutURL(t *testing.T) {
 }
 
 func TestInboundAssignSequence(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		eng := fastshopOrderIDEngine(t, "    orderId: FSH-${ sequence }\n")
 		f := newFixture(t, fixtureOptions{db: db, eng: eng})

@@ -25,7 +25,7 @@ func BenchmarkInboundHTTP(b *testing.B) {
 			}
 			b.Run("new-order", func(b *testing.B) { benchInbound(b, newDatabase(b, kind), false) })
 			b.Run("re-sent-order", func(b *testing.B) { benchInbound(b, newDatabase(b, kind), true) })
-			b.Run("baseline-post-events", func(b *testing.B) { benchPostEvents(b, newDatabase(b, kind)) })
+			b.Run("baseline-post-events", func(b *testing.B) { benchPostEvents(b, newDatabase(b, kind), 1) })
 		})
 	}
 }

@@ -96,6 +96,7 @@ func hubError(t testing.TB, body []byte) string {
 }
 
 func TestInboundAuth(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		erp, in := newERP(t, 0)
 		f := newFixture(t, fixtureOptions{db: db, inbound: in})
@@ -175,6 +176,7 @@ func renameTable(t *testing.T, db, from, to string) {
 }
 
 func TestInboundDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		erp, in := newERP(t, 0)
 		f := newFixture(t, fixtureOptions{db: db, inbound: in})
@@ -220,6 +222,7 @@ func TestInboundDatabaseUnavailable(t *testing.T) {
 }
 
 func TestInboundRepeatsAndConcurrent(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		erp, in := newERP(t, 0)
 		f := newFixture(t, fixtureOptions{db: db, inbound: in})
@@ -273,6 +276,7 @@ func TestInboundRepeatsAndConcurrent(t *testing.T) {
 }
 
 func TestForwardRetriedUntilTheERPAnswers(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		erp, in := newERP(t, 5)
 		f := newFixture(t, fixtureOptions{db: db, inbound: in})
@@ -319,6 +323,7 @@ func (f *fixture) waitForwardState(t *testing.T, state string) {
 }
 
 func TestForwardDeadAfterTheScheduleThenReplayed(t *testing.T) {
+	t.Parallel()
 	erp, in := newERP(t, 3)
 	in.ForwardRetrySchedule = in.ForwardRetrySchedule[:2]
 	f := newFixture(t, fixtureOptions{inbound: in})
@@ -344,6 +349,7 @@ func TestForwardDeadAfterTheScheduleThenReplayed(t *testing.T) {
 }
 
 func TestInboundCancellationRefusesShipped(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		f := newFixture(t, fixtureOptions{db: db})
 		orderStatus := func(want, wantMk string) {
@@ -381,6 +387,7 @@ func TestInboundCancellationRefusesShipped(t *testing.T) {
 }
 
 func TestInboxConsumerAcrossRestart(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		seen := map[string]int{}
 		consume := func(f *fixture) {
@@ -455,6 +462,7 @@ func (f *fixture) postNotice(t *testing.T, path, example string) {
 }
 
 func TestForwardsInOrderPerOrder(t *testing.T) {
+	t.Parallel()
 	erp, in := newERP(t, 2) // the first event is retried twice: the later ones must wait for it
 	f := newFixture(t, fixtureOptions{inbound: in})
 	if _, err := f.newHub().PlaceOrder(context.Background(), seedOrder(t)); err != nil {

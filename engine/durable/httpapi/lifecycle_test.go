@@ -73,6 +73,7 @@ var lifecycles = []lifecycle{
 // from what it delivered), ends with the simulator's order in its final
 // status and every event delivered or ignored, in order.
 func TestLifecyclePerMarketplace(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, db string) {
 		f := newFixture(t, fixtureOptions{db: db})
 		for _, lc := range lifecycles {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine/durable"
+	"github.com/rotahq/rota/engine/durable/durabletest"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -173,25 +174,40 @@ func (fi *faultInjector) finish() map[string]int {
 	return fi.added
 }
 
-// TestLoadWithFaults: many orders of the four marketplaces posted at once
-// while the simulator answers 5xx and 429 at random and drops connections
-// and answers: every event ends delivered (or ignored, as its mapping
+// TestLoadWithFaults: many orders of the four marketplaces (1,056 events
+// in full: see loadSize) posted at once while the simulator answers 5xx
+// and 429 at random and drops connections and answers: every event ends delivered (or ignored, as its mapping
 // says), each order's moves happen once and in the order of its events,
 // and no call is left refused for SkyHub's rate limit.
 func TestLoadWithFaults(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("load test; not in -short")
 	}
 	forEachDB(t, func(t *testing.T, db string) {
 		f := newFixture(t, fixtureOptions{db: db, schedule: loadSchedule})
-		runLoad(t, []string{f.url}, f.sim, f.simURL, "L", loadOrderCount, false)
+		runLoad(t, []string{f.url}, f.sim, f.simURL, "L", loadSize(loadOrderCount, quickLoadOrderCount), false)
 	})
 }
 
-// loadOrderCount is how many orders the load test posts: 48 rounds of the
-// four lifecycles (22 events), 1,056 events. A marketplace's lifecycle has
-// at most six events, so a thousand events need more than a hundred orders.
+// loadOrderCount is how many orders the load test posts in full
+// (durabletest.Full, as CI runs it): 48 rounds of the four lifecycles (22
+// events), 1,056 events. A marketplace's lifecycle has at most six events,
+// so a thousand events need more than a hundred orders.
 const loadOrderCount = 192
+
+// quickLoadOrderCount is how many orders it posts otherwise: 12 rounds,
+// 264 events, with the same faults and the same checks.
+const quickLoadOrderCount = 48
+
+// loadSize is full orders when the load tests run in full
+// (durabletest.Full), quick otherwise.
+func loadSize(full, quick int) int {
+	if durabletest.Full() {
+		return full
+	}
+	return quick
+}
 
 // loadSchedule retries fast, and long enough that random faults never
 // exhaust it.

@@ -72,6 +72,7 @@ func (o *openAPI) operations() []string {
 // TestOpenAPIDescribesEveryRoute: the document's operations are exactly
 // the handler's routes, and only /healthz and /readyz need no token.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
 	o := loadOpenAPI(t)
 	var routes []string
 	for _, r := range httpapi.Routes() {
@@ -128,6 +129,7 @@ func escapePointer(s string) string {
 // route and the errors each documents, validate against the document's
 // schemas (JSON Schema 2020-12).
 func TestResponsesMatchOpenAPI(t *testing.T) {
+	t.Parallel()
 	o := loadOpenAPI(t)
 	f := newFixture(t, fixtureOptions{})
 	send := event(t, "skyhub", "invoiced", "evt-openapi-send", "Lojas Americanas-9400")
