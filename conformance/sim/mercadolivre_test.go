@@ -740,3 +740,43 @@ func TestMercadoLivreSizeLimits(t *testing.T) {
 		e.raw(http.MethodPost, fmt.Sprintf("%s/shipments/%d/invoice_data?siteId=MLB", ml, 80+i), "application/xml", pad(tt.size), bearer(tok)).want(t, tt.want)
 	}
 }
+
+// TestMercadoLivreSeedRefreshToken: the refresh token of the simulator's
+// public credentials (examples/sim.secrets) is accepted once, as the first
+// renewal of a sender that has no token pair yet, then never again; an
+// authorization code supersedes it; a simulator whose secrets hold none
+// seeds nothing.
+func TestMercadoLivreSeedRefreshToken(t *testing.T) {
+	seed := sim.DefaultSecrets()["ROTA_SECRET_MERCADOLIVRE_REFRESHTOKEN"]
+	if seed == "" {
+		t.Fatal("the public test secrets hold no ROTA_SECRET_MERCADOLIVRE_REFRESHTOKEN")
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {seed}}
+	t.Run("works once", func(t *testing.T) {
+		e := newEnv(t, sim.Options{})
+		a := e.mlGrant(refresh).want(t, http.StatusOK)
+		access, _ := a.body["access_token"].(string)
+		e.send(http.MethodGet, e.base(sim.MercadoLivre)+"/orders/2000003508419013", nil, bearer(access)).want(t, http.StatusOK)
+		again := e.mlGrant(refresh).want(t, http.StatusBadRequest)
+		if again.body["error"] != "invalid_grant" {
+			t.Errorf("the seed used twice: got %s, want invalid_grant", again.raw)
+		}
+	})
+	t.Run("an authorization supersedes it", func(t *testing.T) {
+		e := newEnv(t, sim.Options{})
+		e.mlTokens()
+		if a := e.mlGrant(refresh).want(t, http.StatusBadRequest); a.body["error"] != "invalid_grant" {
+			t.Errorf("the seed after a newer pair: got %s, want invalid_grant", a.raw)
+		}
+	})
+	t.Run("not in the secrets", func(t *testing.T) {
+		secrets := sim.DefaultSecrets()
+		delete(secrets, "ROTA_SECRET_MERCADOLIVRE_REFRESHTOKEN")
+		secrets["ROTA_SECRET_MERCADOLIVRE_CLIENTID"] = mlClientID
+		secrets["ROTA_SECRET_MERCADOLIVRE_CLIENTSECRET"] = mlClientSecret
+		e := newEnv(t, sim.Options{Secrets: secrets})
+		if a := e.mlGrant(refresh).want(t, http.StatusBadRequest); a.body["error"] != "invalid_grant" {
+			t.Errorf("a seed the simulator was not given: got %s, want invalid_grant", a.raw)
+		}
+	})
+}

@@ -54,18 +54,21 @@ const PublicTestMarker = "# rota: public test credentials for rota sim"
 // examples/sim.secrets), by environment variable name. They are public:
 // never use them for a real account.
 var publicTestSecrets = map[string]string{
-	"ROTA_SECRET_DAFITI_USERID":            "seller@sim.rota.test",
-	"ROTA_SECRET_DAFITI_APIKEY":            "sim-dafiti-api-key",
-	"ROTA_SECRET_DAFITI_CLIENTID":          "sim-dafiti-client",
-	"ROTA_SECRET_DAFITI_CLIENTSECRET":      "sim-dafiti-client-secret",
-	"ROTA_SECRET_FASTSHOP_APPKEY":          "sim-fastshop-app-key",
-	"ROTA_SECRET_FASTSHOP_APPTOKEN":        "sim-fastshop-app-token",
-	"ROTA_SECRET_MIRAKL_APIKEY":            "sim-mirakl-api-key",
-	"ROTA_SECRET_NAPSE_USER":               "sim-napse-user",
-	"ROTA_SECRET_NAPSE_PASSWORD":           "sim-napse-password",
-	"ROTA_SECRET_SKYHUB_USEREMAIL":         "seller@sim.rota.test",
-	"ROTA_SECRET_SKYHUB_APIKEY":            "sim-skyhub-api-key",
-	"ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY": "sim-skyhub-account-manager-key",
+	"ROTA_SECRET_DAFITI_USERID":             "seller@sim.rota.test",
+	"ROTA_SECRET_DAFITI_APIKEY":             "sim-dafiti-api-key",
+	"ROTA_SECRET_DAFITI_CLIENTID":           "sim-dafiti-client",
+	"ROTA_SECRET_DAFITI_CLIENTSECRET":       "sim-dafiti-client-secret",
+	"ROTA_SECRET_FASTSHOP_APPKEY":           "sim-fastshop-app-key",
+	"ROTA_SECRET_FASTSHOP_APPTOKEN":         "sim-fastshop-app-token",
+	"ROTA_SECRET_MERCADOLIVRE_CLIENTID":     "5503910054141466",
+	"ROTA_SECRET_MERCADOLIVRE_CLIENTSECRET": "sim-mercadolivre-client-secret",
+	"ROTA_SECRET_MERCADOLIVRE_REFRESHTOKEN": "TG-sim-mercadolivre-seed-1234567",
+	"ROTA_SECRET_MIRAKL_APIKEY":             "sim-mirakl-api-key",
+	"ROTA_SECRET_NAPSE_USER":                "sim-napse-user",
+	"ROTA_SECRET_NAPSE_PASSWORD":            "sim-napse-password",
+	"ROTA_SECRET_SKYHUB_USEREMAIL":          "seller@sim.rota.test",
+	"ROTA_SECRET_SKYHUB_APIKEY":             "sim-skyhub-api-key",
+	"ROTA_SECRET_SKYHUB_ACCOUNTMANAGERKEY":  "sim-skyhub-account-manager-key",
 }
 
 // PublicTestSecrets returns the simulator's public credentials, by
