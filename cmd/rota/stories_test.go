@@ -39,6 +39,12 @@ var stories = map[string]story{
 		map[string]string{"999999999": "invoiced"}},
 	"fastshop canceled": {"fastshop", []string{"created", "approved", "handling", "canceled"},
 		map[string]string{"999999999": "canceled"}},
+	"mercadolivre": {"mercadolivre", []string{"created", "accepted", "approved", "handling", "invoiced", "ready_to_ship", "shipped", "shipment_exception", "delivered"},
+		map[string]string{"28264263908": "delivered"}},
+	"mercadolivre canceled": {"mercadolivre", []string{"created", "approved", "canceled"},
+		map[string]string{"2000003508419013": "cancelled"}},
+	"mercadolivre delivery failed": {"mercadolivre", []string{"created", "approved", "ready_to_ship", "shipped", "delivery_failed"},
+		map[string]string{"28264263908": "not_delivered"}},
 	"mirakl": {"mirakl", []string{"created", "accepted", "approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
 		map[string]string{"Order_00012-B": "SHIPPED"}},
 	"mirakl canceled": {"mirakl", []string{"created", "accepted", "approved", "canceled"},
@@ -57,6 +63,9 @@ func newStorySim(t *testing.T) *httptest.Server {
 	// The installation's token URL, as a deployment sets it: --base-url
 	// moves it to the simulator.
 	t.Setenv("ROTA_VAR_NAPSE_TOKENURL", "https://bridge.example.test:8090/auth/token")
+	// Mercado Livre's token pair: a fresh store per story, seeded from the
+	// refresh token of examples/sim.secrets, which this simulator accepts once.
+	t.Setenv("ROTA_TOKENS_DIR", t.TempDir())
 	return srv
 }
 
@@ -154,7 +163,7 @@ func simStatuses(t *testing.T, base, marketplace string) map[string]string {
 		t.Fatalf("admin answer %s: %v", body, err)
 	}
 	out := map[string]string{}
-	for _, key := range []string{"orders", "orderItems"} {
+	for _, key := range []string{"orders", "orderItems", "shipments"} {
 		list, _ := doc[key].([]any)
 		for _, o := range list {
 			m, _ := o.(map[string]any)

@@ -80,6 +80,22 @@ var lifecycles = []lifecycle{
 		wantSim: "SHIPPED", wantStatus: "shipped", wantMarketplaceStatus: "SHIPPED",
 	},
 	{
+		// Mercado Livre, a sale the seller ships itself (ME1): the tracking,
+		// the shipped, out-for-delivery and delivered notifications move the
+		// shipment; the order stays paid. The token pair is seeded from the
+		// simulator's public refresh token, once, into the database.
+		marketplace: "mercadolivre", orderID: "2000007700000001", simID: "28264277001",
+		events: []string{"created", "accepted", "approved", "handling", "invoiced", "ready_to_ship", "shipped", "shipment_exception", "delivered"},
+		edit: func(t testing.TB, _ string, raw []byte) []byte {
+			out, err := sjson.SetBytes(raw, "order.attributes.shipmentId", "28264277001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		},
+		wantSim: "delivered", wantStatus: "delivered", wantMarketplaceStatus: "",
+	},
+	{
 		// The simulated BRIDGE starts an order it has never seen at open.
 		marketplace: "napse", orderID: "PEYA_770001", simID: "bridge000001",
 		events:  []string{"approved", "handling", "invoiced", "ready_to_ship", "shipped", "delivered"},
@@ -155,7 +171,7 @@ func (f *fixture) simStatus(marketplace, id string) string {
 	f.t.Helper()
 	v := f.simOrders(marketplace)
 	b, _ := json.Marshal(v)
-	for _, list := range []string{"orders", "orderItems"} {
+	for _, list := range []string{"orders", "orderItems", "shipments"} {
 		for _, o := range gjson.GetBytes(b, list).Array() {
 			if o.Get("id").String() == id {
 				return o.Get("status").String()
