@@ -84,10 +84,11 @@ var lifecycles = []lifecycle{
 		// the shipped, out-for-delivery and delivered notifications move the
 		// shipment; the order stays paid. The token pair is seeded from the
 		// simulator's public refresh token, once, into the database.
-		marketplace: "mercadolivre", orderID: "2000007700000001", simID: "28264277001",
+		// Each sale has its own shipment: 4 and the order's id.
+		marketplace: "mercadolivre", orderID: "2000007700000001", simID: "42000007700000001",
 		events: []string{"created", "accepted", "approved", "handling", "invoiced", "ready_to_ship", "shipped", "shipment_exception", "delivered"},
 		edit: func(t testing.TB, _ string, raw []byte) []byte {
-			out, err := sjson.SetBytes(raw, "order.attributes.shipmentId", "28264277001")
+			out, err := sjson.SetBytes(raw, "order.attributes.shipmentId", "4"+gjson.GetBytes(raw, "order.marketplaceOrderId").String())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -60,6 +60,8 @@ func loadOrders(t testing.TB, prefix string, n int, markets ...string) []loadOrd
 				orderID = fmt.Sprintf("Lojas Americanas-%s%06d", prefix, i)
 			}
 			o.simIDs = []string{orderID}
+		case "mercadolivre":
+			orderID = fmt.Sprintf("20000077%08d", i) // numeric: Mercado Livre's ids are numbers
 		case "dafiti":
 			orderID = fmt.Sprintf("30%07d", i)
 			o.simIDs = []string{fmt.Sprint(500000 + 2*i), fmt.Sprint(500001 + 2*i)}
@@ -158,6 +160,14 @@ func (fi *faultInjector) addOne() {
 		f.Drop = true
 	case "lost-answer":
 		f.DropAfter = true
+		if m == sim.MercadoLivre {
+			// A renewal whose answer is lost spends Mercado Livre's
+			// single-use refresh token without telling the sender the
+			// new one: the seller must authorize again, by design
+			// (docs/marketplaces/mercadolivre.md section 1). Answers are
+			// lost on the shipment calls only.
+			f.Path = "/shipments/"
+		}
 	}
 	if err := fi.s.AddFault(f); err == nil {
 		fi.mu.Lock()
