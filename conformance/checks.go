@@ -69,6 +69,7 @@ func (m *mappingUnit) schemasCheck() CheckResult {
 			ps = append(ps, Problem{Pos: m.schemaPos(name), Message: schemaProblem(m.id, name, err)})
 		}
 	}
+	ps = append(ps, m.partSchemaProblems()...)
 	ps = append(ps, m.obs.problems[CheckSchemas]...)
 	return newCheck(CheckSchemas, "", ps)
 }

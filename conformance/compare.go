@@ -80,6 +80,9 @@ func projectFields(e, a any, subset bool, deep ...string) any {
 		if subset && slices.Contains(deep, k) {
 			v = projectValue(em[k], v, true)
 		}
+		if k == "parts" && slices.Contains(deep, "body") {
+			v = projectParts(em[k], v, subset)
+		}
 		out[k] = v
 	}
 	return out

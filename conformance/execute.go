@@ -145,6 +145,7 @@ func callDoc(c engine.Call) map[string]any {
 	if c.MarketplaceStatus != "" {
 		d["marketplaceStatus"] = c.MarketplaceStatus
 	}
+	addEncodedBody(d, c)
 	return d
 }
 

@@ -196,6 +196,7 @@ func (m *mappingUnit) compileSchemas(extra []fs.FS) {
 		}
 		m.requestSchemas[name] = s
 	}
+	m.compilePartSchemas(c)
 }
 
 func requestSchemaName(id, call string) string {

@@ -117,6 +117,9 @@ func (m *mappingUnit) hasStatus(code string) bool {
 // request schema (or the call has no body, or no schema: that is reported
 // once, by the request-schemas check), else what is wrong.
 func (m *mappingUnit) validateBody(c engine.Call) string {
+	if c.Parts != nil {
+		return m.validateParts(c)
+	}
 	s := m.requestSchemas[c.Name]
 	if s == nil || len(c.Body) == 0 {
 		return ""

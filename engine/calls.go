@@ -65,6 +65,10 @@ func (mk *compiledMapping) buildCall(r *renderer, cp *callPlan, base string, def
 			return call, err
 		}
 		text.hasBody = true
+	} else if cp.encoded != nil {
+		if err = r.renderBody(cp.encoded, &call); err != nil {
+			return call, err
+		}
 	}
 	text.end = len(r.buf)
 	if deferred {

@@ -432,6 +432,7 @@ func (mk *compiledMapping) compileCall(c *compiler, call *mapping.Call, ptr stri
 	out.path = c.pathTemplate(&call.Path)
 	out.query = c.callQuery(mk.query, c.params(call.Query, ptr+"/query"))
 	out.headers = c.callHeaders(mk.headers, c.headers(call.Headers, ptr+"/headers"))
+	out.encoded = c.compileBodies(call, ptr, &out.headers)
 	out.fixed, out.literal = literalHeaders(out.headers)
 	if call.Body.Kind != 0 {
 		out.body = c.template(&call.Body)

@@ -87,6 +87,12 @@ const (
 	// CodeControlCharacter: a header value built from data holds a control
 	// character (CR, LF, NUL...).
 	CodeControlCharacter = "control_character"
+	// CodeBadBase64: a body value marked decode: base64 is not standard
+	// base64.
+	CodeBadBase64 = "bad_base64"
+	// CodeCallBodyTooLarge: a body that is not JSON would be larger than
+	// MaxBodyBytes.
+	CodeCallBodyTooLarge = "call_body_too_large"
 )
 
 // Error is why an event (or an inbound payload) produced no call. It is the

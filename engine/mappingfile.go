@@ -84,9 +84,12 @@ type RuleCall struct {
 	Pointer string
 	// LeadsTo is the marketplace status the call leads to, or "".
 	LeadsTo string
-	// HasBody reports whether the call sends a body; HasWhen whether a
-	// condition (when) decides if it is made.
+	// HasBody reports whether the call sends a JSON body; HasWhen whether
+	// a condition (when) decides if it is made.
 	HasBody, HasWhen bool
+	// JSONParts names the parts of a multipart body that are JSON, in the
+	// order written.
+	JSONParts []string
 }
 
 // Variable is one variable a mapping declares.
@@ -162,9 +165,19 @@ func declaredRule(typ string, r mapping.EventRule) EventRule {
 	}
 	for i, c := range r.Calls {
 		out.Calls = append(out.Calls, RuleCall{Name: c.Name, Pointer: ptr + "/calls/" + strconv.Itoa(i), LeadsTo: c.LeadsTo,
-			HasBody: c.Body.Kind != 0, HasWhen: c.When != nil})
+			HasBody: c.Body.Kind != 0, HasWhen: c.When != nil, JSONParts: jsonParts(c.Multipart)})
 	}
 	return out
+}
+
+func jsonParts(parts []mapping.Part) []string {
+	var names []string
+	for _, p := range parts {
+		if p.JSON.Kind != 0 {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
 // Document is a YAML file read as the value a JSON decoder would give

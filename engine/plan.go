@@ -104,6 +104,7 @@ type callPlan struct {
 	fixed     Headers
 	literal   bool
 	body      *tmpl
+	encoded   *bodyPlan // a body that is not JSON (raw, form, multipart)
 	leadsTo   string
 	leadsPos  diag.Pos
 	response  *judge.Rules

@@ -66,6 +66,17 @@ type Call struct {
 	Body json.RawMessage `json:"body,omitempty"`
 	// MarketplaceStatus is the marketplace status a successful call leads to.
 	MarketplaceStatus string `json:"marketplaceStatus,omitempty"`
+	// ContentType, BodyText, BodyBase64, Parts and Encoded describe a
+	// body that is not JSON (raw, form, multipart; Body is then nil):
+	// its media type (also in Headers, unless the call's own header
+	// overrides it), its bytes as text when they are valid UTF-8, else in
+	// base64 (standard, padded), a multipart body's parts, and the exact
+	// bytes sent (BodyBytes returns them). See bodies.go.
+	ContentType string `json:"contentType,omitempty"`
+	BodyText    string `json:"bodyText,omitempty"`
+	BodyBase64  string `json:"bodyBase64,omitempty"`
+	Parts       []Part `json:"parts,omitempty"`
+	Encoded     []byte `json:"-"`
 
 	plan    *callPlan
 	mapping *compiledMapping

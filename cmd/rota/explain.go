@@ -237,6 +237,7 @@ func writeRequest(w io.Writer, c engine.Call) {
 		}
 		fmt.Fprintf(w, "\n  %s\n", b.String())
 	}
+	writeEncodedBody(w, c)
 	if c.MarketplaceStatus != "" {
 		fmt.Fprintf(w, "  (leads to marketplace status %s)\n", c.MarketplaceStatus)
 	}
@@ -259,5 +260,21 @@ func writeErrorBlock(w io.Writer, e *engine.Error) {
 	}
 	for _, d := range e.Details {
 		fmt.Fprintf(w, "  also: %s: %s (at %s)\n", d.Code, oneLine(d.Message), d.Path)
+	}
+}
+
+// writeEncodedBody renders a body that is not JSON: its text, lines
+// indented (CR LF shown as line ends), or the size and start of its base64.
+func writeEncodedBody(w io.Writer, c engine.Call) {
+	switch {
+	case c.BodyText != "":
+		text := strings.ReplaceAll(c.BodyText, "\r\n", "\n")
+		fmt.Fprintf(w, "\n  %s\n", strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n  "))
+	case c.BodyBase64 != "":
+		shown := c.BodyBase64
+		if len(shown) > 76 {
+			shown = shown[:76] + "..."
+		}
+		fmt.Fprintf(w, "\n  (%d bytes that are not text, base64: %s; translate prints them all)\n", len(c.Encoded), shown)
 	}
 }

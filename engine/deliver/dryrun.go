@@ -2,9 +2,11 @@ package deliver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rotahq/rota/engine"
 )
@@ -18,6 +20,12 @@ type DryRequest struct {
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
 	Body    json.RawMessage   `json:"body,omitempty"`
+	// ContentType, BodyText and BodyBase64 show a body that is not JSON
+	// (raw, form, multipart) as engine.Call does, secret values replaced by
+	// Redacted in its bytes before they are shown.
+	ContentType string `json:"contentType,omitempty"`
+	BodyText    string `json:"bodyText,omitempty"`
+	BodyBase64  string `json:"bodyBase64,omitempty"`
 	// Confirm is the status query that would confirm the call (Sender.Confirm).
 	Confirm *DryRequest `json:"confirm,omitempty"`
 }
@@ -66,6 +74,15 @@ func (s *Sender) dryRequest(ctx context.Context, call *engine.Call, auth authori
 	}
 	scrub := scrubber(auth.secretValues())
 	dr := DryRequest{Name: call.Name, Method: req.Method, Headers: map[string]string{}, Body: call.Body}
+	if call.Encoded != nil {
+		dr.ContentType = call.ContentType
+		shown := []byte(scrub.Replace(string(call.Encoded)))
+		if utf8.Valid(shown) {
+			dr.BodyText = string(shown)
+		} else {
+			dr.BodyBase64 = base64.StdEncoding.EncodeToString(shown)
+		}
+	}
 	for name, vs := range req.Header {
 		dr.Headers[name] = scrub.Replace(strings.Join(vs, ", "))
 	}

@@ -142,8 +142,8 @@ func transportMessage(err error) string {
 // spelled as the mapping spells them, and its body.
 func buildRequest(ctx context.Context, call *engine.Call) (*http.Request, error) {
 	var body io.Reader
-	if len(call.Body) > 0 {
-		body = bytes.NewReader(call.Body)
+	if b := call.BodyBytes(); len(b) > 0 {
+		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, call.Method, call.URL, body)
 	if err != nil {
