@@ -16,7 +16,7 @@ func (m *mappingUnit) guardCoverage() []GuardCoverage {
 		typ := rule.Type
 		for i := range rule.IgnoreWhen {
 			c := m.obs.conds[ignoreWhenKey(typ, i)]
-			out = append(out, coverageOf(typ, "ignoreWhen", fmt.Sprintf("ignoreWhen[%d]", i), m.pos(fmt.Sprintf("%s/ignoreWhen/%d/when", rule.Pointer, i)), c))
+			out = append(out, coverageOf(typ, "ignoreWhen", fmt.Sprintf("entry %d", i), m.pos(fmt.Sprintf("%s/ignoreWhen/%d/when", rule.Pointer, i)), c))
 		}
 		for i, code := range rule.Guards {
 			c := m.obs.conds[guardKey(typ, i)]

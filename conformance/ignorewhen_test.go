@@ -33,7 +33,7 @@ func TestIgnoreWhenCoverage(t *testing.T) {
 			}
 		}
 	}
-	want := map[string][2]int{"ignoreWhen[0]": {2, 5}, "ignoreWhen[1]": {1, 4}}
+	want := map[string][2]int{"entry 0": {2, 5}, "entry 1": {1, 4}}
 	if len(got) != len(want) {
 		t.Errorf("got ignoreWhen coverage %v, want %v", got, want)
 	}

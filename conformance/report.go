@@ -131,7 +131,7 @@ type GuardCoverage struct {
 	// Kind is guard, when (a call's condition) or ignoreWhen.
 	Kind string `json:"kind"`
 	// Name is the guard's code, the call's name for a when condition, or
-	// ignoreWhen[i] for the i-th ignoreWhen entry.
+	// "entry i" for the i-th ignoreWhen entry (from 0).
 	Name string `json:"name"`
 	// Source is the condition's position in the mapping file.
 	Source diag.Pos `json:"source"`
