@@ -8,11 +8,12 @@ import (
 )
 
 // writeIgnoreWhen renders the rule's ignoreWhen entries as evaluated, each
-// with its position, and which one held (or that none did). It writes
+// with its position, and which one held (or that none did); it reports
+// whether one held, in which case the guards were not evaluated. It writes
 // nothing for a rule without ignoreWhen.
-func writeIgnoreWhen(w io.Writer, entries []engine.IgnoreWhenTrace) {
+func writeIgnoreWhen(w io.Writer, entries []engine.IgnoreWhenTrace) bool {
 	if len(entries) == 0 {
-		return
+		return false
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "ignoreWhen:")
@@ -25,7 +26,12 @@ func writeIgnoreWhen(w io.Writer, entries []engine.IgnoreWhenTrace) {
 			fmt.Fprintf(w, "      held: ignored, reason %q\n", it.Reason)
 		}
 	}
-	if !held && entries[len(entries)-1].Error == "" {
+	switch {
+	case held:
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "guards: not evaluated (the event is ignored)")
+	case entries[len(entries)-1].Error == "":
 		fmt.Fprintln(w, "  none held: the rule goes on")
 	}
+	return held
 }

@@ -55,8 +55,9 @@ func TestExplainIgnoreWhen(t *testing.T) {
 			`✗ ignoreWhen[0] has(order.attributes.fulfilledBy) && order.attributes.fulfilledBy == "marketplace" (` + filepath.Join(ignoreWhenMappings, "shop.yaml") + `:40:15) = false`,
 			`✓ ignoreWhen[1] shipment.carrier == "Retira" (` + filepath.Join(ignoreWhenMappings, "shop.yaml") + `:42:15) = true`,
 			`held: ignored, reason "Picked up at the store, nothing to tell."`,
+			"guards: not evaluated (the event is ignored)",
 		}},
-		{"none holds", "", "Correios", []string{"ignoreWhen:", "✗ ignoreWhen[1]", "none held: the rule goes on", "call ship"}},
+		{"none holds", "", "Correios", []string{"ignoreWhen:", "✗ ignoreWhen[1]", "none held: the rule goes on", "guards:", "✓ items_required", "call ship"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
