@@ -33,7 +33,7 @@ func TestLimiterSlotsAreShared(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	clock := func() time.Time { return now }
 	a.limiter.now, b.limiter.now = clock, clock
-	window := time.Second + time.Second/windowMargin
+	window := time.Duration(widenWindow(1_000_000)) * time.Microsecond
 	var waits []time.Duration
 	for i := range 12 {
 		l := a.limiter

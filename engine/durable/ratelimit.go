@@ -18,7 +18,7 @@ import (
 // in any window of burst/perSecond seconds (SkyHub's 9/s with burst 9: at
 // most 9 calls in any second), so that a marketplace counting calls in
 // fixed or sliding one-second windows never sees too many. The window is
-// widened by a twentieth (windowMargin) to absorb the calls' transit
+// widened (widenWindow) to absorb the calls' transit
 // jitter. One row per endpoint keeps the start times of the last burst
 // calls (Unix microseconds, reserved ones included, in order); a call
 // takes the first slot that keeps the rule, in one transaction holding the
@@ -29,8 +29,17 @@ type dbLimiter struct {
 	now func() time.Time
 }
 
-// windowMargin widens each window by 1/windowMargin.
-const windowMargin = 20
+// widenWindow returns a window of micros microseconds widened by a
+// twentieth, and by at least minMarginMicros: a call held back by a busy
+// CPU or network on its way can land in the same one-second window of the
+// marketplace's clock as the next one, and for a limit of 1 a second a
+// twentieth (50 ms) is less than such a delay.
+func widenWindow(micros int64) int64 {
+	return micros + max(micros/20, minMarginMicros)
+}
+
+// minMarginMicros is the least a window is widened by: 100 ms.
+const minMarginMicros = 100_000
 
 // Wait implements deliver.Limiter.
 func (l *dbLimiter) Wait(ctx context.Context, endpoint string, perSecond float64, burst int) error {
@@ -52,7 +61,7 @@ func (l *dbLimiter) reserve(ctx context.Context, endpoint string, perSecond floa
 	}
 	burst = max(burst, 1)
 	window := int64(float64(burst) / perSecond * 1e6)
-	window += window / windowMargin
+	window = widenWindow(window)
 	now := micros(l.now())
 	var slot int64
 	err := l.be.inTx(ctx, func(tx txn) error {

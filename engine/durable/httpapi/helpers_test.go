@@ -126,7 +126,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		eng = bundledEngine(t)
 	}
 	lag := sim.Lag{}
-	s := sim.New(sim.Options{Faults: o.faults, NapseLag: &lag})
+	s := sim.New(sim.Options{Faults: o.faults, NapseLag: &lag, Mirakl: miraklTakingXML})
 	simSrv := httptest.NewServer(s.Handler())
 	t.Cleanup(simSrv.Close)
 	reg := prometheus.NewRegistry()
@@ -137,7 +137,8 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		Delivery: durable.Delivery{
 			Secrets:  deliver.MapSecrets(sim.DefaultSecrets()),
 			BaseURLs: simBaseURLs(simSrv.URL),
-			Vars:     map[string]string{"baseUrl": simSrv.URL + "/napse", "tokenUrl": simSrv.URL + "/napse/auth/token"},
+			Vars: map[string]string{"baseUrl": simSrv.URL + "/napse", "tokenUrl": simSrv.URL + "/napse/auth/token",
+				"invoiceDocumentType": miraklInvoiceType},
 			// The simulator applies Napse's changes at once (lag 0): the
 			// status query, which waits seconds between queries, is left out.
 			Timeout: 5 * time.Second,

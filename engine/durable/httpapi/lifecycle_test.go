@@ -1,13 +1,16 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/rotahq/rota/conformance/sim"
 	"github.com/rotahq/rota/engine/durable"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -29,7 +32,17 @@ type lifecycle struct {
 	// wantStatus and wantMarketplaceStatus are the order as the service
 	// keeps it.
 	wantStatus, wantMarketplaceStatus string
+	// check, when set, checks more of what the simulator holds at the end.
+	check func(t *testing.T, f *fixture, orderID string)
 }
+
+// The Mirakl instance the fixtures simulate takes XML order documents and
+// the deployment sets the NF-e's document type (invoiceDocumentType), so
+// order.invoiced uploads the NF-e with OR74. The documented OR74 list has
+// no XML; an operator that wants the NF-e XML accepts it.
+var miraklTakingXML = sim.MiraklOptions{FileExtensions: []string{"pdf", "xml"}}
+
+const miraklInvoiceType = "CUSTOMER_INVOICE"
 
 var lifecycles = []lifecycle{
 	{
@@ -62,7 +75,8 @@ var lifecycles = []lifecycle{
 	},
 	{
 		// Mirakl: OR21 accepts (the simulated operator debits at once, so
-		// the order is SHIPPING), OR23 and OR24 ship; the reception is the
+		// the order is SHIPPING), OR74 uploads the NF-e as an order
+		// document, OR23 and OR24 ship; the reception is the
 		// customer's or the operator's: order.delivered is ignored, and the
 		// order stays shipped (ignored events do not move it).
 		marketplace: "mirakl", orderID: "Order_77001-A", simID: "Order_77001-A",
@@ -78,6 +92,7 @@ var lifecycles = []lifecycle{
 			return out
 		},
 		wantSim: "SHIPPED", wantStatus: "shipped", wantMarketplaceStatus: "SHIPPED",
+		check: checkMiraklInvoiceDocument,
 	},
 	{
 		// The simulated BRIDGE starts an order it has never seen at open.
@@ -139,6 +154,9 @@ func TestLifecyclePerMarketplace(t *testing.T) {
 						t.Errorf("timeline[%d] is %s, want %s", i, e.EventID, ids[i])
 					}
 				}
+				if lc.check != nil {
+					lc.check(t, f, lc.orderID)
+				}
 			})
 		}
 	})
@@ -163,4 +181,59 @@ func (f *fixture) simStatus(marketplace, id string) string {
 		}
 	}
 	return ""
+}
+
+// checkMiraklInvoiceDocument: the NF-e XML of the invoiced example is on
+// the Mirakl order, once, as OR72 lists it (the marketplace's own view) and
+// as the simulator's admin view shows it, with the document type the
+// deployment set and the decoded file's size.
+func checkMiraklInvoiceDocument(t *testing.T, f *fixture, orderID string) {
+	t.Helper()
+	ev := readExample(t, "mirakl", "invoiced")
+	name := "nfe-" + gjson.GetBytes(ev, "invoice.key").String() + ".xml"
+	xml, err := base64.StdEncoding.DecodeString(gjson.GetBytes(ev, "invoice.xml").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, f.simURL+"/mirakl/api/orders/documents?order_ids="+url.QueryEscape(orderID), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", sim.DefaultSecrets()["ROTA_SECRET_MIRAKL_APIKEY"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("OR72: %d\n%s", resp.StatusCode, body)
+	}
+	views := map[string]gjson.Result{"OR72": gjson.GetBytes(body, "order_documents")}
+	admin, _ := json.Marshal(f.simOrders("mirakl"))
+	for _, o := range gjson.GetBytes(admin, "orders").Array() {
+		if o.Get("id").String() == orderID {
+			views["admin view"] = o.Get("documents")
+		}
+	}
+	for _, view := range []string{"OR72", "admin view"} {
+		docs := views[view].Array()
+		if len(docs) != 1 {
+			t.Errorf("%s: %d documents on the order, want the NF-e once: %s", view, len(docs), views[view].Raw)
+			continue
+		}
+		d := docs[0]
+		if got := d.Get("file_name").String(); got != name {
+			t.Errorf("%s: file_name %q, want %q", view, got, name)
+		}
+		if got := d.Get("type").String(); got != miraklInvoiceType {
+			t.Errorf("%s: type %q, want %q", view, got, miraklInvoiceType)
+		}
+		if got := d.Get("file_size").Int(); got != int64(len(xml)) {
+			t.Errorf("%s: file_size %d, want %d (the decoded NF-e XML)", view, got, len(xml))
+		}
+		if got := d.Get("order_id").String(); got != orderID {
+			t.Errorf("%s: order_id %q, want %q", view, got, orderID)
+		}
+	}
 }
