@@ -14,6 +14,10 @@ func (m *mappingUnit) guardCoverage() []GuardCoverage {
 	out := []GuardCoverage{}
 	for _, rule := range md.Events {
 		typ := rule.Type
+		for i := range rule.IgnoreWhen {
+			c := m.obs.conds[ignoreWhenKey(typ, i)]
+			out = append(out, coverageOf(typ, "ignoreWhen", fmt.Sprintf("entry %d", i), m.pos(fmt.Sprintf("%s/ignoreWhen/%d/when", rule.Pointer, i)), c))
+		}
 		for i, code := range rule.Guards {
 			c := m.obs.conds[guardKey(typ, i)]
 			out = append(out, coverageOf(typ, "guard", code, m.pos(fmt.Sprintf("%s/guards/%d/require", rule.Pointer, i)), c))

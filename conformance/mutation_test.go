@@ -44,7 +44,8 @@ type mutant struct {
 }
 
 // TestMutants applies small mutations to each bundled mapping, one at a
-// time (flip a guard or a when condition, change a leadsTo, drop a body
+// time (flip a guard, a when condition or an ignoreWhen condition, disable
+// an ignoreWhen entry, change a leadsTo, drop a body
 // field, change a body literal, rename a path segment, change a value-table
 // entry), runs the suite against the broken copy and requires each to make
 // some case or check fail that passes on the intact mapping. Every surviving
@@ -326,8 +327,8 @@ func (m *mutator) add(n *yaml.Node, at []int, what string, apply func(n *yaml.No
 
 // mutantKind is the kind of change a mutant's description (as the
 // mutator writes it) names: "drop", "change", "table", or after the rule's
-// or call's name "flip guard", "flip when", "leadsTo", "rename path
-// segment".
+// or call's name "flip guard", "flip when", "flip ignoreWhen", "disable
+// ignoreWhen", "leadsTo", "rename path segment".
 func mutantKind(what string) string {
 	for _, k := range []string{"drop", "change", "table"} {
 		if strings.HasPrefix(what, k+" ") {
@@ -335,7 +336,7 @@ func mutantKind(what string) string {
 		}
 	}
 	_, change, _ := strings.Cut(what, ": ")
-	for _, k := range []string{"flip guard", "flip when", "leadsTo", "rename path segment"} {
+	for _, k := range []string{"flip guard", "flip when", "flip ignoreWhen", "disable ignoreWhen", "leadsTo", "rename path segment"} {
 		if strings.HasPrefix(change, k) {
 			return k
 		}
@@ -350,6 +351,9 @@ func (m *mutator) events(events *yaml.Node, at []int) {
 			continue
 		}
 		rat := join(at, i+1)
+		if iw := member(rule, "ignoreWhen"); iw >= 0 {
+			m.ignoreWhen(typ, rule.Content[iw], join(rat, iw))
+		}
 		if g := member(rule, "guards"); g >= 0 {
 			m.guards(typ, rule.Content[g], join(rat, g))
 		}
@@ -364,6 +368,20 @@ func (m *mutator) guards(typ string, seq *yaml.Node, at []int) {
 		if r := member(g, "require"); r >= 0 && g.Kind == yaml.MappingNode {
 			code := value(g, "code")
 			m.flip(g.Content[r], join(at, i, r), fmt.Sprintf("%s: flip guard %s", typ, code))
+		}
+	}
+}
+
+// ignoreWhen flips each ignoreWhen entry's condition, and disables each
+// entry (its condition made false, as if the entry were dropped), so that
+// the cases must show both the events it ignores and those it lets through.
+func (m *mutator) ignoreWhen(typ string, seq *yaml.Node, at []int) {
+	for i, e := range seq.Content {
+		if w := member(e, "when"); w >= 0 && e.Kind == yaml.MappingNode {
+			m.flip(e.Content[w], join(at, i, w), fmt.Sprintf("%s: flip ignoreWhen[%d]", typ, i))
+			m.add(e.Content[w], join(at, i, w), fmt.Sprintf("%s: disable ignoreWhen[%d]", typ, i), func(n *yaml.Node) {
+				n.Value, n.Style = "false", 0
+			})
 		}
 	}
 }
@@ -526,7 +544,7 @@ func TestMutantKinds(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no bundled mappings: %v", err)
 	}
-	known := map[string]bool{"drop": true, "change": true, "table": true, "flip guard": true, "flip when": true, "leadsTo": true, "rename path segment": true}
+	known := map[string]bool{"drop": true, "change": true, "table": true, "flip guard": true, "flip when": true, "flip ignoreWhen": true, "disable ignoreWhen": true, "leadsTo": true, "rename path segment": true}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {

@@ -40,7 +40,8 @@ func newObservations() *observations {
 
 // guardKey names the i-th guard of an event rule; whenKey a call's when
 // condition, by the call's position.
-func guardKey(typ string, i int) string { return typ + "|guard|" + strconv.Itoa(i) }
+func guardKey(typ string, i int) string      { return typ + "|guard|" + strconv.Itoa(i) }
+func ignoreWhenKey(typ string, i int) string { return typ + "|ignoreWhen|" + strconv.Itoa(i) }
 func whenKey(typ string, callSource diag.Pos) string {
 	return typ + "|when|" + callSource.String()
 }
@@ -74,6 +75,9 @@ func (m *mappingUnit) observe(who string, ex *engine.Explanation) {
 	}
 	for i, g := range ex.Guards {
 		o.cond(guardKey(ex.EventType, i), g.Value)
+	}
+	for _, it := range ex.IgnoreWhen {
+		o.cond(ignoreWhenKey(ex.EventType, it.Index), it.Value)
 	}
 	for _, ct := range ex.Calls {
 		if ct.When != nil {

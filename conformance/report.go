@@ -128,9 +128,10 @@ func problemLines(ps []Problem) string {
 // condition). It is covered both ways when True and False are both above 0.
 type GuardCoverage struct {
 	EventType string `json:"eventType"`
-	// Kind is guard or when.
+	// Kind is guard, when (a call's condition) or ignoreWhen.
 	Kind string `json:"kind"`
-	// Name is the guard's code, or the call's name for a when condition.
+	// Name is the guard's code, the call's name for a when condition, or
+	// "entry i" for the i-th ignoreWhen entry (from 0).
 	Name string `json:"name"`
 	// Source is the condition's position in the mapping file.
 	Source diag.Pos `json:"source"`

@@ -358,6 +358,7 @@ func (mk *compiledMapping) compileRule(c *compiler, typ string, r *mapping.Event
 		out.otherwise = r.Otherwise.Ignore
 	}
 	checkOtherwise(c, out, ptr)
+	mk.compileIgnoreWhen(c, r, out, ptr)
 	return out
 }
 

@@ -42,7 +42,7 @@ events: {}
 
 // docExamplesWanted are the examples the page must keep: one per language
 // or format feature that has no other runnable example.
-var docExamplesWanted = []string{"list-equality", "tables", "every-call", "otherwise", "oauth2-authorization-code", "bodies"}
+var docExamplesWanted = []string{"list-equality", "tables", "every-call", "otherwise", "oauth2-authorization-code", "bodies", "ignore-when"}
 
 type docExample struct {
 	name, mapping, event, result string

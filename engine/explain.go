@@ -13,14 +13,18 @@ import (
 // each guard and condition with its value and position, each output field
 // with the expression and value it came from, and the result or error.
 type Explanation struct {
-	Marketplace string       `json:"marketplace,omitempty"`
-	Mapping     string       `json:"mapping,omitempty"`
-	EventType   string       `json:"eventType,omitempty"`
-	Rule        diag.Pos     `json:"rule,omitzero"`
-	Guards      []GuardTrace `json:"guards"`
-	Calls       []CallTrace  `json:"calls"`
-	Result      *Result      `json:"result,omitempty"`
-	Error       *Error       `json:"error,omitempty"`
+	Marketplace string   `json:"marketplace,omitempty"`
+	Mapping     string   `json:"mapping,omitempty"`
+	EventType   string   `json:"eventType,omitempty"`
+	Rule        diag.Pos `json:"rule,omitzero"`
+	// IgnoreWhen are the rule's ignoreWhen entries evaluated, in order;
+	// the last one has Held true when it ignored the event. Empty when
+	// the rule has none or none was reached.
+	IgnoreWhen []IgnoreWhenTrace `json:"ignoreWhen,omitempty"`
+	Guards     []GuardTrace      `json:"guards"`
+	Calls      []CallTrace       `json:"calls"`
+	Result     *Result           `json:"result,omitempty"`
+	Error      *Error            `json:"error,omitempty"`
 }
 
 // GuardTrace is one guard (or a call's when condition) as evaluated. A

@@ -66,6 +66,9 @@ type EventRule struct {
 	// Guards are the codes of the rule's guards; guard i is at
 	// Pointer/guards/i.
 	Guards []string
+	// IgnoreWhen is the number of the rule's ignoreWhen entries; entry i
+	// is at Pointer/ignoreWhen/i.
+	IgnoreWhen int
 	// Calls are the calls the rule can make.
 	Calls []RuleCall
 	// Ignore and Unsupported are the reasons given when the rule makes no
@@ -156,7 +159,7 @@ func declared(f *mapping.File) *Mapping {
 
 func declaredRule(typ string, r mapping.EventRule) EventRule {
 	ptr := "/events/" + jsonptr.Escape(typ)
-	out := EventRule{Type: typ, Pointer: ptr, Ignore: r.Ignore, Unsupported: r.Unsupported}
+	out := EventRule{Type: typ, Pointer: ptr, Ignore: r.Ignore, Unsupported: r.Unsupported, IgnoreWhen: len(r.IgnoreWhen)}
 	for _, g := range r.Guards {
 		out.Guards = append(out.Guards, g.Code)
 	}

@@ -75,7 +75,9 @@ type rule struct {
 	unsupported string
 	// otherwise is the ignore reason when every call is skipped by its when.
 	otherwise string
-	pos       diag.Pos
+	// ignoreWhen are checked in order before the guards (nil: none).
+	ignoreWhen []*ignoreCond
+	pos        diag.Pos
 }
 
 type guard struct {

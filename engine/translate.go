@@ -197,6 +197,11 @@ func (mk *compiledMapping) translate(t *translation, o TranslateOptions, tr *tra
 	t.env.Vars = vars
 	r.oenv, r.env = &t.env, &t.env
 	t.env.Current = mk.currentStatus(&t.env)
+	if ru.ignoreWhen != nil {
+		if out, done, err := mk.applyIgnoreWhen(r, ru, res, ev.ID); done {
+			return out, err
+		}
+	}
 	if err := mk.checkGuards(r, ru.guards); err != nil {
 		return nil, err
 	}
@@ -277,8 +282,8 @@ func (mk *compiledMapping) rule(typ string, tr *tracer) (*rule, error) {
 			Message: fmt.Sprintf("the %s mapping does not answer %s; add it under events: with calls, ignore or unsupported", mk.id, typ)}
 	}
 	tr.rule(ru)
-	if ru.unsupported != "" {
-		return nil, &Error{Kind: KindUnsupported, Code: CodeUnsupported, Path: "/type", Source: ru.pos, Message: ru.unsupported}
+	if ru.unsupported != "" && ru.ignoreWhen == nil {
+		return nil, unsupportedError(ru)
 	}
 	return ru, nil
 }

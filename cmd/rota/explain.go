@@ -91,7 +91,9 @@ func writeExplanation(w io.Writer, ex *engine.Explanation) {
 	if !ex.Rule.IsZero() {
 		fmt.Fprintf(w, "rule         %s\n", ex.Rule)
 	}
-	writeGuards(w, ex.Guards)
+	if !writeIgnoreWhen(w, ex.IgnoreWhen) {
+		writeGuards(w, ex.Guards)
+	}
 	for i := range ex.Calls {
 		writeCall(w, &ex.Calls[i])
 	}

@@ -55,6 +55,9 @@ const (
 	// ZeroCalls: a rule whose calls can all be skipped by their when, without
 	// otherwise saying why no call is needed (or an otherwise never used).
 	ZeroCalls Code = "zero_calls"
+	// UnusedIgnoreWhen: ignoreWhen on a rule whose fixed ignore already
+	// ignores every event.
+	UnusedIgnoreWhen Code = "unused_ignore_when"
 	// Unreadable: a file or folder could not be read.
 	Unreadable Code = "unreadable"
 	// ExprNotAllowed: an expression calls a builtin the documented

@@ -158,10 +158,20 @@ type EventRule struct {
 	Calls []Call `yaml:"calls"`
 	// Otherwise says what the rule answers when every call is skipped.
 	Otherwise *Otherwise `yaml:"otherwise"`
+	// IgnoreWhen are conditions checked in order, before the guards: the
+	// first that holds answers ignore with its reason.
+	IgnoreWhen []IgnoreWhen `yaml:"ignoreWhen"`
 	// Ignore says why this marketplace needs no call (outcome ignore).
 	Ignore string `yaml:"ignore"`
 	// Unsupported says why this marketplace cannot be told (error unsupported).
 	Unsupported string `yaml:"unsupported"`
+}
+
+// IgnoreWhen ignores the events for which When holds (outcome ignore),
+// with Reason, a text template, as the reason.
+type IgnoreWhen struct {
+	When   Expr      `yaml:"when"`
+	Reason yaml.Node `yaml:"reason"`
 }
 
 // Otherwise is what a rule with calls answers when its event makes none of
