@@ -302,17 +302,19 @@ func runLoad(t *testing.T, apis []string, s *sim.Server, simURL, prefix string, 
 	}
 	rateLimited := 0
 	faulted := 0
+	var limitedCalls []string
 	for _, m := range sim.Marketplaces {
 		for _, r := range s.Requests(m) {
 			if r.Fault != "" {
 				faulted++
 			} else if r.Status == http.StatusTooManyRequests {
 				rateLimited++
+				limitedCalls = append(limitedCalls, fmt.Sprintf("%s %s %s at %s", r.Marketplace, r.Method, r.Path, r.At.Format("15:04:05.000")))
 			}
 		}
 	}
 	if strict429 && rateLimited != 0 {
-		t.Errorf("the simulator answered %d calls 429 for its rate limit, want 0", rateLimited)
+		t.Errorf("the simulator answered %d calls 429 for its rate limit, want 0: %s", rateLimited, strings.Join(limitedCalls, "; "))
 	}
 	t.Logf("%d events over %d orders delivered in %s; faults injected %v, %d calls hit one; %d calls answered 429 for the rate limit",
 		events, len(orders), elapsed.Round(time.Millisecond), added, faulted, rateLimited)
