@@ -116,5 +116,10 @@ func TestTwoProcessesOnOnePostgres(t *testing.T) {
 	b := startServe(t, bin, args...)
 	// Napse is left out: rota serve confirms each Napse change with
 	// BRIDGE's status query, seconds apart by the mapping.
-	runLoad(t, []string{a, b}, s, simSrv.URL, "P", loadSize(150, 40), true, "skyhub", "dafiti", "fastshop")
+	// Under the race detector a call can leave hundreds of milliseconds
+	// after its rate-limit slot, more than the window's margin, so the
+	// simulator's per-second count is asserted only in the normal runs (the
+	// README's command and CI's full run); every event must still end
+	// delivered.
+	runLoad(t, []string{a, b}, s, simSrv.URL, "P", loadSize(150, 40), !raceEnabled, "skyhub", "dafiti", "fastshop")
 }
