@@ -261,16 +261,21 @@ type oauthAuth struct {
 	cache  tokenCache
 }
 
+// oauthClient resolves an OAuth2 scheme's client id and secret and the
+// token endpoint's URL, for both grants.
+func (s *Sender) oauthClient(marketplace string, a *engine.Auth, get func(string) (string, error)) (id, secret, tokenURL string, err error) {
+	if id, err = get(a.ClientID); err != nil {
+		return "", "", "", err
+	}
+	if secret, err = get(a.ClientSecret); err != nil {
+		return "", "", "", err
+	}
+	tokenURL, err = s.tokenURL(marketplace, a)
+	return id, secret, tokenURL, err
+}
+
 func newOAuthAuth(s *Sender, marketplace string, a *engine.Auth, get func(string) (string, error)) (*oauthAuth, error) {
-	id, err := get(a.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	secret, err := get(a.ClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	tokenURL, err := s.tokenURL(marketplace, a)
+	id, secret, tokenURL, err := s.oauthClient(marketplace, a, get)
 	if err != nil {
 		return nil, err
 	}

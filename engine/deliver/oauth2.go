@@ -50,15 +50,7 @@ func newCodeAuth(s *Sender, marketplace string, a *engine.Auth, get func(string)
 	if s.Tokens == nil {
 		return nil, configError(CodeMissingTokenStore, "the %s auth scheme %s rotates its refresh token and needs a token store shared by every sender; set Sender.Tokens (rota send keeps it under --tokens, rota serve in its database)", marketplace, a.Scheme)
 	}
-	id, err := get(a.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	secret, err := get(a.ClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	tokenURL, err := s.tokenURL(marketplace, a)
+	id, secret, tokenURL, err := s.oauthClient(marketplace, a, get)
 	if err != nil {
 		return nil, err
 	}
